@@ -1,0 +1,92 @@
+"""Wiring: builds the Application, registers handlers in one place, opens and closes resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.context import CONTEXT_TYPES, BotContext
+from bot.handlers import errors, gate, start
+from bot.services.enrolment import ensure_organization
+from config import OrgConfig, Settings
+from storage import Storage
+from storage.sealing import load_or_create_key
+
+GATE_GROUP = -1
+
+COMMANDS = [("start", "Start"), ("help", "Help"), ("language", "Language")]
+
+
+async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_init: open the database and make sure the organisation exists."""
+    data = app.bot_data
+    settings: Settings = data.settings
+    if data.storage is None:
+        key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
+        data.key = key
+        data.storage = await Storage.open(settings.db_path, key)
+    data.org = await ensure_organization(data.storage, data.config, data.clock)
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+
+
+async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_shutdown: close the database."""
+    if app.bot_data.storage is not None:
+        await app.bot_data.storage.close()
+        app.bot_data.storage = None
+
+
+def register_handlers(app: Application[Any, Any, BotContext, Any, Any, Any]) -> None:
+    """Every handler, in one place. The gate runs first, in its own group."""
+    app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
+    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("help", start.help_command))
+    app.add_handler(CommandHandler("language", start.choose_language))
+    app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
+    app.add_handler(MessageHandler(filters.ALL, start.fallback))
+    app.add_handler(CallbackQueryHandler(start.fallback))
+    app.add_error_handler(errors.on_error)
+
+
+def build_application(
+    settings: Settings,
+    config: OrgConfig,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    token: str | None = None,
+    rate_limit: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application with our context types, handlers and resources; `request` replaces the network."""
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.token or "")
+        .base_url(settings.api_base_url)
+        .context_types(CONTEXT_TYPES)
+        .post_init(open_resources)
+        .post_shutdown(close_resources)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    app = builder.build()
+    app.bot_data.settings = settings
+    app.bot_data.config = config
+    app.bot_data.clock = clock or SystemClock()
+    register_handlers(app)
+    return app

@@ -1,0 +1,34 @@
+"""Runs before every other handler: finds the enrolled person, or answers a stranger neutrally."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import BotContext
+from bot.i18n import guess_locale, tr
+from bot.services.enrolment import stranger_may_get_reply
+
+NEUTRAL = "This chat is by invitation only."
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Attach the enrolled, active person to the context; stop every update from anyone else."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        raise ApplicationHandlerStop  # groups, channels, bots: this bot talks only in private chats
+    async with context.storage.db.read() as tx:
+        person = await context.storage.people.by_telegram_user(tx, user.id)
+    if person is not None and person.status == "active":
+        context.person = person
+        return
+    message = update.message
+    if message is not None and message.text and message.text.split()[0].split("@")[0] == "/start":
+        return  # the start handler enrols with an invite code, or refuses it
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if await stranger_may_get_reply(context.storage, context.clock, user.id):
+        locale = guess_locale(user.language_code, context.config.language)
+        await chat.send_message(tr(locale, NEUTRAL))
+    raise ApplicationHandlerStop

@@ -1,0 +1,51 @@
+"""Logging that never carries the bot token or what people wrote."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+# httpx logs every URL (which holds the token); python-telegram-bot logs request parameters
+# (which hold message texts) at DEBUG; aiosqlite logs statement arguments at DEBUG.
+QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,
+    "aiosqlite": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "hpack": logging.WARNING,
+}
+
+
+class RedactFilter(logging.Filter):
+    """Last line of defence: replaces known secrets in any record that still carries one."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        cleaned = message
+        for secret in self.secrets:
+            cleaned = cleaned.replace(secret, "[redacted]")
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def quiet_noisy_loggers() -> None:
+    for name, level in QUIET.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def setup_logging(level: int = logging.INFO, secrets: list[str] | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter(secrets or []))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    quiet_noisy_loggers()

@@ -1,0 +1,1 @@
+"""Rules of the product, free of Telegram types; they call storage for persistence."""

@@ -1,0 +1,117 @@
+"""Invites and enrolment: single-use codes, expiry, and the wrong-code limit."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from config import OrgConfig
+from storage import Person, Storage
+from storage.orgs import Organization
+
+WRONG_CODE_LIMIT = 5
+WRONG_CODE_WINDOW = timedelta(hours=1)
+WRONG_CODE_BLOCK = timedelta(hours=1)
+TEAM_ROLES = ("worker", "supervisor")
+DEFAULT_TEAM = "main"
+
+
+class Redeem(enum.Enum):
+    ENROLLED = "enrolled"
+    ALREADY_ENROLLED = "already"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    outcome: Redeem
+    person: Person | None = None
+
+
+async def ensure_organization(storage: Storage, config: OrgConfig, clock: Clock) -> Organization:
+    """Create the organisation from the config, or bring it up to date (idempotent)."""
+    async with storage.db.tx() as tx:
+        org = await storage.orgs.upsert(tx, config.name, config.timezone, config.language, clock.now())
+    return org
+
+
+async def create_invite(
+    storage: Storage, clock: Clock, org: Organization, *, role: str, team: str | None, ttl: timedelta
+) -> tuple[str, datetime, str | None]:
+    """A new single-use code for `role`; returns (code, expiry, team name used)."""
+    now = clock.now()
+    team_name = (team or DEFAULT_TEAM) if role in TEAM_ROLES else team
+    async with storage.db.tx() as tx:
+        team_id = None
+        if team_name:
+            team_id = (await storage.orgs.team_get_or_create(tx, org.id, team_name, now)).id
+        code, invite = await storage.invites.create(tx, org_id=org.id, team_id=team_id, role=role, ttl=ttl, now=now)
+        await storage.audit.record(tx, now, f"invite.create:{role}", org_id=org.id, actor_id=None, subject_id=invite.id)
+    return code, invite.expires_at, team_name
+
+
+async def redeem(
+    storage: Storage, clock: Clock, code: str, *, telegram_user_id: int, chat_id: int, locale: str
+) -> RedeemResult:
+    """Enrol the person behind `telegram_user_id` with `code`, all in one transaction."""
+    now = clock.now()
+    key = storage.people.user_key(telegram_user_id)
+    async with storage.db.tx() as tx:
+        if await storage.rates.is_blocked(tx, key, "invite", now):
+            return RedeemResult(Redeem.BLOCKED)
+        existing = await storage.people.by_telegram_user(tx, telegram_user_id)
+        if existing is not None and existing.status == "active":
+            return RedeemResult(Redeem.ALREADY_ENROLLED, existing)
+        invite = await storage.invites.find(tx, code) if 8 <= len(code) <= 64 else None
+        outcome = None
+        if invite is None:
+            outcome = Redeem.UNKNOWN
+        elif invite.used:
+            outcome = Redeem.USED
+        elif invite.expires_at <= now:
+            outcome = Redeem.EXPIRED
+        elif existing is not None:
+            # A revoked person may not come back with a new code under the same account.
+            outcome = Redeem.UNKNOWN
+        if outcome is not None:
+            await storage.rates.hit(
+                tx, key, "invite", now, limit=WRONG_CODE_LIMIT, window=WRONG_CODE_WINDOW, block_for=WRONG_CODE_BLOCK
+            )
+            return RedeemResult(outcome)
+        assert invite is not None
+        person = await storage.people.create(
+            tx,
+            org_id=invite.org_id,
+            team_id=invite.team_id,
+            role=invite.role,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            locale=locale,
+            now=now,
+        )
+        if not await storage.invites.mark_used(tx, invite.id, person.id, now):
+            raise RuntimeError("invite consumed twice inside one transaction")
+        await storage.audit.record(
+            tx, now, "person.enrol", org_id=invite.org_id, actor_id=person.id, subject_id=invite.id
+        )
+    return RedeemResult(Redeem.ENROLLED, person)
+
+
+async def stranger_may_get_reply(storage: Storage, clock: Clock, telegram_user_id: int) -> bool:
+    """Strangers get one neutral line per message, until they flood: then silence for a while."""
+    now = clock.now()
+    key = storage.people.user_key(telegram_user_id)
+    async with storage.db.tx() as tx:
+        if await storage.rates.is_blocked(tx, key, "stranger", now) or await storage.rates.is_blocked(
+            tx, key, "invite", now
+        ):
+            return False
+        blocked = await storage.rates.hit(
+            tx, key, "stranger", now, limit=20, window=timedelta(minutes=10), block_for=timedelta(hours=1)
+        )
+    return not blocked

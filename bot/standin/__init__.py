@@ -1,0 +1,11 @@
+"""An in-process stand-in for Telegram's Bot API, used by the sandbox, the tests and the benchmarks.
+
+Only Telegram's servers are replaced: the real `Application` and `Bot` send real requests
+through python-telegram-bot's request layer, and this answers them as the Bot API would.
+"""
+
+from bot.standin.api import FakeBotApi, Sent
+from bot.standin.request import StandinRequest
+from bot.standin.updates import UpdateFactory
+
+__all__ = ["FakeBotApi", "Sent", "StandinRequest", "UpdateFactory"]

@@ -1,0 +1,150 @@
+"""The Bot API's behaviour, as far as this bot uses it: it records every call and answers it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Failure = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class Sent:
+    """One call the bot made that shows something to a person (or changes what they see)."""
+
+    method: str
+    chat_id: int | None
+    text: str | None
+    params: dict[str, Any]
+    message_id: int | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback data) of every inline button, row by row."""
+        markup = self.params.get("reply_markup") or {}
+        return [
+            (b.get("text", ""), b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row
+        ]
+
+
+class FakeBotApi:
+    """Answers Bot API methods; `fail` can be set to simulate an outage for chosen methods."""
+
+    def __init__(self, *, bot_id: int = 7000000001, username: str = "outreach_demo_bot") -> None:
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Outreach",
+            "username": username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[Sent] = []
+        self.fail: Callable[[str, dict[str, Any]], Failure | None] | None = None
+        self._message_ids = itertools.count(1000)
+        self._update_ids = itertools.count(1)
+        self._pending: list[dict[str, Any]] = []
+        self._new_update = asyncio.Event()
+        self.listeners: list[Callable[[Sent], None]] = []
+
+    # -- feeding updates, for getUpdates (long polling) ---------------------------------
+    def push_update(self, update: dict[str, Any]) -> None:
+        update.setdefault("update_id", next(self._update_ids))
+        self._pending.append(update)
+        self._new_update.set()
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self._pending = [u for u in self._pending if u["update_id"] >= offset]
+        if not self._pending and params.get("timeout"):
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout=float(params["timeout"]))
+            except TimeoutError:
+                pass
+        limit = int(params.get("limit") or 100)
+        return self._pending[:limit]
+
+    # -- answering --------------------------------------------------------------------
+    def _message(self, chat_id: Any, text: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": self.bot_user,
+        }
+        if text is not None:
+            message["text"] = text
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _record(self, method: str, params: dict[str, Any], message_id: int | None) -> None:
+        chat = params.get("chat_id")
+        sent = Sent(
+            method=method,
+            chat_id=int(chat) if chat is not None and str(chat).lstrip("-").isdigit() else None,
+            text=params.get("text") or params.get("caption"),
+            params=params,
+            message_id=message_id,
+        )
+        self.sent.append(sent)
+        for listener in self.listeners:
+            listener(sent)
+
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one call the way the Bot API does: {"ok": true, "result": ...} or an error."""
+        self.calls.append((method, params))
+        if self.fail is not None:
+            failure = self.fail(method, params)
+            if failure is not None:
+                return failure
+        name = method.lower()
+        if name == "getme":
+            return 200, {"ok": True, "result": self.bot_user}
+        if name == "getupdates":
+            return 200, {"ok": True, "result": await self._get_updates(params)}
+        if name in ("sendmessage", "sendphoto", "senddocument", "sendlocation"):
+            if not params.get("chat_id"):
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"}
+            text = params.get("text") if name == "sendmessage" else params.get("caption")
+            if name == "sendmessage" and not text:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+            message = self._message(params["chat_id"], text, params)
+            self._record(method, params, message["message_id"])
+            return 200, {"ok": True, "result": message}
+        if name in ("editmessagetext", "editmessagereplymarkup"):
+            message = self._message(params.get("chat_id", 0), params.get("text"), params)
+            message["message_id"] = int(params.get("message_id", 0))
+            self._record(method, params, message["message_id"])
+            return 200, {"ok": True, "result": message}
+        if name == "deletemessage":
+            self._record(method, params, int(params.get("message_id", 0)))
+            return 200, {"ok": True, "result": True}
+        if name == "answercallbackquery":
+            self._record(method, params, None)
+            return 200, {"ok": True, "result": True}
+        # setMyCommands, deleteWebhook, close, logOut...: accepted and recorded in `calls`.
+        return 200, {"ok": True, "result": True}
+
+    # -- reading what was sent ------------------------------------------------------------
+    def to(self, chat_id: int) -> list[Sent]:
+        """Everything shown to one chat (sent or edited), oldest first."""
+        return [s for s in self.sent if s.chat_id == chat_id and s.method != "deleteMessage"]
+
+    def last_to(self, chat_id: int) -> Sent:
+        shown = [s for s in self.to(chat_id) if s.method != "answerCallbackQuery"]
+        if not shown:
+            raise AssertionError(f"nothing was sent to chat {chat_id}")
+        return shown[-1]
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.calls.clear()

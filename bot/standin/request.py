@@ -1,0 +1,44 @@
+"""python-telegram-bot's request layer, answered in-process by a FakeBotApi instead of the network."""
+
+from __future__ import annotations
+
+import json
+
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, RequestData
+
+from bot.standin.api import FakeBotApi
+
+
+class StandinRequest(BaseRequest):
+    """A BaseRequest whose `do_request` hands the call to the stand-in and returns its JSON."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        # Round-trip through JSON, as the wire would: the stand-in sees what Telegram would see.
+        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        status, body = await self.api.handle(api_method, params)
+        return status, json.dumps(body).encode()

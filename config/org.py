@@ -1,0 +1,237 @@
+"""The organisation's file (TOML): parsed strictly, so a typo stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.durations import parse_duration
+from config.errors import ConfigError
+
+LANGUAGES = ("es", "en", "fr", "pt", "ar")
+HOTSPOT_KINDS = ("bar", "park", "street", "sauna", "home", "online", "office", "other")
+RISK_LEVELS = ("low", "medium", "high")
+ALERT_LEVELS = ("green", "yellow", "red")
+SUPPORT_KINDS = ("legal", "medical", "psychosocial", "safe_place", "emergency")
+_TRANSLATED = tuple(f"name_{lang}" for lang in LANGUAGES)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    reminder_before: timedelta = timedelta(minutes=5)
+    grace: timedelta = timedelta(minutes=10)
+    ack_timeout: timedelta = timedelta(minutes=15)
+    repeat_every: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    name: str
+    kind: str
+    risk: str
+    pairs_required: bool = False
+    names: dict[str, str] = field(default_factory=dict)
+
+    def label(self, locale: str) -> str:
+        """The name in the reader's language when the config gives one, else as written."""
+        return self.names.get(locale, self.name)
+
+
+@dataclass(frozen=True)
+class AlertCode:
+    word: str
+    level: str
+
+
+@dataclass(frozen=True)
+class SupportEntry:
+    kind: str
+    name: str
+    contact: str
+    area: str = ""
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    name: str
+    timezone: str
+    language: str
+    escalation: Escalation
+    hotspots: tuple[Hotspot, ...] = ()
+    alert_codes: tuple[AlertCode, ...] = ()
+    support: tuple[SupportEntry, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _table(data: Any, key: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError(key, "must be a table")
+    return data
+
+
+def _only(data: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key}" if where else key, "unknown key")
+
+
+def _text(data: dict[str, Any], where: str, key: str, *, required: bool = True, default: str = "") -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"{where}.{key}", "is missing")
+        return default
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ConfigError(f"{where}.{key}", "must be a non-empty text")
+    return value.strip()
+
+
+def _choice(data: dict[str, Any], where: str, key: str, choices: tuple[str, ...]) -> str:
+    value = _text(data, where, key)
+    if value not in choices:
+        raise ConfigError(f"{where}.{key}", f"unknown value {value!r}; use one of {', '.join(choices)}")
+    return value
+
+
+def _names(data: dict[str, Any], where: str) -> dict[str, str]:
+    return {k[5:]: _text(data, where, k) for k in _TRANSLATED if k in data}
+
+
+def _organization(data: dict[str, Any]) -> tuple[str, str, str]:
+    data = _table(data, "organization")
+    _only(data, "organization", ("name", "timezone", "language"))
+    name = _text(data, "organization", "name")
+    timezone = _text(data, "organization", "timezone")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("organization.timezone", f"unknown time zone {timezone!r}") from None
+    language = _choice(data, "organization", "language", LANGUAGES)
+    return name, timezone, language
+
+
+def _escalation(data: dict[str, Any]) -> Escalation:
+    data = _table(data, "escalation")
+    names = ("reminder_before", "grace", "ack_timeout", "repeat_every")
+    _only(data, "escalation", names)
+    values: dict[str, timedelta] = {}
+    for key in names:
+        if key in data:
+            try:
+                values[key] = parse_duration(data[key])
+            except ValueError:
+                raise ConfigError(
+                    f"escalation.{key}", f'bad duration {data[key]!r}; write it like "45s", "10m" or "1h30m"'
+                ) from None
+    return Escalation(**values)
+
+
+def _hotspots(items: Any) -> tuple[Hotspot, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("hotspots", "must be a list of [[hotspots]] tables")
+    seen: set[str] = set()
+    result = []
+    for i, raw in enumerate(items, 1):
+        where = f"hotspots[{i}]"
+        data = _table(raw, where)
+        _only(data, where, ("name", "kind", "risk", "pairs_required", *_TRANSLATED))
+        name = _text(data, where, "name")
+        if name.casefold() in seen:
+            raise ConfigError(f"{where}.name", f"duplicate hotspot {name!r}")
+        seen.add(name.casefold())
+        pairs = data.get("pairs_required", False)
+        if not isinstance(pairs, bool):
+            raise ConfigError(f"{where}.pairs_required", "must be true or false")
+        result.append(
+            Hotspot(
+                name=name,
+                kind=_choice(data, where, "kind", HOTSPOT_KINDS),
+                risk=_choice(data, where, "risk", RISK_LEVELS),
+                pairs_required=pairs,
+                names=_names(data, where),
+            )
+        )
+    return tuple(result)
+
+
+def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("alert_codes", "must be a list of [[alert_codes]] tables")
+    seen: set[str] = set()
+    result = []
+    for i, raw in enumerate(items, 1):
+        where = f"alert_codes[{i}]"
+        data = _table(raw, where)
+        _only(data, where, ("word", "level"))
+        word = _text(data, where, "word")
+        if word.startswith("/"):
+            raise ConfigError(f"{where}.word", f"{word!r} looks like a command; choose an ordinary phrase")
+        if len(word) < 4:
+            raise ConfigError(f"{where}.word", f"{word!r} is too short; use at least 4 characters")
+        if word.casefold() in seen:
+            raise ConfigError(f"{where}.word", f"duplicate code word {word!r}")
+        seen.add(word.casefold())
+        result.append(AlertCode(word=word, level=_choice(data, where, "level", ALERT_LEVELS)))
+    return tuple(result)
+
+
+def _support(items: Any) -> tuple[SupportEntry, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("support", "must be a list of [[support]] tables")
+    result = []
+    for i, raw in enumerate(items, 1):
+        where = f"support[{i}]"
+        data = _table(raw, where)
+        _only(data, where, ("kind", "name", "contact", "area", *_TRANSLATED))
+        result.append(
+            SupportEntry(
+                kind=_choice(data, where, "kind", SUPPORT_KINDS),
+                name=_text(data, where, "name"),
+                contact=_text(data, where, "contact"),
+                area=_text(data, where, "area", required=False),
+                names=_names(data, where),
+            )
+        )
+    return tuple(result)
+
+
+def parse_org_config(data: dict[str, Any]) -> OrgConfig:
+    """Validate an already-decoded TOML document."""
+    _only(data, "", ("organization", "escalation", "hotspots", "alert_codes", "support"))
+    if "organization" not in data:
+        raise ConfigError("organization", "is missing")
+    name, timezone, language = _organization(data["organization"])
+    return OrgConfig(
+        name=name,
+        timezone=timezone,
+        language=language,
+        escalation=_escalation(data.get("escalation", {})),
+        hotspots=_hotspots(data.get("hotspots", [])),
+        alert_codes=_alert_codes(data.get("alert_codes", [])),
+        support=_support(data.get("support", [])),
+    )
+
+
+def load_org_config(path: Path) -> OrgConfig:
+    """Read and validate the organisation's file; every problem becomes one ConfigError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("OUTREACH_CONFIG", f"file not found: {path} (copy config/org.example.toml)") from None
+    except OSError as exc:
+        raise ConfigError("OUTREACH_CONFIG", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("OUTREACH_CONFIG", f"{path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("OUTREACH_CONFIG", f"{path} is not valid TOML ({exc})") from None
+    return parse_org_config(data)

@@ -1,0 +1,129 @@
+"""People: role, team, the code others see them by, and their Telegram ids sealed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Row, Tx
+from storage.ids import new_id, person_code
+from storage.sealing import Sealer
+from storage.timefmt import to_db
+
+ROLES = ("worker", "supervisor", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    org_id: str
+    team_id: str | None
+    role: str
+    code: str
+    alias: str | None
+    chat_id: int
+    locale: str
+    status: str
+
+    @property
+    def display(self) -> str:
+        """How colleagues see this person: the random code, plus the alias if one was set."""
+        return f"{self.code} ({self.alias})" if self.alias else self.code
+
+
+class PeopleRepo:
+    def __init__(self, sealer: Sealer) -> None:
+        self._s = sealer
+
+    def user_key(self, telegram_user_id: int) -> str:
+        return self._s.lookup("tg_user", telegram_user_id)
+
+    def _person(self, r: Row) -> Person:
+        return Person(
+            id=r["id"],
+            org_id=r["org_id"],
+            team_id=r["team_id"],
+            role=r["role"],
+            code=r["code"],
+            alias=self._s.open_opt(r["alias_sealed"], "people", "alias", r["id"]),
+            chat_id=int(self._s.open(r["tg_chat_sealed"], "people", "tg_chat", r["id"])),
+            locale=r["locale"],
+            status=r["status"],
+        )
+
+    async def by_telegram_user(self, tx: Tx, telegram_user_id: int) -> Person | None:
+        row = await tx.one("SELECT * FROM people WHERE tg_user_hmac = ?", (self.user_key(telegram_user_id),))
+        return None if row is None else self._person(row)
+
+    async def get(self, tx: Tx, person_id: str) -> Person | None:
+        row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))
+        return None if row is None else self._person(row)
+
+    async def by_code(self, tx: Tx, org_id: str, code: str) -> Person | None:
+        row = await tx.one("SELECT * FROM people WHERE org_id = ? AND code = ?", (org_id, code.upper()))
+        return None if row is None else self._person(row)
+
+    async def in_team(self, tx: Tx, team_id: str, role: str | None = None) -> list[Person]:
+        rows = await tx.all(
+            "SELECT * FROM people WHERE team_id = ? AND status = 'active' AND (? IS NULL OR role = ?) ORDER BY code",
+            (team_id, role, role),
+        )
+        return [self._person(r) for r in rows]
+
+    async def with_role(self, tx: Tx, org_id: str, role: str) -> list[Person]:
+        rows = await tx.all(
+            "SELECT * FROM people WHERE org_id = ? AND role = ? AND status = 'active' ORDER BY code", (org_id, role)
+        )
+        return [self._person(r) for r in rows]
+
+    async def create(
+        self,
+        tx: Tx,
+        *,
+        org_id: str,
+        team_id: str | None,
+        role: str,
+        telegram_user_id: int,
+        chat_id: int,
+        locale: str,
+        now: datetime,
+        alias: str | None = None,
+    ) -> Person:
+        person_id = new_id()
+        for _ in range(20):  # codes are short on purpose; retry the rare collision
+            code = person_code(role)
+            if await tx.one("SELECT 1 FROM people WHERE code = ?", (code,)) is None:
+                break
+        else:
+            raise RuntimeError("could not find a free person code")
+        await tx.execute(
+            """INSERT INTO people (id, org_id, team_id, role, code, alias_sealed, tg_user_sealed, tg_user_hmac,
+                                   tg_chat_sealed, locale, status, enrolled_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)""",
+            (
+                person_id,
+                org_id,
+                team_id,
+                role,
+                code,
+                self._s.seal_opt(alias, "people", "alias", person_id),
+                self._s.seal(str(telegram_user_id), "people", "tg_user", person_id),
+                self.user_key(telegram_user_id),
+                self._s.seal(str(chat_id), "people", "tg_chat", person_id),
+                locale,
+                to_db(now),
+            ),
+        )
+        return Person(person_id, org_id, team_id, role, code, alias, chat_id, locale, "active")
+
+    async def set_locale(self, tx: Tx, person_id: str, locale: str) -> None:
+        await tx.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+
+    async def set_alias(self, tx: Tx, person_id: str, alias: str | None) -> None:
+        await tx.execute(
+            "UPDATE people SET alias_sealed = ? WHERE id = ?",
+            (self._s.seal_opt(alias, "people", "alias", person_id), person_id),
+        )
+
+    async def set_status(self, tx: Tx, person_id: str, status: str) -> int:
+        return await tx.execute("UPDATE people SET status = ? WHERE id = ?", (status, person_id))

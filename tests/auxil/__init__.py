@@ -1,0 +1,1 @@
+"""Test helpers: the harness around the real Application and the Bot API stand-in."""

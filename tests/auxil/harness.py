@@ -1,0 +1,147 @@
+"""Runs the real Application against the in-process Bot API stand-in, with a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application, close_resources, open_resources
+from bot.clock import FakeClock
+from bot.context import BotContext
+from bot.services.enrolment import create_invite
+from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
+from config import OrgConfig, Settings
+from config.org import parse_org_config
+from storage import Person, Storage
+
+TOKEN = "123456:TESTTOKENabcdefghijklmnopqrstuvwxyz"
+
+EXAMPLE = {
+    "organization": {"name": "Demo CSO", "timezone": "America/Guatemala", "language": "es"},
+    "escalation": {"reminder_before": "5m", "grace": "10m", "ack_timeout": "15m", "repeat_every": "5m"},
+    "hotspots": [
+        {"name": "Parque Central", "kind": "park", "risk": "high", "pairs_required": True},
+        {"name": "Bar La Luna", "kind": "bar", "risk": "medium"},
+    ],
+    "alert_codes": [{"word": "buy bread", "level": "red"}],
+    "support": [{"kind": "legal", "name": "Legal aid", "contact": "+502 0000 0000", "area": "Zona 1"}],
+}
+
+_user_ids = itertools.count(500_000_001)
+
+
+@dataclass
+class Chatter:
+    """One person with a private chat to the bot."""
+
+    harness: Harness
+    factory: UpdateFactory
+    person: Person | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return self.factory.user_id
+
+    async def say(self, text: str) -> list[Sent]:
+        return await self.harness.feed(self.factory.text(text))
+
+    async def tap(self, sent: Sent, data: str) -> list[Sent]:
+        """Press the button carrying `data` on a message the bot sent to this chat."""
+        assert data in [d for _, d in sent.buttons], f"no button {data!r} in {sent.buttons}"
+        message = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.factory.chat,
+            "from": self.harness.api.bot_user,
+            "text": sent.text or "",
+            "reply_markup": sent.params.get("reply_markup"),
+        }
+        return await self.harness.feed(self.factory.tap(message, data))
+
+    async def tap_forged(self, data: str) -> list[Sent]:
+        return await self.harness.feed(self.factory.tap(None, data))
+
+    def received(self) -> list[Sent]:
+        return [s for s in self.harness.api.to(self.chat_id) if s.method != "answerCallbackQuery"]
+
+    def last(self) -> Sent:
+        return self.harness.api.last_to(self.chat_id)
+
+
+class Harness:
+    def __init__(self, tmp: Path, config: dict[str, Any] | None = None) -> None:
+        self.tmp = tmp
+        self.api = FakeBotApi()
+        self.clock = FakeClock()
+        self.settings = Settings(
+            token=TOKEN, api_base_url="http://stand-in.invalid/bot", data_dir=tmp / "data", config_path=tmp / "org.toml"
+        )
+        self.config: OrgConfig = parse_org_config(config or EXAMPLE)
+        self.errors: list[BaseException] = []
+        self.app = build_application(
+            self.settings, self.config, clock=self.clock, request=StandinRequest(self.api), rate_limit=False
+        )
+
+        async def record_error(update: object, context: BotContext) -> None:
+            assert context.error is not None
+            self.errors.append(context.error)
+
+        self.app.add_error_handler(record_error)
+
+    @property
+    def storage(self) -> Storage:
+        storage = self.app.bot_data.storage
+        assert storage is not None
+        return storage
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await open_resources(self.app)
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        await close_resources(self.app)
+
+    async def restart(self) -> None:
+        """Stop and start a new Application on the same data (as after a crash or deploy)."""
+        await self.stop()
+        api, clock = self.api, self.clock
+        self.__init__(self.tmp, None)  # type: ignore[misc]
+        self.api.sent, self.api.calls = api.sent, api.calls
+        self.clock = clock
+        self.app.bot_data.clock = clock
+        await self.start()
+
+    async def feed(self, update: dict[str, Any]) -> list[Sent]:
+        """Process one update fully; return what the bot sent in answer."""
+        before = len(self.api.sent)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.api.sent[before:]
+
+    def chatter(self, *, language_code: str | None = "en") -> Chatter:
+        return Chatter(self, UpdateFactory(next(_user_ids), language_code=language_code))
+
+    async def invite(self, role: str, team: str | None = None, ttl: timedelta = timedelta(hours=72)) -> str:
+        assert self.app.bot_data.org is not None
+        code, _, _ = await create_invite(self.storage, self.clock, self.app.bot_data.org, role=role, team=team, ttl=ttl)
+        return code
+
+    async def enrol(self, role: str, team: str | None = None, language: str = "en") -> Chatter:
+        """A person who joined with an invite and picked a language, as a newcomer would."""
+        chatter = self.chatter(language_code=language)
+        code = await self.invite(role, team)
+        sent = await chatter.say(f"/start {code}")
+        await chatter.tap(sent[-1], f"lang:{language}")
+        async with self.storage.db.read() as tx:
+            chatter.person = await self.storage.people.by_telegram_user(tx, chatter.chat_id)
+        assert chatter.person is not None
+        return chatter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -26,6 +27,7 @@ from storage import Storage
 from storage.sealing import load_or_create_key
 
 GATE_GROUP = -1
+log = logging.getLogger("outreach")
 
 COMMANDS = [("start", "Start"), ("help", "Help"), ("language", "Language")]
 
@@ -39,7 +41,10 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         data.key = key
         data.storage = await Storage.open(settings.db_path, key)
     data.org = await ensure_organization(data.storage, data.config, data.clock)
+    if app.bot.username:  # lets `outreach-bot invite` print the t.me link and QR code
+        await data.storage.meta_set("bot_username", app.bot.username)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    log.info("Bot @%s is ready.", app.bot.username)
 
 
 async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

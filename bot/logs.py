@@ -36,6 +36,22 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class OneLineFormatter(logging.Formatter):
+    """Exceptions become their type name only: no traceback on the console, no message contents."""
+
+    def formatException(self, ei: object) -> str:  # noqa: N802 (logging's API)
+        exc = ei[1] if isinstance(ei, tuple) else None
+        return f"  ({type(exc).__name__})" if exc is not None else ""
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None
+        text = super().format(record)
+        return text.replace("\n  (", " (")
+
+
 def quiet_noisy_loggers() -> None:
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(level)
@@ -43,7 +59,7 @@ def quiet_noisy_loggers() -> None:
 
 def setup_logging(level: int = logging.INFO, secrets: list[str] | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactFilter(secrets or []))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -32,6 +32,19 @@ class Storage:
         db = await Database.open(path)
         return cls(db, sealer, OrgRepo(sealer), PeopleRepo(sealer), InviteRepo(), AuditRepo(), RateLimitRepo())
 
+    async def meta_get(self, key: str) -> str | None:
+        async with self.db.read() as tx:
+            row = await tx.one("SELECT value_sealed FROM meta WHERE key = ?", (key,))
+        return None if row is None else self.sealer.open(row["value_sealed"], "meta", "value", key)
+
+    async def meta_set(self, key: str, value: str) -> None:
+        async with self.db.tx() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value_sealed) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value_sealed = excluded.value_sealed",
+                (key, self.sealer.seal(value, "meta", "value", key)),
+            )
+
     async def close(self) -> None:
         await self.db.close()
 

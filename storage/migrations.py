@@ -67,6 +67,7 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
                 blocked_until TEXT,
                 PRIMARY KEY (key_hmac, bucket)
             )""",
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value_sealed BLOB NOT NULL)",
         ),
     ),
 ]

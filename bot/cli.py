@@ -1,0 +1,165 @@
+"""The `outreach-bot` command: init, invite, run, sandbox. `main` only parses and wires."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.clock import SystemClock
+from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
+from config.durations import parse_duration
+from storage import Storage
+from storage.people import ROLES
+from storage.sealing import KeyProblem, load_or_create_key
+
+log = logging.getLogger("outreach")
+
+
+class Fail(Exception):
+    """Stops the command with one line on stderr and exit status 2."""
+
+
+def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
+    try:
+        settings = load_settings()
+        config = load_org_config(settings.config_path) if require_config else None
+    except ConfigError as exc:
+        raise Fail(f"config error: {exc}") from None
+    return settings, config
+
+
+async def _open_storage(settings: Settings, *, create: bool) -> Storage:
+    try:
+        key = load_or_create_key(settings.key_b64, settings.key_path, create=create)
+    except KeyProblem as exc:
+        raise Fail(f"config error: OUTREACH_KEY: {exc}") from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return await Storage.open(settings.db_path, key)
+
+
+async def cmd_init(args: argparse.Namespace) -> None:
+    """Create the data directory, key and database, and the organisation from the config (idempotent)."""
+    from bot.services.enrolment import ensure_organization
+
+    settings, config = _load()
+    assert config is not None
+    had_key = settings.key_b64 is not None or settings.key_path.exists()
+    storage = await _open_storage(settings, create=True)
+    try:
+        org = await ensure_organization(storage, config, SystemClock())
+    finally:
+        await storage.close()
+    key_note = "key from OUTREACH_KEY" if settings.key_b64 else ("key file kept" if had_key else "new key file (0600)")
+    print(f"Ready: {settings.db_path} ({key_note}), organisation {org.name!r}, time zone {org.timezone}.")
+
+
+async def cmd_invite(args: argparse.Namespace) -> None:
+    """Print a single-use invite code, alone on the last line."""
+    from bot.services.enrolment import create_invite, ensure_organization
+
+    try:
+        ttl = parse_duration(args.ttl)
+    except ValueError:
+        raise Fail(f"--ttl: bad duration {args.ttl!r}; write it like 72h or 30m") from None
+    if ttl > timedelta(days=30):
+        raise Fail("--ttl: at most 30 days (720h)")
+    settings, config = _load()
+    assert config is not None
+    clock = SystemClock()
+    storage = await _open_storage(settings, create=True)
+    try:
+        org = await ensure_organization(storage, config, clock)
+        code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
+        username = await storage.meta_get("bot_username")
+    finally:
+        await storage.close()
+    where = f" in team {team!r}" if team else ""
+    local = expires.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    print(f"Invite for one {args.role}{where}, single use, valid until {local} ({config.timezone}).")
+    if username:
+        link = f"https://t.me/{username}?start={code}"
+        print(f"Link: {link}")
+        if args.qr:
+            import segno
+
+            segno.make(link, error="m").terminal(compact=True)
+    elif args.qr:
+        print("(No QR code yet: the bot's username is learned on the first `outreach-bot run`.)")
+    print(code)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Long polling through TELEGRAM_API_BASE_URL until SIGTERM or Ctrl-C."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from bot.logs import setup_logging
+
+    settings, config = _load()
+    assert config is not None
+    if not settings.token:
+        raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
+    setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=[settings.token, settings.key_b64 or ""])
+    asyncio.run(cmd_init(args))
+    app = build_application(settings, config)
+    try:
+        app.run_polling(stop_signals=(signal.SIGINT, signal.SIGTERM), drop_pending_updates=False, bootstrap_retries=3)
+    except InvalidToken:
+        raise Fail("TELEGRAM_BOT_TOKEN was refused by the Bot API; check the token") from None
+    except NetworkError as exc:
+        raise Fail(f"cannot reach the Bot API at TELEGRAM_API_BASE_URL ({type(exc).__name__})") from None
+    log.info("Stopped cleanly.")
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    """A local chat in the terminal: same Application, stand-in Bot API, separate database."""
+    from bot.sandbox import run_sandbox
+
+    settings, _ = _load(require_config=False)
+    run_sandbox(settings, reason=args.reason)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="outreach-bot", description="Safety check-ins and alerts for outreach workers."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create ./data (database + key) and the organisation from the config")
+    invite = sub.add_parser("invite", help="print a single-use invite code")
+    invite.add_argument("--role", required=True, choices=ROLES)
+    invite.add_argument("--team", help="team name (workers and supervisors; default: main)")
+    invite.add_argument("--ttl", default="72h", help="how long the code is valid (default 72h)")
+    invite.add_argument("--qr", action="store_true", help="also draw the t.me link as a QR code")
+    run = sub.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("--debug", action="store_true", help="debug logging (still without tokens or message texts)")
+    sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
+    sandbox.add_argument("--reason", default="", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "init":
+            asyncio.run(cmd_init(args))
+        elif args.command == "invite":
+            asyncio.run(cmd_invite(args))
+        elif args.command == "run":
+            cmd_run(args)
+        elif args.command == "sandbox":
+            cmd_sandbox(args)
+    except Fail as exc:
+        print(f"outreach-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

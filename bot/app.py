@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES, BotContext
 from bot.handlers import errors, gate, start
+from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from config import OrgConfig, Settings
 from storage import Storage
@@ -89,6 +90,7 @@ def build_application(
     if rate_limit:
         # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    quiet_noisy_loggers()  # before build(): the Bot logs its URL, token included, at DEBUG
     app = builder.build()
     app.bot_data.settings = settings
     app.bot_data.config = config

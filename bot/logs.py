@@ -39,11 +39,11 @@ class RedactFilter(logging.Filter):
 class OneLineFormatter(logging.Formatter):
     """Exceptions become their type name only: no traceback on the console, no message contents."""
 
-    def formatException(self, ei: object) -> str:  # noqa: N802 (logging's API)
+    def formatException(self, ei: object) -> str:
         exc = ei[1] if isinstance(ei, tuple) else None
         return f"  ({type(exc).__name__})" if exc is not None else ""
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+    def formatStack(self, stack_info: str) -> str:
         return ""
 
     def format(self, record: logging.LogRecord) -> str:

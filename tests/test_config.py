@@ -1,0 +1,116 @@
+"""The organisation's file and the environment: every mistake is one line naming the key."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_org_config, load_settings
+from config.durations import parse_duration
+from config.org import parse_org_config
+from tests.auxil.harness import EXAMPLE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_file_is_valid() -> None:
+    config = load_org_config(ROOT / "config" / "org.example.toml")
+    assert config.name == "Demo CSO" and config.timezone == "America/Guatemala" and config.language == "es"
+    assert config.escalation.grace == timedelta(minutes=10)
+    assert [h.name for h in config.hotspots][:1] == ["Parque Central"] and config.hotspots[0].pairs_required
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("45s", 45), ("10m", 600), ("1h30m", 5400), ("2h", 7200), (" 1h 5m ", 3900)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "10", "ten minutes", "0m", "-5m", "5x", "m", "1.5h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def _broken(change: str) -> dict:
+    data = copy.deepcopy(EXAMPLE)
+    if change == "unknown top key":
+        data["colour"] = "red"
+    elif change == "unknown nested key":
+        data["organization"]["nmae"] = "x"
+    elif change == "bad duration":
+        data["escalation"]["grace"] = "ten"
+    elif change == "unknown risk":
+        data["hotspots"][0]["risk"] = "extreme"
+    elif change == "duplicate hotspot":
+        data["hotspots"].append(dict(data["hotspots"][0], name="parque central"))
+    elif change == "bad timezone":
+        data["organization"]["timezone"] = "Mars/Olympus"
+    elif change == "unknown level":
+        data["alert_codes"][0]["level"] = "purple"
+    elif change == "command code":
+        data["alert_codes"][0]["word"] = "/help"
+    elif change == "short code":
+        data["alert_codes"][0]["word"] = "abc"
+    elif change == "missing name":
+        del data["organization"]["name"]
+    elif change == "bad language":
+        data["organization"]["language"] = "de"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ("unknown top key", "colour", "unknown key"),
+        ("unknown nested key", "organization.nmae", "unknown key"),
+        ("bad duration", "escalation.grace", "bad duration"),
+        ("unknown risk", "hotspots[1].risk", "unknown value"),
+        ("duplicate hotspot", "hotspots[3].name", "duplicate hotspot"),
+        ("bad timezone", "organization.timezone", "unknown time zone"),
+        ("unknown level", "alert_codes[1].level", "unknown value"),
+        ("command code", "alert_codes[1].word", "command"),
+        ("short code", "alert_codes[1].word", "too short"),
+        ("missing name", "organization.name", "missing"),
+        ("bad language", "organization.language", "unknown value"),
+    ],
+)
+def test_bad_config_names_the_key(change: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_org_config(_broken(change))
+    assert caught.value.key == key
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_environment_defaults_and_errors() -> None:
+    settings = load_settings({})
+    assert settings.token is None and settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.data_dir == Path("./data") and settings.config_path == Path("./config/org.toml")
+    local = load_settings({"TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/", "TELEGRAM_BOT_TOKEN": "1:a"})
+    assert local.api_base_url == "http://127.0.0.1:8081/bot"
+    assert "1:a" not in repr(local)
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL"):
+        load_settings({"TELEGRAM_API_BASE_URL": "127.0.0.1:8081"})
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "not a token"})
+
+
+def test_bad_file_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "org.toml"
+    bad.write_text((ROOT / "config" / "org.example.toml").read_text().replace('risk = "high"', 'risk = "extreme"'))
+    env = {"OUTREACH_CONFIG": str(bad), "OUTREACH_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    for command in (["init"], ["invite", "--role", "worker"], ["run"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *command], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            "outreach-bot: config error: hotspots[1].risk: unknown value 'extreme'; use one of low, medium, high"
+        ]
+    assert not (tmp_path / "data" / "outreach.db").exists()

@@ -113,3 +113,14 @@ async def test_database_opened_with_wrong_key_refuses_to_read(tmp_path: Path) ->
             await stranger.meta_get("bot_username")
     finally:
         await stranger.close()
+
+
+async def test_database_files_are_private(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "data" / "outreach.db", KEY)
+    await storage.meta_set("k", "v")
+    try:
+        for file in (tmp_path / "data").glob("outreach.db*"):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+        assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    finally:
+        await storage.close()

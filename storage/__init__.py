@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
+from storage.checkins import CheckinRepo
 from storage.db import Database, Tx
 from storage.invites import InviteRepo
 from storage.orgs import OrgRepo
+from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
 from storage.ratelimit import RateLimitRepo
 from storage.sealing import Sealer
@@ -25,12 +28,26 @@ class Storage:
     invites: InviteRepo
     audit: AuditRepo
     rates: RateLimitRepo
+    checkins: CheckinRepo
+    alerts: AlertRepo
+    outbox: OutboxRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
         sealer = Sealer(key)
         db = await Database.open(path)
-        return cls(db, sealer, OrgRepo(sealer), PeopleRepo(sealer), InviteRepo(), AuditRepo(), RateLimitRepo())
+        return cls(
+            db,
+            sealer,
+            OrgRepo(sealer),
+            PeopleRepo(sealer),
+            InviteRepo(),
+            AuditRepo(),
+            RateLimitRepo(),
+            CheckinRepo(sealer),
+            AlertRepo(),
+            OutboxRepo(sealer),
+        )
 
     async def meta_get(self, key: str) -> str | None:
         async with self.db.read() as tx:

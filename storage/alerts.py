@@ -1,0 +1,189 @@
+"""Alerts and their history: raised, who was told when, acknowledged by whom, resolved how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Row, Tx
+from storage.ids import new_id
+from storage.timefmt import from_db, to_db
+
+
+def _t(value: str | None) -> datetime | None:
+    return from_db(value) if value else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: str
+    org_id: str
+    person_id: str
+    team_id: str | None
+    checkin_id: str | None
+    kind: str
+    raised_at: datetime
+    status: str
+    managers_due_at: datetime | None
+    managers_told_at: datetime | None
+    next_repeat_at: datetime | None
+    repeats: int
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    at: datetime
+    event: str
+    actor_id: str | None
+    recipient_id: str | None
+
+
+class AlertRepo:
+    def _alert(self, r: Row) -> Alert:
+        return Alert(
+            id=r["id"],
+            org_id=r["org_id"],
+            person_id=r["person_id"],
+            team_id=r["team_id"],
+            checkin_id=r["checkin_id"],
+            kind=r["kind"],
+            raised_at=from_db(r["raised_at"]),
+            status=r["status"],
+            managers_due_at=_t(r["managers_due_at"]),
+            managers_told_at=_t(r["managers_told_at"]),
+            next_repeat_at=_t(r["next_repeat_at"]),
+            repeats=r["repeats"],
+            acknowledged_at=_t(r["acknowledged_at"]),
+            acknowledged_by=r["acknowledged_by"],
+            resolved_at=_t(r["resolved_at"]),
+            resolved_by=r["resolved_by"],
+            resolution=r["resolution"],
+        )
+
+    async def create(
+        self,
+        tx: Tx,
+        *,
+        org_id: str,
+        person_id: str,
+        team_id: str | None,
+        checkin_id: str | None,
+        kind: str,
+        raised_at: datetime,
+        managers_due_at: datetime | None,
+        next_repeat_at: datetime | None,
+    ) -> str:
+        alert_id = new_id()
+        await tx.execute(
+            """INSERT INTO alerts (id, org_id, person_id, team_id, checkin_id, kind, raised_at, managers_due_at,
+                   next_repeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                alert_id,
+                org_id,
+                person_id,
+                team_id,
+                checkin_id,
+                kind,
+                to_db(raised_at),
+                to_db(managers_due_at) if managers_due_at else None,
+                to_db(next_repeat_at) if next_repeat_at else None,
+            ),
+        )
+        await self.event(tx, alert_id, raised_at, "raised")
+        return alert_id
+
+    async def get(self, tx: Tx, alert_id: str) -> Alert | None:
+        row = await tx.one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        return None if row is None else self._alert(row)
+
+    async def active_for_checkin(self, tx: Tx, checkin_id: str) -> Alert | None:
+        row = await tx.one(
+            "SELECT * FROM alerts WHERE checkin_id = ? AND status != 'resolved' ORDER BY raised_at DESC LIMIT 1",
+            (checkin_id,),
+        )
+        return None if row is None else self._alert(row)
+
+    async def active_in_org(self, tx: Tx, org_id: str) -> list[Alert]:
+        rows = await tx.all("SELECT * FROM alerts WHERE org_id = ? AND status != 'resolved'", (org_id,))
+        return [self._alert(r) for r in rows]
+
+    async def needing_repeat_or_managers(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Alert]:
+        """Open (unacknowledged) alerts whose next repeat or hand-over to managers has come."""
+        stamp = to_db(now)
+        rows = await tx.all(
+            """SELECT * FROM alerts WHERE status = 'open'
+               AND (next_repeat_at <= ? OR (managers_told_at IS NULL AND managers_due_at <= ?))
+               ORDER BY raised_at LIMIT ?""",
+            (stamp, stamp, limit),
+        )
+        return [self._alert(r) for r in rows]
+
+    async def next_due_at(self, tx: Tx) -> datetime | None:
+        row = await tx.one(
+            """SELECT min(t) FROM (
+                   SELECT next_repeat_at AS t FROM alerts WHERE status = 'open'
+                   UNION ALL SELECT managers_due_at FROM alerts WHERE status = 'open' AND managers_told_at IS NULL)"""
+        )
+        return from_db(row[0]) if row and row[0] else None
+
+    async def set_schedule(
+        self, tx: Tx, alert_id: str, *, next_repeat_at: datetime | None, repeats: int, managers_told_at: datetime | None
+    ) -> None:
+        await tx.execute(
+            "UPDATE alerts SET next_repeat_at = ?, repeats = ?, managers_told_at = coalesce(managers_told_at, ?)"
+            " WHERE id = ?",
+            (
+                to_db(next_repeat_at) if next_repeat_at else None,
+                repeats,
+                to_db(managers_told_at) if managers_told_at else None,
+                alert_id,
+            ),
+        )
+
+    async def acknowledge(self, tx: Tx, alert_id: str, by: str, at: datetime) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, next_repeat_at = NULL"
+            " WHERE id = ? AND status = 'open'",
+            (to_db(at), by, alert_id),
+        )
+        if changed:
+            await self.event(tx, alert_id, at, "acknowledged", actor_id=by)
+        return changed == 1
+
+    async def resolve(self, tx: Tx, alert_id: str, by: str | None, resolution: str, at: datetime) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ?,"
+            " next_repeat_at = NULL WHERE id = ? AND status != 'resolved'",
+            (to_db(at), by, resolution, alert_id),
+        )
+        if changed:
+            await self.event(tx, alert_id, at, f"resolved:{resolution}", actor_id=by)
+        return changed == 1
+
+    async def event(
+        self, tx: Tx, alert_id: str, at: datetime, event: str, *, actor_id: str | None = None, recipient_id: str | None = None
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO alert_events (alert_id, at, event, actor_id, recipient_id) VALUES (?, ?, ?, ?, ?)",
+            (alert_id, to_db(at), event, actor_id, recipient_id),
+        )
+
+    async def history(self, tx: Tx, alert_id: str) -> list[AlertEvent]:
+        rows = await tx.all(
+            "SELECT at, event, actor_id, recipient_id FROM alert_events WHERE alert_id = ? ORDER BY id", (alert_id,)
+        )
+        return [AlertEvent(from_db(r["at"]), r["event"], r["actor_id"], r["recipient_id"]) for r in rows]
+
+    async def recipients(self, tx: Tx, alert_id: str) -> list[str]:
+        """Everyone who has been told about this alert (they are told when it closes, too)."""
+        rows = await tx.all(
+            "SELECT DISTINCT recipient_id FROM alert_events WHERE alert_id = ? AND event = 'told'"
+            " AND recipient_id IS NOT NULL",
+            (alert_id,),
+        )
+        return [r["recipient_id"] for r in rows]

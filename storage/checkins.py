@@ -1,0 +1,165 @@
+"""Check-ins: where a worker is, with whom, until when, and how far their escalation has gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Row, Tx
+from storage.ids import new_id
+from storage.sealing import Sealer
+from storage.timefmt import from_db, to_db
+
+# Escalation stages of an open check-in, in order.
+STAGE_OPEN, STAGE_REMINDED, STAGE_DUE, STAGE_ALERTED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Checkin:
+    id: str
+    org_id: str
+    person_id: str
+    team_id: str | None
+    place: str
+    place_custom: bool
+    partner_id: str | None
+    alone_at_pairs: bool
+    started_at: datetime
+    deadline_at: datetime
+    stage: int
+    next_step_at: datetime | None
+    location: str | None
+    location_at: datetime | None
+    status: str
+    outcome: str | None
+
+
+class CheckinRepo:
+    def __init__(self, sealer: Sealer) -> None:
+        self._s = sealer
+
+    def _checkin(self, r: Row) -> Checkin:
+        return Checkin(
+            id=r["id"],
+            org_id=r["org_id"],
+            person_id=r["person_id"],
+            team_id=r["team_id"],
+            place=self._s.open(r["place_sealed"], "checkins", "place", r["id"]),
+            place_custom=bool(r["place_custom"]),
+            partner_id=r["partner_id"],
+            alone_at_pairs=bool(r["alone_at_pairs"]),
+            started_at=from_db(r["started_at"]),
+            deadline_at=from_db(r["deadline_at"]),
+            stage=r["stage"],
+            next_step_at=from_db(r["next_step_at"]) if r["next_step_at"] else None,
+            location=self._s.open_opt(r["location_sealed"], "checkins", "location", r["id"]),
+            location_at=from_db(r["location_at"]) if r["location_at"] else None,
+            status=r["status"],
+            outcome=r["outcome"],
+        )
+
+    async def create(
+        self,
+        tx: Tx,
+        *,
+        org_id: str,
+        person_id: str,
+        team_id: str | None,
+        place: str,
+        place_custom: bool,
+        partner_id: str | None,
+        alone_at_pairs: bool,
+        started_at: datetime,
+        deadline_at: datetime,
+        stage: int,
+        next_step_at: datetime | None,
+        location: str | None,
+    ) -> str:
+        checkin_id = new_id()
+        await tx.execute(
+            """INSERT INTO checkins (id, org_id, person_id, team_id, place_sealed, place_custom, partner_id,
+                   alone_at_pairs, started_at, deadline_at, stage, next_step_at, location_sealed, location_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                checkin_id,
+                org_id,
+                person_id,
+                team_id,
+                self._s.seal(place, "checkins", "place", checkin_id),
+                int(place_custom),
+                partner_id,
+                int(alone_at_pairs),
+                to_db(started_at),
+                to_db(deadline_at),
+                stage,
+                to_db(next_step_at) if next_step_at else None,
+                self._s.seal_opt(location, "checkins", "location", checkin_id),
+                to_db(started_at) if location else None,
+            ),
+        )
+        return checkin_id
+
+    async def get(self, tx: Tx, checkin_id: str) -> Checkin | None:
+        row = await tx.one("SELECT * FROM checkins WHERE id = ?", (checkin_id,))
+        return None if row is None else self._checkin(row)
+
+    async def open_for(self, tx: Tx, person_id: str) -> Checkin | None:
+        row = await tx.one("SELECT * FROM checkins WHERE person_id = ? AND status = 'open'", (person_id,))
+        return None if row is None else self._checkin(row)
+
+    async def open_in_team(self, tx: Tx, team_id: str) -> list[Checkin]:
+        rows = await tx.all(
+            "SELECT * FROM checkins WHERE team_id = ? AND status = 'open' ORDER BY deadline_at", (team_id,)
+        )
+        return [self._checkin(r) for r in rows]
+
+    async def open_in_org(self, tx: Tx, org_id: str) -> list[Checkin]:
+        rows = await tx.all("SELECT * FROM checkins WHERE org_id = ? AND status = 'open' ORDER BY deadline_at", (org_id,))
+        return [self._checkin(r) for r in rows]
+
+    async def due(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Checkin]:
+        rows = await tx.all(
+            "SELECT * FROM checkins WHERE status = 'open' AND next_step_at <= ? ORDER BY next_step_at LIMIT ?",
+            (to_db(now), limit),
+        )
+        return [self._checkin(r) for r in rows]
+
+    async def next_due_at(self, tx: Tx) -> datetime | None:
+        row = await tx.one("SELECT min(next_step_at) FROM checkins WHERE status = 'open'")
+        return from_db(row[0]) if row and row[0] else None
+
+    async def recent_places(self, tx: Tx, person_id: str, limit: int = 20) -> list[str]:
+        rows = await tx.all(
+            "SELECT id, place_sealed FROM checkins WHERE person_id = ? AND place_custom = 0"
+            " ORDER BY started_at DESC LIMIT ?",
+            (person_id, limit),
+        )
+        return [self._s.open(r["place_sealed"], "checkins", "place", r["id"]) for r in rows]
+
+    async def set_stage(self, tx: Tx, checkin_id: str, stage: int, next_step_at: datetime | None) -> None:
+        await tx.execute(
+            "UPDATE checkins SET stage = ?, next_step_at = ? WHERE id = ?",
+            (stage, to_db(next_step_at) if next_step_at else None, checkin_id),
+        )
+
+    async def set_deadline(
+        self, tx: Tx, checkin_id: str, deadline_at: datetime, stage: int, next_step_at: datetime | None
+    ) -> None:
+        await tx.execute(
+            "UPDATE checkins SET deadline_at = ?, stage = ?, next_step_at = ? WHERE id = ? AND status = 'open'",
+            (to_db(deadline_at), stage, to_db(next_step_at) if next_step_at else None, checkin_id),
+        )
+
+    async def set_location(self, tx: Tx, checkin_id: str, location: str, at: datetime) -> None:
+        await tx.execute(
+            "UPDATE checkins SET location_sealed = ?, location_at = ? WHERE id = ?",
+            (self._s.seal(location, "checkins", "location", checkin_id), to_db(at), checkin_id),
+        )
+
+    async def close(self, tx: Tx, checkin_id: str, outcome: str, at: datetime) -> bool:
+        changed = await tx.execute(
+            "UPDATE checkins SET status = 'closed', closed_at = ?, outcome = ?, next_step_at = NULL"
+            " WHERE id = ? AND status = 'open'",
+            (to_db(at), outcome, checkin_id),
+        )
+        return changed == 1

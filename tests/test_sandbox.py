@@ -1,0 +1,183 @@
+"""The terminal sandbox: demo people, switching who types, numbered buttons, restart, and the CLI entry."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import DEMO, Sandbox
+from bot.standin import Sent
+from config.settings import DEFAULT_API_BASE, Settings
+from storage import Person
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    """No token, and a config path that does not exist, so the shipped example is used."""
+    return Settings(token=None, api_base_url=DEFAULT_API_BASE, data_dir=tmp_path, config_path=tmp_path / "none.toml")
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    box = Sandbox(settings_for(tmp_path), out=io.StringIO(), reason="no-token")
+    await box.start()
+    try:
+        yield box
+    finally:
+        await box.stop()
+
+
+def output(box: Sandbox) -> str:
+    assert isinstance(box.out, io.StringIO)
+    return box.out.getvalue()
+
+
+async def person(box: Sandbox, role: str) -> Person:
+    storage = box.app.bot_data.storage
+    async with storage.db.read() as tx:
+        found = await storage.people.by_telegram_user(tx, DEMO[role][0])
+    assert found is not None
+    return found
+
+
+async def test_start_says_why_and_enrols_three_demo_people(sandbox: Sandbox, tmp_path: Path) -> None:
+    lines = output(sandbox).splitlines()
+    assert "TELEGRAM_BOT_TOKEN" in lines[0] and "sandbox" in lines[0]
+    for role in ("worker", "supervisor", "manager"):
+        someone = await person(sandbox, role)
+        assert someone.role == role and someone.status == "active"
+        assert f"{role} {someone.code}" in output(sandbox)
+    assert (tmp_path / "sandbox" / "outreach.db").exists()  # its own database, beside the real one
+    assert sandbox.prompt == f"worker {(await person(sandbox, 'worker')).code}> "
+
+
+async def test_other_reason_has_a_plain_first_line(tmp_path: Path) -> None:
+    box = Sandbox(settings_for(tmp_path), out=io.StringIO())
+    await box.start()
+    await box.stop()
+    assert output(box).splitlines()[0].startswith("Local sandbox:")
+
+
+async def test_help_reaches_the_worker(sandbox: Sandbox) -> None:
+    worker = await person(sandbox, "worker")
+    before = len(output(sandbox))
+    assert await sandbox.handle_line("/help") is True
+    printed = output(sandbox)[before:]
+    assert f"→ worker {worker.code}:" in printed
+    assert "/language" in printed
+
+
+async def test_switch_who_is_typing(sandbox: Sandbox) -> None:
+    supervisor = await person(sandbox, "supervisor")
+    await sandbox.handle_line(":s")
+    assert sandbox.current == "supervisor"
+    assert sandbox.prompt.startswith(f"supervisor {supervisor.code}")
+    before = len(sandbox.api.sent)
+    await sandbox.handle_line("/help")
+    assert [s.chat_id for s in sandbox.api.sent[before:]] == [DEMO["supervisor"][0]]
+    await sandbox.handle_line(":manager")
+    assert sandbox.current == "manager"
+
+
+async def test_a_number_presses_that_button(sandbox: Sandbox) -> None:
+    await sandbox.handle_line("/language")
+    assert "[1] Español" in output(sandbox)
+    await sandbox.handle_line("1")
+    assert (await person(sandbox, "worker")).locale == "es"
+    last_head = [line for line in output(sandbox).splitlines() if "→ worker" in line][-1]
+    assert "(edited)" in last_head
+    await sandbox.handle_line("1")  # the edit took the buttons away: nothing to press any more
+    assert "no button 1" in output(sandbox)
+    assert (await person(sandbox, "worker")).locale == "es"
+
+
+async def test_buttons_belong_to_the_person_who_got_them(sandbox: Sandbox) -> None:
+    await sandbox.handle_line("/language")
+    await sandbox.handle_line(":m")
+    await sandbox.handle_line("3")
+    assert "no button 3" in output(sandbox)
+    assert (await person(sandbox, "manager")).locale == "en"
+
+
+async def test_sandbox_commands_and_quit(sandbox: Sandbox) -> None:
+    await sandbox.handle_line(":help")
+    assert ":quit" in output(sandbox)
+    await sandbox.handle_line(":nope")
+    assert "unknown sandbox command" in output(sandbox)
+    assert await sandbox.handle_line("") is True
+    assert await sandbox.handle_line(":quit") is False
+
+
+async def test_messages_sent_while_waiting_redraw_the_prompt(sandbox: Sandbox) -> None:
+    sandbox.waiting = True
+    sandbox.show(Sent("sendMessage", DEMO["supervisor"][0], "one\ntwo", {}))
+    sandbox.waiting = False
+    printed = output(sandbox)
+    assert printed.endswith("      two\n" + sandbox.prompt)
+    assert "(message deleted)" not in printed
+    sandbox.show(Sent("deleteMessage", DEMO["supervisor"][0], None, {}, message_id=5))
+    assert "(message deleted)" in output(sandbox)
+
+
+async def test_restart_finds_the_same_people(tmp_path: Path) -> None:
+    first = Sandbox(settings_for(tmp_path), out=io.StringIO())
+    await first.start()
+    codes = {role: p.code for role, p in first.people.items()}
+    await first.stop()
+    second = Sandbox(settings_for(tmp_path), out=io.StringIO())
+    await second.start()
+    try:
+        assert {role: p.code for role, p in second.people.items()} == codes
+        assert "found in the sandbox database" in output(second)
+        assert not [s for s in second.api.sent if s.method == "sendMessage"]  # no second enrolment
+        storage = second.app.bot_data.storage
+        async with storage.db.read() as tx:
+            for role in codes:
+                assert len(await storage.people.with_role(tx, second.app.bot_data.org.id, role)) == 1
+    finally:
+        await second.stop()
+
+
+def test_cli_without_token_starts_the_sandbox(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "OUTREACH_KEY")}
+    env.update(OUTREACH_DATA_DIR=str(tmp_path), OUTREACH_CONFIG=str(tmp_path / "missing.toml"))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--reason", "no-token"],
+        input="/help\n:quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert "TELEGRAM_BOT_TOKEN" in first and "sandbox" in first
+    assert "/language" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_bad_config_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "org.toml"
+    bad.write_text('[organization]\nname = "X"\ntimezone = "Mars/Base"\nlanguage = "es"\n')
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env.update(OUTREACH_DATA_DIR=str(tmp_path), OUTREACH_CONFIG=str(bad))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox"],
+        input=":quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "config error" in done.stderr

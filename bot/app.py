@@ -20,7 +20,9 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES, BotContext
-from bot.handlers import errors, gate, start
+from bot.flows import checkin, checkout
+from bot.handlers import errors, gate, start, team
+from bot.jobs import ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from config import OrgConfig, Settings
@@ -30,7 +32,15 @@ from storage.sealing import load_or_create_key
 GATE_GROUP = -1
 log = logging.getLogger("outreach")
 
-COMMANDS = [("start", "Start"), ("help", "Help"), ("language", "Language")]
+COMMANDS = [
+    ("checkin", "Check in"),
+    ("checkout", "Check out"),
+    ("extend", "More time"),
+    ("status", "My check-in"),
+    ("team", "Who is out (supervisors)"),
+    ("language", "Language"),
+    ("help", "Help"),
+]
 
 
 async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -45,6 +55,7 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     if app.bot.username:  # lets `outreach-bot invite` print the t.me link and QR code
         await data.storage.meta_set("bot_username", app.bot.username)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    ticker.schedule(app)
     log.info("Bot @%s is ready.", app.bot.username)
 
 
@@ -58,10 +69,21 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
 def register_handlers(app: Application[Any, Any, BotContext, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
+    app.add_handler(checkin.handler())
+    app.add_handler(checkout.extend_handler())
     app.add_handler(CommandHandler("start", start.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.choose_language))
+    app.add_handler(CommandHandler("checkout", checkout.ask_safe))
+    app.add_handler(CommandHandler("status", checkout.status))
+    app.add_handler(CommandHandler("team", team.team))
     app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(checkout.ask_safe, pattern=r"^co:ask:"))
+    app.add_handler(CallbackQueryHandler(checkout.answered_safe, pattern=r"^co:(fine|issue):"))
+    app.add_handler(CallbackQueryHandler(checkout.extend_tapped, pattern=r"^ext:\d+:"))
+    app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
+    app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))
+    app.add_handler(MessageHandler(filters.LOCATION, checkout.location_update))
     app.add_handler(MessageHandler(filters.ALL, start.fallback))
     app.add_handler(CallbackQueryHandler(start.fallback))
     app.add_error_handler(errors.on_error)

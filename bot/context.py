@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -24,6 +25,7 @@ class BotData:
         self.settings: Settings | None = None
         self.org: Organization | None = None
         self.key: bytes | None = None
+        self.outbox_lock = asyncio.Lock()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -166,7 +166,14 @@ class AlertRepo:
         return changed == 1
 
     async def event(
-        self, tx: Tx, alert_id: str, at: datetime, event: str, *, actor_id: str | None = None, recipient_id: str | None = None
+        self,
+        tx: Tx,
+        alert_id: str,
+        at: datetime,
+        event: str,
+        *,
+        actor_id: str | None = None,
+        recipient_id: str | None = None,
     ) -> None:
         await tx.execute(
             "INSERT INTO alert_events (alert_id, at, event, actor_id, recipient_id) VALUES (?, ?, ?, ?, ?)",

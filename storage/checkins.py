@@ -114,7 +114,9 @@ class CheckinRepo:
         return [self._checkin(r) for r in rows]
 
     async def open_in_org(self, tx: Tx, org_id: str) -> list[Checkin]:
-        rows = await tx.all("SELECT * FROM checkins WHERE org_id = ? AND status = 'open' ORDER BY deadline_at", (org_id,))
+        rows = await tx.all(
+            "SELECT * FROM checkins WHERE org_id = ? AND status = 'open' ORDER BY deadline_at", (org_id,)
+        )
         return [self._checkin(r) for r in rows]
 
     async def due(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Checkin]:

@@ -25,10 +25,13 @@ REFUSED = {
     Redeem.EXPIRED: N_("This code has expired. Ask your supervisor for a new one."),
 }
 HELP = {
-    "worker": N_("/language – change language\n/help – this list"),
-    "supervisor": N_("/language – change language\n/help – this list"),
-    "manager": N_("/language – change language\n/help – this list"),
-    "admin": N_("/language – change language\n/help – this list"),
+    "worker": N_(
+        "/checkin – start work at a place\n/checkout – finish\n/extend – more time\n/status – my check-in\n"
+        "/language – change language\n/help – this list"
+    ),
+    "supervisor": N_("/team – who is out now\n/language – change language\n/help – this list"),
+    "manager": N_("/team – who is out now\n/language – change language\n/help – this list"),
+    "admin": N_("/team – who is out now\n/language – change language\n/help – this list"),
 }
 
 

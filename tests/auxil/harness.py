@@ -14,6 +14,7 @@ from telegram import Update
 from bot.app import build_application, close_resources, open_resources
 from bot.clock import FakeClock
 from bot.context import BotContext
+from bot.jobs import outbox, ticker
 from bot.services.enrolment import create_invite
 from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 from config import OrgConfig, Settings
@@ -104,6 +105,15 @@ class Harness:
         await self.app.initialize()
         await open_resources(self.app)
         await self.app.start()
+        # Tests move the fake clock and call tick() themselves; the real-time tick would race them.
+        for job in self.app.job_queue.get_jobs_by_name("escalation"):
+            job.schedule_removal()
+
+    async def tick(self) -> list[Sent]:
+        """One run of the escalation job at the fake clock's time; returns what it sent."""
+        before = len(self.api.sent)
+        await ticker.tick(BotContext(self.app))
+        return self.api.sent[before:]
 
     async def stop(self) -> None:
         if self.app.running:
@@ -125,6 +135,7 @@ class Harness:
         """Process one update fully; return what the bot sent in answer."""
         before = len(self.api.sent)
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await outbox.flush(self.app, wait=True)  # what the handler queued, deterministically
         return self.api.sent[before:]
 
     def chatter(self, *, language_code: str | None = "en") -> Chatter:

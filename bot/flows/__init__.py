@@ -1,0 +1,1 @@
+"""Multi-step conversations, one module each; states are strings so stored conversations survive reordering."""

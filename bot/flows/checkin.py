@@ -1,0 +1,332 @@
+"""/checkin: place -> partner -> expected duration -> optional location -> one confirmation."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
+
+from bot.context import BotContext
+from bot.flows.common import is_worker, location_text, reply, stale
+from bot.i18n import N_, tr
+from bot.jobs.ticker import request_flush
+from bot.render import checkin_buttons
+from bot.services.checkins import NewCheckin, Outcome, open_checkin
+from bot.services.ladder import parse_worker_duration
+from bot.timefmt import when
+from config.org import Hotspot
+
+PLACE, PLACE_TEXT, PARTNER, ALONE, DURATION, LOCATION = (
+    "checkin:place",
+    "checkin:place_text",
+    "checkin:partner",
+    "checkin:alone",
+    "checkin:duration",
+    "checkin:location",
+)
+END = ConversationHandler.END
+DRAFT = "checkin"
+DURATIONS = ((30, N_("30 min")), (60, N_("1 h")), (120, N_("2 h")), (180, N_("3 h")))
+ADVICE = {
+    "high": N_("High-risk place: stay with your partner, keep your phone charged, know your way out."),
+    "medium": N_("Stay alert and keep your phone at hand."),
+    "low": N_("Have a good outreach."),
+}
+DURATION_EXAMPLE = N_("Write the time like 45, 45m or 1h30 (up to 12 hours).")
+
+
+def _hotspot(context: BotContext, index: int) -> Hotspot | None:
+    hotspots = context.config.hotspots
+    return hotspots[index] if 0 <= index < len(hotspots) else None
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    """Entry: offer the places, the worker's recent ones first; or check-out/extend if already in."""
+    if not is_worker(context):
+        await reply(update, tr(context.locale, "Check-ins are for outreach workers."))
+        return END
+    assert context.person is not None
+    async with context.storage.db.read() as tx:
+        current = await context.storage.checkins.open_for(tx, context.person.id)
+        recent = await context.storage.checkins.recent_places(tx, context.person.id)
+    if current is not None:
+        text = tr(
+            context.locale,
+            "You are already checked in at {place} until {time}.",
+            place=current.place,
+            time=when(current.deadline_at, context.locale, context.config.tz, context.clock.now()),
+        )
+        await reply(update, text, reply_markup=checkin_buttons(context.locale, current.id))
+        return END
+    context.user_data[DRAFT] = {}
+    order = sorted(
+        range(len(context.config.hotspots)),
+        key=lambda i: (
+            recent.index(context.config.hotspots[i].name)
+            if context.config.hotspots[i].name in recent
+            else len(recent) + i
+        ),
+    )
+    rows = [
+        [InlineKeyboardButton(context.config.hotspots[i].label(context.locale), callback_data=f"ci:place:{i}")]
+        for i in order
+    ]
+    rows.append([InlineKeyboardButton(tr(context.locale, "Other place"), callback_data="ci:place:other")])
+    rows.append([InlineKeyboardButton(tr(context.locale, "Cancel"), callback_data="ci:cancel")])
+    await reply(update, tr(context.locale, "Where are you going?"), reply_markup=InlineKeyboardMarkup(rows))
+    return PLACE
+
+
+async def place_chosen(update: Update, context: BotContext) -> str | int:
+    """A place button: remember it, ask for a partner (or for the typed name of another place)."""
+    query = update.callback_query
+    assert query is not None
+    choice = (query.data or "").removeprefix("ci:place:")
+    if choice == "other":
+        await reply(update, tr(context.locale, "Write the name of the place."))
+        return PLACE_TEXT
+    hotspot = _hotspot(context, int(choice)) if choice.isdigit() else None
+    if hotspot is None or DRAFT not in context.user_data:
+        await stale(update, context)
+        return END
+    context.user_data[DRAFT].update(place=hotspot.name, custom=False, risk=hotspot.risk, pairs=hotspot.pairs_required)
+    return await ask_partner(update, context)
+
+
+async def place_typed(update: Update, context: BotContext) -> str | int:
+    """A typed place: kept sealed and flagged for an admin to add to the list."""
+    assert update.message is not None and update.message.text is not None
+    name = " ".join(update.message.text.split())[:80]
+    if len(name) < 2:
+        await reply(update, tr(context.locale, "Write the name of the place."))
+        return PLACE_TEXT
+    context.user_data.setdefault(DRAFT, {}).update(place=name, custom=True, risk="medium", pairs=False)
+    return await ask_partner(update, context)
+
+
+async def ask_partner(update: Update, context: BotContext) -> str:
+    """Colleagues of the same team, or alone."""
+    assert context.person is not None
+    rows = []
+    if context.person.team_id:
+        async with context.storage.db.read() as tx:
+            team = await context.storage.people.in_team(tx, context.person.team_id, "worker")
+        rows = [
+            [InlineKeyboardButton(p.display, callback_data=f"ci:partner:{p.id}")]
+            for p in team
+            if p.id != context.person.id
+        ]
+    rows.append([InlineKeyboardButton(tr(context.locale, "Alone"), callback_data="ci:partner:alone")])
+    await reply(update, tr(context.locale, "Who is with you?"), reply_markup=InlineKeyboardMarkup(rows))
+    return PARTNER
+
+
+async def partner_chosen(update: Update, context: BotContext) -> str | int:
+    """A colleague or "alone"; alone at a place that needs two asks once more."""
+    query = update.callback_query
+    assert query is not None and context.person is not None
+    draft = context.user_data.get(DRAFT)
+    if not draft or "place" not in draft:
+        await stale(update, context)
+        return END
+    choice = (query.data or "").removeprefix("ci:partner:")
+    if choice == "alone":
+        draft["partner"] = None
+        if draft.get("pairs"):
+            keyboard = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(tr(context.locale, "Yes, I go alone"), callback_data="ci:alone:yes")],
+                    [InlineKeyboardButton(tr(context.locale, "Choose a partner"), callback_data="ci:alone:back")],
+                ]
+            )
+            await reply(
+                update,
+                tr(context.locale, "This place needs two people. Go alone anyway? Your supervisor will be told."),
+                reply_markup=keyboard,
+            )
+            return ALONE
+        return await ask_duration(update, context)
+    async with context.storage.db.read() as tx:
+        partner = await context.storage.people.get(tx, choice)
+    if (
+        partner is None
+        or partner.team_id != context.person.team_id
+        or partner.status != "active"
+        or partner.id == context.person.id
+    ):
+        await stale(update, context)
+        return END
+    draft["partner"] = partner.id
+    return await ask_duration(update, context)
+
+
+async def alone_confirmed(update: Update, context: BotContext) -> str | int:
+    """Second tap for going alone where two are needed, or back to the partner list."""
+    query = update.callback_query
+    assert query is not None
+    if query.data == "ci:alone:back":
+        return await ask_partner(update, context)
+    context.user_data.get(DRAFT, {})["alone_at_pairs"] = True
+    return await ask_duration(update, context)
+
+
+async def ask_duration(update: Update, context: BotContext) -> str:
+    """Buttons for the usual times; any other time may be typed."""
+    row = [InlineKeyboardButton(tr(context.locale, label), callback_data=f"ci:dur:{m}") for m, label in DURATIONS]
+    await reply(
+        update,
+        tr(context.locale, "How long will you stay? Tap, or write it (like 45 or 1h30)."),
+        reply_markup=InlineKeyboardMarkup([row[:2], row[2:]]),
+    )
+    return DURATION
+
+
+async def duration_tapped(update: Update, context: BotContext) -> str | int:
+    """A duration button."""
+    query = update.callback_query
+    assert query is not None
+    value = (query.data or "").removeprefix("ci:dur:")
+    if not value.isdigit() or DRAFT not in context.user_data:
+        await stale(update, context)
+        return END
+    context.user_data[DRAFT]["minutes"] = int(value)
+    return await ask_location(update, context)
+
+
+async def duration_typed(update: Update, context: BotContext) -> str:
+    """A typed duration; anything else gets one line showing what works."""
+    assert update.message is not None
+    duration = parse_worker_duration(update.message.text or "")
+    if duration is None:
+        await reply(update, tr(context.locale, DURATION_EXAMPLE))
+        return DURATION
+    context.user_data.setdefault(DRAFT, {})["minutes"] = duration.total_seconds() / 60
+    return await ask_location(update, context)
+
+
+async def ask_location(update: Update, context: BotContext) -> str:
+    """Location is optional: a button on the phone's keyboard shares it, "Skip" goes on without."""
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(tr(context.locale, "Share my location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await reply(
+        update, tr(context.locale, "Share your location? It helps if something goes wrong."), reply_markup=keyboard
+    )
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton(tr(context.locale, "Skip"), callback_data="ci:loc:skip")]])
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(tr(context.locale, "Or continue without it:"), reply_markup=skip)
+    return LOCATION
+
+
+async def location_shared(update: Update, context: BotContext) -> str | int:
+    """A location message: kept sealed."""
+    assert update.message is not None and update.message.location is not None
+    where = location_text(update.message.location.latitude, update.message.location.longitude)
+    if where is None:
+        await reply(update, tr(context.locale, "This location cannot be used. Tap Skip to continue without it."))
+        return LOCATION
+    context.user_data.setdefault(DRAFT, {})["location"] = where
+    return await finish(update, context)
+
+
+async def location_skipped(update: Update, context: BotContext) -> str | int:
+    """ "Skip": no location."""
+    return await finish(update, context)
+
+
+async def finish(update: Update, context: BotContext) -> int:
+    """Commit the check-in, then confirm with the deadline and the place's advice."""
+    assert context.person is not None
+    draft = context.user_data.pop(DRAFT, None)
+    if not draft or "place" not in draft or "minutes" not in draft:
+        await stale(update, context)
+        return END
+    new = NewCheckin(
+        place=draft["place"],
+        place_custom=draft["custom"],
+        partner_id=draft.get("partner"),
+        alone_at_pairs=bool(draft.get("alone_at_pairs")),
+        duration=timedelta(minutes=draft["minutes"]),
+        location=draft.get("location"),
+    )
+    now = context.clock.now()
+    result = await open_checkin(context.storage, context.config.escalation, context.person, new, now)
+    if result.outcome is Outcome.ALREADY_OPEN:
+        await reply(update, tr(context.locale, "You are already checked in."), reply_markup=ReplyKeyboardRemove())
+        return END
+    assert result.checkin is not None
+    request_flush(context)
+    lines = [
+        tr(
+            context.locale,
+            "Checked in at {place} until {time}.",
+            place=new.place,
+            time=when(result.checkin.deadline_at, context.locale, context.config.tz, now),
+        ),
+        tr(context.locale, ADVICE[draft.get("risk", "medium")]),
+        tr(context.locale, "When you leave: /checkout. Need more time: /extend."),
+    ]
+    await reply(update, "\n".join(lines), reply_markup=ReplyKeyboardRemove())
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """ "Cancel" or /cancel: nothing is stored."""
+    context.user_data.pop(DRAFT, None)
+    await reply(update, tr(context.locale, "Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
+    return END
+
+
+async def out_of_order(update: Update, context: BotContext) -> str | None:
+    """Something the current step does not expect: a hint, and the step stays the same."""
+    if update.callback_query is not None:
+        await stale(update, context)
+        return None
+    await reply(update, tr(context.locale, "Please answer the question above, or send /cancel."))
+    return None
+
+
+def handler() -> ConversationHandler:
+    """The check-in conversation, wired in one place."""
+    text = filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # per_message=False is intended: text and buttons mix
+        return ConversationHandler(
+            entry_points=[CommandHandler("checkin", start)],
+            states={
+                PLACE: [CallbackQueryHandler(place_chosen, pattern=r"^ci:place:")],
+                PLACE_TEXT: [MessageHandler(text, place_typed)],
+                PARTNER: [CallbackQueryHandler(partner_chosen, pattern=r"^ci:partner:")],
+                ALONE: [CallbackQueryHandler(alone_confirmed, pattern=r"^ci:alone:")],
+                DURATION: [
+                    CallbackQueryHandler(duration_tapped, pattern=r"^ci:dur:"),
+                    MessageHandler(text, duration_typed),
+                ],
+                LOCATION: [
+                    MessageHandler(filters.LOCATION, location_shared),
+                    CallbackQueryHandler(location_skipped, pattern=r"^ci:loc:skip$"),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(cancel, pattern=r"^ci:cancel$"),
+                CommandHandler("checkin", start),
+                MessageHandler(filters.ALL & ~filters.COMMAND, out_of_order),
+                CallbackQueryHandler(out_of_order, pattern=r"^ci:"),
+            ],
+            name="checkin",
+            allow_reentry=True,
+            conversation_timeout=timedelta(minutes=30),
+        )

@@ -1,0 +1,212 @@
+"""/checkout ("Are you safe?"), /extend (+30 min, +1 h, or typed) and /status."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
+
+from bot.context import BotContext
+from bot.flows.checkin import DURATION_EXAMPLE
+from bot.flows.common import is_worker, location_text, reply, stale
+from bot.i18n import tr
+from bot.jobs.ticker import request_flush
+from bot.services.checkins import Outcome, checkout, extend, set_location
+from bot.services.ladder import parse_worker_duration
+from bot.timefmt import when
+
+EXTEND_TYPED = "extend:duration"
+END = ConversationHandler.END
+NOT_IN = "You are not checked in. To start: /checkin."
+
+
+async def ask_safe(update: Update, context: BotContext) -> None:
+    """/checkout or the "Check out" button: are you safe?"""
+    if not is_worker(context):
+        await reply(update, tr(context.locale, "Check-ins are for outreach workers."))
+        return
+    assert context.person is not None
+    async with context.storage.db.read() as tx:
+        current = await context.storage.checkins.open_for(tx, context.person.id)
+    wanted = (update.callback_query.data or "").removeprefix("co:ask:") if update.callback_query else None
+    if current is None or (wanted is not None and wanted != current.id):
+        if wanted is not None:
+            await stale(update, context)
+        else:
+            await reply(update, tr(context.locale, NOT_IN))
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr(context.locale, "Yes, all fine"), callback_data=f"co:fine:{current.id}")],
+            [InlineKeyboardButton(tr(context.locale, "Something happened"), callback_data=f"co:issue:{current.id}")],
+        ]
+    )
+    await reply(update, tr(context.locale, "Are you safe?"), reply_markup=keyboard)
+
+
+async def answered_safe(update: Update, context: BotContext) -> None:
+    """The answer to "Are you safe?": close the check-in."""
+    query = update.callback_query
+    assert query is not None and context.person is not None
+    _, answer, checkin_id = (query.data or "::").split(":", 2)
+    outcome = {"fine": "fine", "issue": "something_happened"}.get(answer)
+    if outcome is None:
+        await stale(update, context)
+        return
+    now = context.clock.now()
+    result = await checkout(context.storage, context.person, checkin_id, outcome, now)
+    if result.outcome is not Outcome.OK:
+        await stale(update, context)
+        return
+    request_flush(context)
+    if outcome == "fine":
+        await reply(update, tr(context.locale, "Checked out. Thank you, take care."))
+    else:
+        await reply(
+            update, tr(context.locale, "Checked out. It is noted that something happened. Your supervisor can help.")
+        )
+
+
+def _extend_keyboard(context: BotContext, checkin_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr(context.locale, "+30 min"), callback_data=f"ext:30:{checkin_id}"),
+                InlineKeyboardButton(tr(context.locale, "+1 h"), callback_data=f"ext:60:{checkin_id}"),
+            ]
+        ]
+    )
+
+
+async def ask_extend(update: Update, context: BotContext) -> str | int:
+    """/extend or the "Extend" button: offer +30 min, +1 h, or a typed time."""
+    if not is_worker(context):
+        await reply(update, tr(context.locale, "Check-ins are for outreach workers."))
+        return END
+    assert context.person is not None
+    async with context.storage.db.read() as tx:
+        current = await context.storage.checkins.open_for(tx, context.person.id)
+    wanted = (update.callback_query.data or "").removeprefix("ext:ask:") if update.callback_query else None
+    if current is None or (wanted is not None and wanted != current.id):
+        if wanted is not None:
+            await stale(update, context)
+        else:
+            await reply(update, tr(context.locale, NOT_IN))
+        return END
+    await reply(
+        update,
+        tr(context.locale, "How much more time? Tap, or write it (like 45 or 1h30)."),
+        reply_markup=_extend_keyboard(context, current.id),
+    )
+    return EXTEND_TYPED
+
+
+async def _do_extend(update: Update, context: BotContext, checkin_id: str | None, delta: timedelta) -> int:
+    assert context.person is not None
+    now = context.clock.now()
+    result = await extend(context.storage, context.config.escalation, context.person, checkin_id, delta, now)
+    if result.outcome is Outcome.NOT_OPEN and checkin_id is None:
+        await reply(update, tr(context.locale, NOT_IN))
+        return END
+    if result.outcome is not Outcome.OK or result.checkin is None:
+        await stale(update, context)
+        return END
+    request_flush(context)
+    await reply(
+        update,
+        tr(
+            context.locale,
+            "Done. New time: {time}.",
+            time=when(result.checkin.deadline_at, context.locale, context.config.tz, now),
+        ),
+    )
+    return END
+
+
+async def extend_tapped(update: Update, context: BotContext) -> int:
+    """+30 min or +1 h, from this or any earlier extend message of the same check-in."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        await stale(update, context)
+        return END
+    return await _do_extend(update, context, parts[2], timedelta(minutes=int(parts[1])))
+
+
+async def extend_typed(update: Update, context: BotContext) -> str | int:
+    """A typed extra time; anything else gets one line showing what works."""
+    assert update.message is not None
+    delta = parse_worker_duration(update.message.text or "")
+    if delta is None:
+        await reply(update, tr(context.locale, DURATION_EXAMPLE))
+        return EXTEND_TYPED
+    return await _do_extend(update, context, None, delta)
+
+
+async def status(update: Update, context: BotContext) -> None:
+    """/status: the worker's own open check-in."""
+    if not is_worker(context):
+        await reply(update, tr(context.locale, "Check-ins are for outreach workers. Supervisors: /team."))
+        return
+    assert context.person is not None
+    async with context.storage.db.read() as tx:
+        current = await context.storage.checkins.open_for(tx, context.person.id)
+        partner = await context.storage.people.get(tx, current.partner_id) if current and current.partner_id else None
+    if current is None:
+        await reply(update, tr(context.locale, NOT_IN))
+        return
+    now, tz, loc = context.clock.now(), context.config.tz, context.locale
+    lines = [
+        tr(
+            loc,
+            "Checked in at {place} since {start}, until {end}.",
+            place=current.place,
+            start=when(current.started_at, loc, tz, now),
+            end=when(current.deadline_at, loc, tz, now),
+        ),
+        tr(loc, "With: {partner}", partner=partner.display if partner else tr(loc, "alone")),
+    ]
+    if current.deadline_at < now:
+        lines.append(tr(loc, "Your time is over: check out or extend."))
+    from bot.render import checkin_buttons
+
+    await reply(update, "\n".join(lines), reply_markup=checkin_buttons(loc, current.id))
+
+
+async def location_update(update: Update, context: BotContext) -> None:
+    """A location sent outside the check-in flow updates the open check-in's last location."""
+    if not is_worker(context) or update.message is None or update.message.location is None:
+        return
+    assert context.person is not None
+    where = location_text(update.message.location.latitude, update.message.location.longitude)
+    if where is None:
+        await reply(update, tr(context.locale, "This location cannot be used."))
+        return
+    result = await set_location(context.storage, context.person, where, context.clock.now())
+    if result.outcome is Outcome.OK:
+        await reply(update, tr(context.locale, "Location saved."))
+    else:
+        await reply(update, tr(context.locale, NOT_IN))
+
+
+def extend_handler() -> ConversationHandler:
+    """The extend conversation: a typed time is only read right after the question."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
+            states={
+                EXTEND_TYPED: [
+                    CallbackQueryHandler(extend_tapped, pattern=r"^ext:\d+:"),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, extend_typed),
+                ]
+            },
+            fallbacks=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
+            name="extend",
+            allow_reentry=True,
+            conversation_timeout=timedelta(minutes=15),
+        )

@@ -1,0 +1,38 @@
+"""Small helpers shared by the flows."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.i18n import tr
+
+STALE = "This button is no longer current."
+OUT_OF_ORDER = "I did not understand. Send /help to see what you can do."
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> None:
+    """Answer in the chat the update came from (after answering a button press, if it was one)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, **kwargs)  # type: ignore[arg-type]
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """A button from an old message: say so, change nothing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(tr(context.locale, STALE), show_alert=False)
+        if update.effective_chat is not None:
+            await update.effective_chat.send_message(tr(context.locale, STALE))
+
+
+def is_worker(context: BotContext) -> bool:
+    return context.person is not None and context.person.role == "worker"
+
+
+def location_text(latitude: float, longitude: float) -> str | None:
+    """ "lat, lon" with 5 decimals (about a metre), or None if out of range."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return f"{latitude:.5f}, {longitude:.5f}"

@@ -1,0 +1,1 @@
+"""Scheduled work: the escalation tick and the outbox sender."""

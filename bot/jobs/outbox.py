@@ -1,0 +1,96 @@
+"""Sends what the outbox holds, retrying network errors and flood limits until Telegram accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.render import render
+from storage import Storage
+from storage.outbox import OutboxItem
+
+log = logging.getLogger("outreach.outbox")
+BATCH = 500
+PARALLEL = 64
+MAX_BACKOFF = timedelta(seconds=30)
+GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 ... seconds, at most 30: short enough that alerts go out soon after an outage ends."""
+    return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+async def _send(app: Any, storage: Storage, item: OutboxItem, now: datetime) -> tuple[str, Any]:
+    """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
+    async with storage.db.read() as tx:
+        person = await storage.people.get(tx, item.recipient_id)
+    if person is None or person.status != "active":
+        return "failed", "no_recipient"
+    config = app.bot_data.config
+    try:
+        text, markup = render(item.kind, item.params, person.locale, config.tz, now)
+        message = await app.bot.send_message(chat_id=person.chat_id, text=text, reply_markup=markup)
+    except RetryAfter as exc:
+        wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+        return "retry", now + wait
+    except (Forbidden, BadRequest) as exc:
+        if item.attempts + 1 >= GIVE_UP_AFTER:
+            return "failed", type(exc).__name__
+        return "retry", now + backoff(item.attempts)
+    except (NetworkError, TelegramError):  # TimedOut is a NetworkError: the message may come through later
+        return "retry", now + backoff(item.attempts)
+    except (KeyError, ValueError) as exc:  # a message we cannot render will not render on retry either
+        return "failed", f"render:{type(exc).__name__}"
+    return "sent", message.message_id
+
+
+async def flush(app: Any, *, wait: bool = False) -> int:
+    """Send every due message; one flush at a time. Returns how many were sent."""
+    lock: asyncio.Lock = app.bot_data.outbox_lock
+    if lock.locked() and not wait:
+        return 0  # a flush is running; the next tick sends anything queued meanwhile
+    storage: Storage = app.bot_data.storage
+    clock = app.bot_data.clock
+    sent_total = 0
+    async with lock:
+        gate = asyncio.Semaphore(PARALLEL)
+        while True:
+            now = clock.now()
+            async with storage.db.read() as tx:
+                items = await storage.outbox.due(tx, now, BATCH)
+            if not items:
+                return sent_total
+
+            async def one(item: OutboxItem, now: datetime = now) -> tuple[OutboxItem, str, Any]:
+                async with gate:
+                    status, detail = await _send(app, storage, item, now)
+                return item, status, detail
+
+            results = await asyncio.gather(*(one(item) for item in items))
+            done = clock.now()
+            async with storage.db.tx() as tx:
+                for item, status, detail in results:
+                    if status == "sent":
+                        await storage.outbox.mark_sent(tx, item.id, done, detail)
+                        if item.alert_id:
+                            await storage.alerts.event(
+                                tx, item.alert_id, done, f"sent:{item.kind}", recipient_id=item.recipient_id
+                            )
+                    elif status == "retry":
+                        await storage.outbox.mark_retry(tx, item.id, detail, "retry")
+                    else:
+                        await storage.outbox.mark_failed(tx, item.id, detail)
+                        log.warning("Gave up sending a %s message: %s", item.kind, detail)
+                        if item.alert_id:
+                            await storage.alerts.event(
+                                tx, item.alert_id, done, "delivery_failed", recipient_id=item.recipient_id
+                            )
+            sent = sum(1 for _, status, _ in results if status == "sent")
+            sent_total += sent
+            if sent == 0 or len(items) < BATCH:
+                return sent_total

@@ -1,0 +1,47 @@
+"""The escalation tick: every second, advance what has fallen due and send the outbox.
+
+The database is the source of truth for deadlines, so the same tick that runs in normal time
+also catches up at start with everything that fell due while the bot was down.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.context import BotContext
+from bot.jobs import outbox
+from bot.services.escalation import advance_alerts, advance_checkins
+
+log = logging.getLogger("outreach.tick")
+TICK_SECONDS = 1.0
+
+
+async def tick(context: BotContext) -> None:
+    """Advance due check-ins and alerts, then send what is queued."""
+    storage, config = context.storage, context.config
+    now = context.clock.now()
+    await advance_checkins(storage, config.escalation, now)
+    await advance_alerts(storage, config.escalation, now)
+    await outbox.flush(context.application)
+
+
+async def flush_now(context: BotContext) -> None:
+    """Send what a handler just queued, without waiting for the next tick."""
+    await outbox.flush(context.application)
+
+
+def schedule(app: Any) -> None:
+    """Start the tick; the first run is immediate so that missed deadlines go out at start."""
+    app.job_queue.run_repeating(
+        tick,
+        interval=TICK_SECONDS,
+        first=0,
+        name="escalation",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+def request_flush(context: BotContext) -> None:
+    if context.job_queue is not None:
+        context.job_queue.run_once(flush_now, 0, name="flush")

@@ -1,0 +1,102 @@
+"""Texts and buttons of queued messages, rendered at send time in the recipient's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import N_, tr
+from bot.timefmt import when
+
+RESOLUTIONS = {
+    "late_checkout": N_("{worker} checked out. The alert is closed."),
+    "worker_extended": N_("{worker} answered and extended their time. The alert is closed."),
+    "reached_safe": N_("{by} reached {worker}: they are safe. The alert is closed."),
+}
+
+
+def checkin_buttons(locale: str, checkin_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr(locale, "Check out"), callback_data=f"co:ask:{checkin_id}"),
+                InlineKeyboardButton(tr(locale, "Extend"), callback_data=f"ext:ask:{checkin_id}"),
+            ]
+        ]
+    )
+
+
+def alert_buttons(locale: str, alert_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr(locale, "I'm handling it"), callback_data=f"ack:{alert_id}")],
+            [InlineKeyboardButton(tr(locale, "Reached them, they are safe"), callback_data=f"safe:{alert_id}")],
+        ]
+    )
+
+
+def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> str:
+    lines = []
+    if p.get("repeat"):
+        lines.append(tr(locale, "Still no answer (reminder {n}).", n=p["repeat"]))
+    if p.get("escalated"):
+        lines.append(tr(locale, "Nobody has acknowledged this yet."))
+    lines.append(tr(locale, "Missed check-out: {worker} at {place}.", worker=p["worker"], place=p.get("place", "?")))
+    partner = p.get("partner") or tr(locale, "alone")
+    lines.append(tr(locale, "With: {partner}", partner=partner))
+    if p.get("started"):
+        lines.append(tr(locale, "Checked in: {time}", time=when(p["started"], locale, tz, now)))
+    if p.get("deadline"):
+        lines.append(tr(locale, "Expected back: {time}", time=when(p["deadline"], locale, tz, now)))
+    if p.get("location"):
+        lines.append(
+            tr(
+                locale,
+                "Last location: {location} ({time})",
+                location=p["location"],
+                time=when(p["location_at"], locale, tz, now),
+            )
+        )
+    return "\n".join(lines)
+
+
+def render(
+    kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """(text, buttons) for one outbox message."""
+    if kind == "reminder":
+        text = tr(
+            locale,
+            "Reminder: your time at {place} ends at {time}.",
+            place=p["place"],
+            time=when(p["deadline"], locale, tz, now),
+        )
+        return text, checkin_buttons(locale, p["checkin_id"])
+    if kind == "due":
+        text = tr(
+            locale,
+            "Your time at {place} is over ({time}). Check out, or extend?",
+            place=p["place"],
+            time=when(p["deadline"], locale, tz, now),
+        )
+        return text, checkin_buttons(locale, p["checkin_id"])
+    if kind == "alert":
+        return _alert_text(p, locale, tz, now), alert_buttons(locale, p["alert_id"])
+    if kind == "alert_acked":
+        return tr(locale, "{by} is handling the alert about {worker}.", by=p["by"], worker=p["worker"]), None
+    if kind == "alert_closed":
+        template = RESOLUTIONS.get(p.get("resolution", ""), N_("The alert about {worker} is closed."))
+        return tr(locale, template, worker=p["worker"], by=p.get("by") or ""), None
+    if kind == "alone":
+        text = tr(
+            locale,
+            "{worker} checked in alone at {place}, where two people are needed. Until {time}.",
+            worker=p["worker"],
+            place=p["place"],
+            time=when(p["deadline"], locale, tz, now),
+        )
+        return text, None
+    raise ValueError(f"unknown outbox kind {kind!r}")

@@ -1,0 +1,182 @@
+"""Advancing check-ins and alerts whose time has come. Each step's state change and its outgoing
+messages are committed together; the outbox then sends them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.services.ladder import next_step_at, stage_at
+from config.org import Escalation
+from storage import Storage, Tx
+from storage.alerts import Alert
+from storage.checkins import STAGE_ALERTED, STAGE_DUE, STAGE_REMINDED, Checkin
+from storage.people import Person
+from storage.timefmt import to_db
+
+log = logging.getLogger("outreach.escalation")
+BATCH = 500
+
+
+async def alert_recipients(storage: Storage, tx: Tx, org_id: str, team_id: str | None) -> tuple[list[Person], bool]:
+    """The team's supervisors; if there are none, the managers (then admins) at once. Second value: managers told."""
+    if team_id:
+        supervisors = await storage.people.in_team(tx, team_id, "supervisor")
+        if supervisors:
+            return supervisors, False
+    for role in ("manager", "admin"):
+        people = await storage.people.with_role(tx, org_id, role)
+        if people:
+            return people, True
+    return [], False
+
+
+async def checkin_params(storage: Storage, tx: Tx, checkin: Checkin) -> dict[str, Any]:
+    """What a message about this check-in may say: codes, never names."""
+    worker = await storage.people.get(tx, checkin.person_id)
+    partner = await storage.people.get(tx, checkin.partner_id) if checkin.partner_id else None
+    return {
+        "checkin_id": checkin.id,
+        "worker": worker.display if worker else "?",
+        "place": checkin.place,
+        "partner": partner.display if partner else None,
+        "started": to_db(checkin.started_at),
+        "deadline": to_db(checkin.deadline_at),
+        "location": checkin.location,
+        "location_at": to_db(checkin.location_at) if checkin.location_at else None,
+    }
+
+
+async def tell(
+    storage: Storage,
+    tx: Tx,
+    alert_id: str,
+    people: list[Person],
+    kind: str,
+    step: str,
+    params: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Queue one message per person for one step of an alert, and record who was told."""
+    for person in people:
+        queued = await storage.outbox.enqueue(
+            tx,
+            key=f"al:{alert_id}:{step}:{person.id}",
+            recipient_id=person.id,
+            kind=kind,
+            params=params,
+            now=now,
+            alert_id=alert_id,
+        )
+        if queued and kind == "alert":
+            await storage.alerts.event(tx, alert_id, now, "told", recipient_id=person.id)
+
+
+async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc: Escalation, now: datetime) -> str:
+    recipients, managers_told = await alert_recipients(storage, tx, checkin.org_id, checkin.team_id)
+    alert_id = await storage.alerts.create(
+        tx,
+        org_id=checkin.org_id,
+        person_id=checkin.person_id,
+        team_id=checkin.team_id,
+        checkin_id=checkin.id,
+        kind="missed_checkout",
+        raised_at=now,
+        managers_due_at=None if managers_told else now + esc.ack_timeout,
+        next_repeat_at=now + esc.repeat_every,
+    )
+    if managers_told:
+        await storage.alerts.set_schedule(
+            tx, alert_id, next_repeat_at=now + esc.repeat_every, repeats=0, managers_told_at=now
+        )
+    if not recipients:
+        log.warning("Alert raised but nobody can receive it: enrol a supervisor or manager")
+    params = await checkin_params(storage, tx, checkin) | {"alert_id": alert_id, "repeat": 0}
+    await tell(storage, tx, alert_id, recipients, "alert", "first", params, now)
+    return alert_id
+
+
+async def advance_checkins(storage: Storage, esc: Escalation, now: datetime) -> int:
+    """Move every check-in whose next step is due; returns how many moved."""
+    moved = 0
+    while True:
+        async with storage.db.tx() as tx:
+            due = await storage.checkins.due(tx, now, BATCH)
+            for checkin in due:
+                stage = max(stage_at(checkin.deadline_at, esc, now), checkin.stage + 1)
+                if stage == STAGE_REMINDED or stage == STAGE_DUE:
+                    params = await checkin_params(storage, tx, checkin)
+                    kind = "reminder" if stage == STAGE_REMINDED else "due"
+                    await storage.outbox.enqueue(
+                        tx,
+                        key=f"ci:{checkin.id}:{kind}:{to_db(checkin.deadline_at)}",
+                        recipient_id=checkin.person_id,
+                        kind=kind,
+                        params=params,
+                        now=now,
+                    )
+                elif stage >= STAGE_ALERTED and await storage.alerts.active_for_checkin(tx, checkin.id) is None:
+                    if checkin.stage < STAGE_DUE:  # came back after downtime: the worker still gets the prompt
+                        await storage.outbox.enqueue(
+                            tx,
+                            key=f"ci:{checkin.id}:due:{to_db(checkin.deadline_at)}",
+                            recipient_id=checkin.person_id,
+                            kind="due",
+                            params=await checkin_params(storage, tx, checkin),
+                            now=now,
+                        )
+                    await raise_missed_checkout(storage, tx, checkin, esc, now)
+                stage = min(stage, STAGE_ALERTED)
+                await storage.checkins.set_stage(tx, checkin.id, stage, next_step_at(stage, checkin.deadline_at, esc))
+            moved += len(due)
+        if len(due) < BATCH:
+            return moved
+
+
+async def advance_alerts(storage: Storage, esc: Escalation, now: datetime) -> int:
+    """Hand unacknowledged alerts to managers after ack_timeout, and repeat them every repeat_every."""
+    moved = 0
+    while True:
+        async with storage.db.tx() as tx:
+            alerts = await storage.alerts.needing_repeat_or_managers(tx, now, BATCH)
+            for alert in alerts:
+                await _advance_alert(storage, tx, alert, esc, now)
+            moved += len(alerts)
+        if len(alerts) < BATCH:
+            return moved
+
+
+async def _advance_alert(storage: Storage, tx: Tx, alert: Alert, esc: Escalation, now: datetime) -> None:
+    params = await alert_params(storage, tx, alert)
+    already = await storage.alerts.recipients(tx, alert.id)
+    managers_told_at = None
+    if alert.managers_told_at is None and alert.managers_due_at is not None and alert.managers_due_at <= now:
+        managers = await storage.people.with_role(tx, alert.org_id, "manager")
+        if not managers:
+            managers = await storage.people.with_role(tx, alert.org_id, "admin")
+        await tell(storage, tx, alert.id, managers, "alert", "managers", params | {"escalated": True}, now)
+        await storage.alerts.event(tx, alert.id, now, "escalated_to_managers")
+        managers_told_at = now
+    repeats = alert.repeats
+    next_repeat = alert.next_repeat_at
+    if next_repeat is not None and next_repeat <= now:
+        repeats += 1
+        people = [p for pid in already if (p := await storage.people.get(tx, pid)) and p.status == "active"]
+        await tell(storage, tx, alert.id, people, "alert", f"repeat{repeats}", params | {"repeat": repeats}, now)
+        await storage.alerts.event(tx, alert.id, now, f"repeat:{repeats}")
+        next_repeat = now + esc.repeat_every
+    await storage.alerts.set_schedule(
+        tx, alert.id, next_repeat_at=next_repeat, repeats=repeats, managers_told_at=managers_told_at
+    )
+
+
+async def alert_params(storage: Storage, tx: Tx, alert: Alert) -> dict[str, Any]:
+    checkin = await storage.checkins.get(tx, alert.checkin_id) if alert.checkin_id else None
+    base: dict[str, Any] = {"alert_id": alert.id, "kind": alert.kind}
+    if checkin is not None:
+        base |= await checkin_params(storage, tx, checkin)
+    else:
+        worker = await storage.people.get(tx, alert.person_id)
+        base["worker"] = worker.display if worker else "?"
+    return base

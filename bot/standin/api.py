@@ -82,8 +82,9 @@ class FakeBotApi:
         }
         if text is not None:
             message["text"] = text
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes inline keyboards only
+            message["reply_markup"] = markup
         return message
 
     def _record(self, method: str, params: dict[str, Any], message_id: int | None) -> None:

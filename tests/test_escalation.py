@@ -1,0 +1,140 @@
+"""The escalation ladder, moved by a fake clock: reminder, due prompt, alert, managers, repeats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.auxil.harness import Chatter, Harness
+from tests.test_checkin import check_in
+
+
+async def _team(harness: Harness) -> tuple[Chatter, Chatter, Chatter]:
+    supervisor = await harness.enrol("supervisor", "north")
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    return worker, supervisor, manager
+
+
+async def _alert_id(harness: Harness, worker: Chatter) -> str:
+    async with harness.storage.db.read() as tx:
+        checkin = await harness.storage.checkins.open_for(tx, worker.person.id)
+        alert = await harness.storage.alerts.active_for_checkin(tx, checkin.id)
+    return alert.id
+
+
+async def test_ladder_reminder_due_alert_managers_and_repeats(harness: Harness) -> None:
+    worker, supervisor, manager = await _team(harness)
+    await check_in(worker, duration="ci:dur:60", location=(14.6, -90.5))
+    assert await harness.tick() == []
+    harness.clock.advance(timedelta(minutes=55))  # reminder_before = 5m
+    sent = await harness.tick()
+    assert [s.chat_id for s in sent] == [worker.chat_id] and sent[0].text.startswith("Reminder: your time at")
+    assert await harness.tick() == []  # nothing twice
+    harness.clock.advance(timedelta(minutes=5))
+    sent = await harness.tick()
+    assert [s.chat_id for s in sent] == [worker.chat_id] and "Check out, or extend?" in sent[0].text
+    harness.clock.advance(timedelta(minutes=9, seconds=59))
+    assert await harness.tick() == []
+    harness.clock.advance(timedelta(seconds=1))  # grace = 10m
+    sent = await harness.tick()
+    assert [s.chat_id for s in sent] == [supervisor.chat_id]
+    alert = sent[0]
+    assert alert.text.startswith(f"Missed check-out: {worker.person.code} at Bar La Luna.")
+    assert "With: alone" in alert.text and "Last location: 14.60000, -90.50000" in alert.text
+    assert [label for label, _ in alert.buttons] == ["I'm handling it", "Reached them, they are safe"]
+    harness.clock.advance(timedelta(minutes=5))  # repeat_every
+    sent = await harness.tick()
+    assert [s.chat_id for s in sent] == [supervisor.chat_id] and sent[0].text.startswith("Still no answer (reminder 1)")
+    harness.clock.advance(timedelta(minutes=10))  # ack_timeout = 15m after the alert: managers too
+    sent = await harness.tick()
+    assert sorted(s.chat_id for s in sent) == sorted([manager.chat_id, supervisor.chat_id])
+    assert "Nobody has acknowledged this yet." in next(s.text for s in sent if s.chat_id == manager.chat_id)
+    # Acknowledging stops the repeats and tells the other recipients.
+    sent = await supervisor.tap(alert, alert.buttons[0][1])
+    assert sent[-1].chat_id == manager.chat_id and sent[-1].text.startswith(f"{supervisor.person.code} is handling")
+    harness.clock.advance(timedelta(minutes=30))
+    assert await harness.tick() == []
+    # The late check-out closes the alert and reaches whoever was alerted.
+    question = (await worker.say("/checkout"))[-1]
+    await worker.tap(question, question.buttons[0][1])
+    closed = [s for s in harness.api.sent[-3:] if s.chat_id in (supervisor.chat_id, manager.chat_id)]
+    assert sorted(s.chat_id for s in closed) == sorted([supervisor.chat_id, manager.chat_id])
+    assert all(s.text == f"{worker.person.code} checked out. The alert is closed." for s in closed)
+
+
+async def test_every_step_is_recorded_with_its_time(harness: Harness) -> None:
+    worker, supervisor, manager = await _team(harness)
+    await check_in(worker, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=40))
+    alert = (await harness.tick())[-1]
+    harness.clock.advance(timedelta(minutes=1))
+    await supervisor.tap(alert, alert.buttons[1][1])  # reached them, they are safe
+    alert_id = alert.buttons[1][1].removeprefix("safe:")
+    async with harness.storage.db.read() as tx:
+        stored = await harness.storage.alerts.get(tx, alert_id)
+        history = await harness.storage.alerts.history(tx, alert_id)
+        checkin = await harness.storage.checkins.get(tx, stored.checkin_id)
+    assert stored.status == "resolved" and stored.resolution == "reached_safe"
+    assert stored.acknowledged_by == supervisor.person.id and stored.resolved_by == supervisor.person.id
+    assert checkin.status == "closed" and checkin.outcome == "resolved_by_supervisor"
+    events = [e.event for e in history]
+    assert (
+        events[:3] == ["raised", "told", "sent:alert"]
+        and "acknowledged" in events
+        and "resolved:reached_safe" in events
+    )
+    assert history[0].at < history[-1].at
+
+
+async def test_extend_after_alert_closes_it_and_no_supervisor_goes_to_managers(harness: Harness) -> None:
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "lonely")
+    await check_in(worker, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=45))
+    sent = await harness.tick()
+    # The tick jumped straight past the deadline: the worker still gets the prompt, the alert goes
+    # to the managers at once because the team has no supervisor.
+    assert [(s.chat_id, s.text.split(":")[0]) for s in sent] == [
+        (worker.chat_id, "Your time at Bar La Luna is over (6"),
+        (manager.chat_id, "Missed check-out"),
+    ]
+    question = (await worker.say("/extend"))[-1]
+    await worker.tap(question, question.buttons[0][1])  # +30 min: a sign of life
+    assert manager.last().text == f"{worker.person.code} answered and extended their time. The alert is closed."
+
+
+async def test_stale_and_foreign_alert_buttons_change_nothing(harness: Harness) -> None:
+    worker, supervisor, manager = await _team(harness)
+    other_supervisor = await harness.enrol("supervisor", "south")
+    await check_in(worker, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=45))
+    alert = (await harness.tick())[-1]
+    alert_id = alert.buttons[0][1].removeprefix("ack:")
+    sent = await other_supervisor.tap_forged(f"ack:{alert_id}")
+    assert sent[-1].text == "This button is no longer current."
+    sent = await worker.tap_forged(f"safe:{alert_id}")
+    assert sent[-1].text == "This button is no longer current."
+    async with harness.storage.db.read() as tx:
+        assert (await harness.storage.alerts.get(tx, alert_id)).status == "open"
+    await supervisor.tap(alert, f"ack:{alert_id}")
+    sent = await manager.tap_forged(f"ack:{alert_id}")
+    assert sent[-1].text == f"{supervisor.person.code} is already handling it."
+
+
+async def test_team_lists_overdue_first_and_acknowledges(harness: Harness) -> None:
+    supervisor = await harness.enrol("supervisor", "north")
+    late, early = await harness.enrol("worker", "north"), await harness.enrol("worker", "north")
+    await check_in(late, duration="ci:dur:30")
+    await check_in(early, place="ci:place:0", partner=f"ci:partner:{late.person.id}", duration="ci:dur:180")
+    harness.clock.advance(timedelta(minutes=45))
+    await harness.tick()
+    sent = await supervisor.say("/team")
+    lines = sent[-1].text.splitlines()
+    assert lines[0] == "Out now: 2"
+    assert lines[1].startswith(f"• {late.person.code} · Bar La Luna · alone") and "LATE 15 min" in lines[1]
+    assert lines[2].startswith(f"• {early.person.code} · Parque Central · {late.person.code}")
+    assert sent[-1].buttons == [(f"I'm handling {late.person.code}", f"ack:{await _alert_id(harness, late)}")]
+    await supervisor.tap(sent[-1], sent[-1].buttons[0][1])
+    alert_id = await _alert_id(harness, late)
+    async with harness.storage.db.read() as tx:
+        assert (await harness.storage.alerts.get(tx, alert_id)).acknowledged_by == supervisor.person.id

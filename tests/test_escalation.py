@@ -63,7 +63,7 @@ async def test_ladder_reminder_due_alert_managers_and_repeats(harness: Harness) 
 
 
 async def test_every_step_is_recorded_with_its_time(harness: Harness) -> None:
-    worker, supervisor, manager = await _team(harness)
+    worker, supervisor, _ = await _team(harness)
     await check_in(worker, duration="ci:dur:30")
     harness.clock.advance(timedelta(minutes=40))
     alert = (await harness.tick())[-1]

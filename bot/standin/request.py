@@ -6,6 +6,7 @@ import json
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 from bot.standin.api import FakeBotApi
@@ -41,4 +42,6 @@ class StandinRequest(BaseRequest):
         # Round-trip through JSON, as the wire would: the stand-in sees what Telegram would see.
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         status, body = await self.api.handle(api_method, params)
+        if status == 0:  # the stand-in's way of saying "no connection"
+            raise NetworkError("stand-in: connection refused")
         return status, json.dumps(body).encode()

@@ -66,7 +66,7 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
         app.bot_data.storage = None
 
 
-def register_handlers(app: Application[Any, Any, BotContext, Any, Any, Any]) -> None:
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
     app.add_handler(checkin.handler())
@@ -111,7 +111,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
         # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     quiet_noisy_loggers()  # before build(): the Bot logs its URL, token included, at DEBUG
     app = builder.build()
     app.bot_data.settings = settings

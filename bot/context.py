@@ -60,6 +60,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return self.bot_data.clock
 
     @property
+    def drafts(self) -> dict[Any, Any]:
+        """This person's half-finished flow answers (user_data exists for every private-chat update)."""
+        assert self.user_data is not None
+        return self.user_data
+
+    @property
     def locale(self) -> str:
         """The reader's language: the person's own, else the organisation's."""
         if self.person is not None:

@@ -68,7 +68,7 @@ async def start(update: Update, context: BotContext) -> str | int:
         )
         await reply(update, text, reply_markup=checkin_buttons(context.locale, current.id))
         return END
-    context.user_data[DRAFT] = {}
+    context.drafts[DRAFT] = {}
     order = sorted(
         range(len(context.config.hotspots)),
         key=lambda i: (
@@ -96,10 +96,10 @@ async def place_chosen(update: Update, context: BotContext) -> str | int:
         await reply(update, tr(context.locale, "Write the name of the place."))
         return PLACE_TEXT
     hotspot = _hotspot(context, int(choice)) if choice.isdigit() else None
-    if hotspot is None or DRAFT not in context.user_data:
+    if hotspot is None or DRAFT not in context.drafts:
         await stale(update, context)
         return END
-    context.user_data[DRAFT].update(place=hotspot.name, custom=False, risk=hotspot.risk, pairs=hotspot.pairs_required)
+    context.drafts[DRAFT].update(place=hotspot.name, custom=False, risk=hotspot.risk, pairs=hotspot.pairs_required)
     return await ask_partner(update, context)
 
 
@@ -110,7 +110,7 @@ async def place_typed(update: Update, context: BotContext) -> str | int:
     if len(name) < 2:
         await reply(update, tr(context.locale, "Write the name of the place."))
         return PLACE_TEXT
-    context.user_data.setdefault(DRAFT, {}).update(place=name, custom=True, risk="medium", pairs=False)
+    context.drafts.setdefault(DRAFT, {}).update(place=name, custom=True, risk="medium", pairs=False)
     return await ask_partner(update, context)
 
 
@@ -135,7 +135,7 @@ async def partner_chosen(update: Update, context: BotContext) -> str | int:
     """A colleague or "alone"; alone at a place that needs two asks once more."""
     query = update.callback_query
     assert query is not None and context.person is not None
-    draft = context.user_data.get(DRAFT)
+    draft = context.drafts.get(DRAFT)
     if not draft or "place" not in draft:
         await stale(update, context)
         return END
@@ -176,7 +176,7 @@ async def alone_confirmed(update: Update, context: BotContext) -> str | int:
     assert query is not None
     if query.data == "ci:alone:back":
         return await ask_partner(update, context)
-    context.user_data.get(DRAFT, {})["alone_at_pairs"] = True
+    context.drafts.get(DRAFT, {})["alone_at_pairs"] = True
     return await ask_duration(update, context)
 
 
@@ -196,10 +196,10 @@ async def duration_tapped(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
     assert query is not None
     value = (query.data or "").removeprefix("ci:dur:")
-    if not value.isdigit() or DRAFT not in context.user_data:
+    if not value.isdigit() or DRAFT not in context.drafts:
         await stale(update, context)
         return END
-    context.user_data[DRAFT]["minutes"] = int(value)
+    context.drafts[DRAFT]["minutes"] = int(value)
     return await ask_location(update, context)
 
 
@@ -210,7 +210,7 @@ async def duration_typed(update: Update, context: BotContext) -> str:
     if duration is None:
         await reply(update, tr(context.locale, DURATION_EXAMPLE))
         return DURATION
-    context.user_data.setdefault(DRAFT, {})["minutes"] = duration.total_seconds() / 60
+    context.drafts.setdefault(DRAFT, {})["minutes"] = duration.total_seconds() / 60
     return await ask_location(update, context)
 
 
@@ -237,7 +237,7 @@ async def location_shared(update: Update, context: BotContext) -> str | int:
     if where is None:
         await reply(update, tr(context.locale, "This location cannot be used. Tap Skip to continue without it."))
         return LOCATION
-    context.user_data.setdefault(DRAFT, {})["location"] = where
+    context.drafts.setdefault(DRAFT, {})["location"] = where
     return await finish(update, context)
 
 
@@ -249,7 +249,7 @@ async def location_skipped(update: Update, context: BotContext) -> str | int:
 async def finish(update: Update, context: BotContext) -> int:
     """Commit the check-in, then confirm with the deadline and the place's advice."""
     assert context.person is not None
-    draft = context.user_data.pop(DRAFT, None)
+    draft = context.drafts.pop(DRAFT, None)
     if not draft or "place" not in draft or "minutes" not in draft:
         await stale(update, context)
         return END
@@ -284,7 +284,7 @@ async def finish(update: Update, context: BotContext) -> int:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """ "Cancel" or /cancel: nothing is stored."""
-    context.user_data.pop(DRAFT, None)
+    context.drafts.pop(DRAFT, None)
     await reply(update, tr(context.locale, "Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
     return END
 

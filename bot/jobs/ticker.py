@@ -44,4 +44,4 @@ def schedule(app: Any) -> None:
 
 def request_flush(context: BotContext) -> None:
     if context.job_queue is not None:
-        context.job_queue.run_once(flush_now, 0, name="flush")
+        context.job_queue.run_once(flush_now, 0, name="flush")  # type: ignore[arg-type]

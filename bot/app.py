@@ -19,7 +19,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
-from bot.context import CONTEXT_TYPES, BotContext
+from bot.context import CONTEXT_TYPES
 from bot.flows import checkin, checkout
 from bot.handlers import errors, gate, start, team
 from bot.jobs import ticker

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.render import render
 from storage import Storage
@@ -25,6 +27,13 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 
+def _retry_after(exc: RetryAfter) -> timedelta:
+    with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta; accept both
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
 async def _send(app: Any, storage: Storage, item: OutboxItem, now: datetime) -> tuple[str, Any]:
     """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
     async with storage.db.read() as tx:
@@ -36,8 +45,7 @@ async def _send(app: Any, storage: Storage, item: OutboxItem, now: datetime) -> 
         text, markup = render(item.kind, item.params, person.locale, config.tz, now)
         message = await app.bot.send_message(chat_id=person.chat_id, text=text, reply_markup=markup)
     except RetryAfter as exc:
-        wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
-        return "retry", now + wait
+        return "retry", now + _retry_after(exc)
     except (Forbidden, BadRequest) as exc:
         if item.attempts + 1 >= GIVE_UP_AFTER:
             return "failed", type(exc).__name__

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
+
+from telegram.warnings import PTBDeprecationWarning
 
 # httpx logs every URL (which holds the token); python-telegram-bot logs request parameters
 # (which hold message texts) at DEBUG; aiosqlite logs statement arguments at DEBUG.
@@ -53,6 +56,8 @@ class OneLineFormatter(logging.Formatter):
 
 
 def quiet_noisy_loggers() -> None:
+    # PTB 22 warns, from inside its own RetryAfter, about a type change we already handle.
+    warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(level)
 

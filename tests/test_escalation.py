@@ -138,3 +138,7 @@ async def test_team_lists_overdue_first_and_acknowledges(harness: Harness) -> No
     alert_id = await _alert_id(harness, late)
     async with harness.storage.db.read() as tx:
         assert (await harness.storage.alerts.get(tx, alert_id)).acknowledged_by == supervisor.person.id
+    sent = await supervisor.say("/team")
+    assert sent[-1].buttons == [(f"{late.person.code} is safe", f"safe:{alert_id}")]
+    await supervisor.tap(sent[-1], f"safe:{alert_id}")
+    assert (await supervisor.say("/team"))[-1].text.splitlines()[0] == "Out now: 1"

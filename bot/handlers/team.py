@@ -50,6 +50,10 @@ async def team(update: Update, context: BotContext) -> None:
             buttons.append(
                 [InlineKeyboardButton(tr(loc, "I'm handling {worker}", worker=who), callback_data=f"ack:{alert.id}")]
             )
+        elif alert is not None and alert.status == "acknowledged":
+            buttons.append(
+                [InlineKeyboardButton(tr(loc, "{worker} is safe", worker=who), callback_data=f"safe:{alert.id}")]
+            )
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 

@@ -11,7 +11,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import N_, tr
 from bot.timefmt import when
 
+HEADLINES = {
+    "red": N_("URGENT: {worker} sent the red code and needs help now."),
+    "duress": N_("URGENT: {worker} checked out with the duress PIN. They may be forced. Do not call them first."),
+    "yellow": N_("{worker} sent the yellow code: please call or message them."),
+}
 RESOLUTIONS = {
+    "green": N_("{worker} says all is good now. The alert is closed."),
     "late_checkout": N_("{worker} checked out. The alert is closed."),
     "worker_extended": N_("{worker} answered and extended their time. The alert is closed."),
     "reached_safe": N_("{by} reached {worker}: they are safe. The alert is closed."),
@@ -44,7 +50,18 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
         lines.append(tr(locale, "Still no answer (reminder {n}).", n=p["repeat"]))
     if p.get("escalated"):
         lines.append(tr(locale, "Nobody has acknowledged this yet."))
-    lines.append(tr(locale, "Missed check-out: {worker} at {place}.", worker=p["worker"], place=p.get("place", "?")))
+    kind = p.get("kind", "missed_checkout")
+    if kind == "missed_checkout":
+        lines.append(
+            tr(locale, "Missed check-out: {worker} at {place}.", worker=p["worker"], place=p.get("place", "?"))
+        )
+    else:
+        lines.append(tr(locale, HEADLINES[kind], worker=p["worker"]))
+        if p.get("raised"):
+            lines.append(tr(locale, "Sent: {time}", time=when(p["raised"], locale, tz, now)))
+        lines.append(tr(locale, "Place: {place}", place=p.get("place") or tr(locale, "not checked in")))
+    if not p.get("checkin_id"):
+        return "\n".join(lines)
     partner = p.get("partner") or tr(locale, "alone")
     lines.append(tr(locale, "With: {partner}", partner=partner))
     if p.get("started"):

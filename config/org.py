@@ -17,6 +17,9 @@ HOTSPOT_KINDS = ("bar", "park", "street", "sauna", "home", "online", "office", "
 RISK_LEVELS = ("low", "medium", "high")
 ALERT_LEVELS = ("green", "yellow", "red")
 SUPPORT_KINDS = ("legal", "medical", "psychosocial", "safe_place", "emergency")
+# Bot commands: a code word may not be one, or typing it would run the command instead.
+COMMAND_NAMES = ("start", "help", "checkin", "checkout", "extend", "status", "alert", "report", "support", "language",
+                 "team", "summary", "timeline", "export", "incident", "pin", "cancel")
 _TRANSLATED = tuple(f"name_{lang}" for lang in LANGUAGES)
 
 
@@ -35,6 +38,7 @@ class Hotspot:
     risk: str
     pairs_required: bool = False
     names: dict[str, str] = field(default_factory=dict)
+    area: str = ""
 
     def label(self, locale: str) -> str:
         """The name in the reader's language when the config gives one, else as written."""
@@ -57,6 +61,14 @@ class SupportEntry:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """What the worker's screen shows for /alert and after a code: nothing alarming, set by the organisation."""
+
+    labels: dict[str, str] = field(default_factory=dict)  # level -> button label; empty: translated defaults
+    reply: str | None = None  # the answer to a code word, an /alert tap or a duress PIN
+
+
+@dataclass(frozen=True)
 class OrgConfig:
     name: str
     timezone: str
@@ -65,10 +77,25 @@ class OrgConfig:
     hotspots: tuple[Hotspot, ...] = ()
     alert_codes: tuple[AlertCode, ...] = ()
     support: tuple[SupportEntry, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    checkout_pin: bool = False
+    delete_after: timedelta | None = None
+
+    def code_level(self, text: str) -> str | None:
+        """The level of a typed code word (case, spaces and end punctuation do not matter)."""
+        typed = normalize_code(text)
+        for code in self.alert_codes:
+            if normalize_code(code.word) == typed:
+                return code.level
+        return None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def normalize_code(text: str) -> str:
+    return " ".join(text.casefold().split()).strip(" .!?¡¿,;:")
 
 
 def _table(data: Any, key: str) -> dict[str, Any]:
@@ -142,7 +169,7 @@ def _hotspots(items: Any) -> tuple[Hotspot, ...]:
     for i, raw in enumerate(items, 1):
         where = f"hotspots[{i}]"
         data = _table(raw, where)
-        _only(data, where, ("name", "kind", "risk", "pairs_required", *_TRANSLATED))
+        _only(data, where, ("name", "kind", "risk", "pairs_required", "area", *_TRANSLATED))
         name = _text(data, where, "name")
         if name.casefold() in seen:
             raise ConfigError(f"{where}.name", f"duplicate hotspot {name!r}")
@@ -157,6 +184,7 @@ def _hotspots(items: Any) -> tuple[Hotspot, ...]:
                 risk=_choice(data, where, "risk", RISK_LEVELS),
                 pairs_required=pairs,
                 names=_names(data, where),
+                area=_text(data, where, "area", required=False),
             )
         )
     return tuple(result)
@@ -174,6 +202,8 @@ def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
         word = _text(data, where, "word")
         if word.startswith("/"):
             raise ConfigError(f"{where}.word", f"{word!r} looks like a command; choose an ordinary phrase")
+        if normalize_code(word) in COMMAND_NAMES:
+            raise ConfigError(f"{where}.word", f"{word!r} is also a command; choose an ordinary phrase")
         if len(word) < 4:
             raise ConfigError(f"{where}.word", f"{word!r} is too short; use at least 4 characters")
         if word.casefold() in seen:
@@ -203,9 +233,45 @@ def _support(items: Any) -> tuple[SupportEntry, ...]:
     return tuple(result)
 
 
+def _alerts(data: Any) -> AlertSettings:
+    data = _table(data, "alerts")
+    _only(data, "alerts", ("red_label", "yellow_label", "green_label", "reply"))
+    labels = {
+        key[:-6]: _text(data, "alerts", key) for key in ("red_label", "yellow_label", "green_label") if key in data
+    }
+    return AlertSettings(labels=labels, reply=_text(data, "alerts", "reply") if "reply" in data else None)
+
+
+def _checkout(data: Any) -> bool:
+    data = _table(data, "checkout")
+    _only(data, "checkout", ("pin",))
+    pin = data.get("pin", False)
+    if not isinstance(pin, bool):
+        raise ConfigError("checkout.pin", "must be true or false")
+    return pin
+
+
+def _privacy(data: Any) -> timedelta | None:
+    data = _table(data, "privacy")
+    _only(data, "privacy", ("delete_after",))
+    if "delete_after" not in data:
+        return None
+    try:
+        delay = parse_duration(data["delete_after"])
+    except ValueError:
+        raise ConfigError(
+            "privacy.delete_after", f'bad duration {data["delete_after"]!r}; write it like "60s"'
+        ) from None
+    if delay > timedelta(hours=47):
+        raise ConfigError("privacy.delete_after", "must be under 47h: Telegram lets bots delete only recent messages")
+    return delay
+
+
 def parse_org_config(data: dict[str, Any]) -> OrgConfig:
     """Validate an already-decoded TOML document."""
-    _only(data, "", ("organization", "escalation", "hotspots", "alert_codes", "support"))
+    _only(
+        data, "", ("organization", "escalation", "hotspots", "alert_codes", "support", "alerts", "checkout", "privacy")
+    )
     if "organization" not in data:
         raise ConfigError("organization", "is missing")
     name, timezone, language = _organization(data["organization"])
@@ -217,6 +283,9 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         hotspots=_hotspots(data.get("hotspots", [])),
         alert_codes=_alert_codes(data.get("alert_codes", [])),
         support=_support(data.get("support", [])),
+        alerts=_alerts(data.get("alerts", {})),
+        checkout_pin=_checkout(data.get("checkout", {})),
+        delete_after=_privacy(data.get("privacy", {})),
     )
 
 

@@ -101,12 +101,21 @@ class AlertRepo:
         row = await tx.one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
         return None if row is None else self._alert(row)
 
-    async def active_for_checkin(self, tx: Tx, checkin_id: str) -> Alert | None:
+    async def active_for_checkin(self, tx: Tx, checkin_id: str, kind: str = "missed_checkout") -> Alert | None:
+        """The open alert of this kind about a check-in (a check-out never closes a red or duress alert)."""
         row = await tx.one(
-            "SELECT * FROM alerts WHERE checkin_id = ? AND status != 'resolved' ORDER BY raised_at DESC LIMIT 1",
-            (checkin_id,),
+            "SELECT * FROM alerts WHERE checkin_id = ? AND kind = ? AND status != 'resolved'"
+            " ORDER BY raised_at DESC LIMIT 1",
+            (checkin_id, kind),
         )
         return None if row is None else self._alert(row)
+
+    async def active_for_person(self, tx: Tx, person_id: str, kind: str) -> list[Alert]:
+        rows = await tx.all(
+            "SELECT * FROM alerts WHERE person_id = ? AND kind = ? AND status != 'resolved' ORDER BY raised_at",
+            (person_id, kind),
+        )
+        return [self._alert(r) for r in rows]
 
     async def active_in_org(self, tx: Tx, org_id: str) -> list[Alert]:
         rows = await tx.all("SELECT * FROM alerts WHERE org_id = ? AND status != 'resolved'", (org_id,))

@@ -144,4 +144,11 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE status = 'pending'",
         ),
     ),
+    (
+        "0003_pins",
+        (
+            "ALTER TABLE people ADD COLUMN pin_safe BLOB",
+            "ALTER TABLE people ADD COLUMN pin_duress BLOB",
+        ),
+    ),
 ]

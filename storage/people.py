@@ -125,5 +125,14 @@ class PeopleRepo:
             (self._s.seal_opt(alias, "people", "alias", person_id), person_id),
         )
 
+    async def set_pins(self, tx: Tx, person_id: str, safe: bytes, duress: bytes) -> None:
+        await tx.execute("UPDATE people SET pin_safe = ?, pin_duress = ? WHERE id = ?", (safe, duress, person_id))
+
+    async def pins(self, tx: Tx, person_id: str) -> tuple[bytes, bytes] | None:
+        row = await tx.one("SELECT pin_safe, pin_duress FROM people WHERE id = ?", (person_id,))
+        if row is None or row["pin_safe"] is None or row["pin_duress"] is None:
+            return None
+        return bytes(row["pin_safe"]), bytes(row["pin_duress"])
+
     async def set_status(self, tx: Tx, person_id: str, status: str) -> int:
         return await tx.execute("UPDATE people SET status = ? WHERE id = ?", (status, person_id))

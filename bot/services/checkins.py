@@ -92,7 +92,7 @@ async def _own_open(storage: Storage, tx: Tx, worker: Person, checkin_id: str | 
     return checkin
 
 
-async def _close_alert(
+async def close_alert(
     storage: Storage,
     tx: Tx,
     alert: Alert,
@@ -132,7 +132,7 @@ async def checkout(storage: Storage, worker: Person, checkin_id: str | None, out
         await storage.checkins.close(tx, found.id, outcome, now)
         alert = await storage.alerts.active_for_checkin(tx, found.id)
         if alert is not None:
-            await _close_alert(storage, tx, alert, None, "late_checkout", now)
+            await close_alert(storage, tx, alert, None, "late_checkout", now)
         await storage.audit.record(
             tx, now, f"checkin.close:{outcome}", org_id=worker.org_id, actor_id=worker.id, subject_id=found.id
         )
@@ -152,7 +152,7 @@ async def extend(
         await storage.checkins.set_deadline(tx, found.id, deadline, stage, next_at)
         alert = await storage.alerts.active_for_checkin(tx, found.id)
         if alert is not None:
-            await _close_alert(storage, tx, alert, None, "worker_extended", now)
+            await close_alert(storage, tx, alert, None, "worker_extended", now)
         await storage.audit.record(
             tx, now, "checkin.extend", org_id=worker.org_id, actor_id=worker.id, subject_id=found.id
         )
@@ -218,7 +218,7 @@ async def resolve_safe(storage: Storage, person: Person, alert_id: str, now: dat
             return Result(Outcome.STALE, alert=alert)
         if alert.status == "open":
             await storage.alerts.acknowledge(tx, alert.id, person.id, now)
-        await _close_alert(storage, tx, alert, person, "reached_safe", now)
+        await close_alert(storage, tx, alert, person, "reached_safe", now)
         if alert.checkin_id:
             await storage.checkins.close(tx, alert.checkin_id, "resolved_by_supervisor", now)
         await storage.audit.record(

@@ -92,7 +92,7 @@ async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc:
         )
     if not recipients:
         log.warning("Alert raised but nobody can receive it: enrol a supervisor or manager")
-    params = await checkin_params(storage, tx, checkin) | {"alert_id": alert_id, "repeat": 0}
+    params = await checkin_params(storage, tx, checkin) | {"alert_id": alert_id, "kind": "missed_checkout", "repeat": 0}
     await tell(storage, tx, alert_id, recipients, "alert", "first", params, now)
     return alert_id
 

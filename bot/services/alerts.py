@@ -1,0 +1,110 @@
+"""Alerts raised by the worker: a code word, /alert, or a duress PIN at check-out."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from config.org import Escalation
+from storage import Person, Storage, Tx
+
+from bot.services.escalation import alert_recipients, checkin_params, tell
+
+LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
+WRONG_PIN_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class Raised:
+    alert_id: str | None
+    cleared: int = 0
+
+
+async def raise_code_alert(
+    storage: Storage, esc: Escalation, worker: Person, level: str, now: datetime, *, duress: bool = False
+) -> Raised:
+    """red: supervisors and managers at once; yellow: supervisors, then managers if nobody answers;
+    green: clears the worker's open yellow alerts and tells whoever was told."""
+    async with storage.db.tx() as tx:
+        if level == "green":
+            return Raised(None, await _clear_yellow(storage, tx, worker, now))
+        return Raised(await raise_in_tx(storage, tx, esc, worker, level, now, duress=duress))
+
+
+async def raise_in_tx(
+    storage: Storage, tx: Tx, esc: Escalation, worker: Person, level: str, now: datetime, *, duress: bool = False
+) -> str:
+    """Write the alert and queue its messages inside the caller's transaction."""
+    kind = "duress" if duress else LEVEL_KINDS[level]
+    urgent = kind in ("red", "duress")
+    checkin = await storage.checkins.open_for(tx, worker.id)
+    supervisors, managers_instead = await alert_recipients(storage, tx, worker.org_id, worker.team_id)
+    recipients = list(supervisors)
+    if urgent and not managers_instead:
+        recipients += await storage.people.with_role(tx, worker.org_id, "manager")
+    alert_id = await storage.alerts.create(
+        tx,
+        org_id=worker.org_id,
+        person_id=worker.id,
+        team_id=worker.team_id,
+        checkin_id=checkin.id if checkin else None,
+        kind=kind,
+        raised_at=now,
+        managers_due_at=None if urgent or managers_instead else now + esc.ack_timeout,
+        next_repeat_at=now + esc.repeat_every,
+    )
+    if urgent or managers_instead:
+        await storage.alerts.set_schedule(
+            tx, alert_id, next_repeat_at=now + esc.repeat_every, repeats=0, managers_told_at=now
+        )
+    params = {"worker": worker.display, "raised": now.isoformat(), "checkin_id": None}
+    if checkin is not None:
+        params |= await checkin_params(storage, tx, checkin)
+    params |= {"alert_id": alert_id, "kind": kind, "repeat": 0}
+    await tell(storage, tx, alert_id, recipients, "alert", "first", params, now)
+    await storage.audit.record(
+        tx, now, f"alert.raise:{kind}", org_id=worker.org_id, actor_id=worker.id, subject_id=alert_id
+    )
+    return alert_id
+
+
+async def _clear_yellow(storage: Storage, tx: Tx, worker: Person, now: datetime) -> int:
+    from bot.services.checkins import close_alert
+
+    open_yellow = await storage.alerts.active_for_person(tx, worker.id, "yellow")
+    for alert in open_yellow:
+        await close_alert(storage, tx, alert, None, "green", now)
+    return len(open_yellow)
+
+
+async def pin_digests(storage: Storage, person_id: str, pin: str) -> bytes:
+    """The PIN's digest, computed off the event loop (scrypt is slow on purpose)."""
+    return await asyncio.to_thread(storage.sealer.pin_digest, person_id, pin)
+
+
+async def set_pins(storage: Storage, worker: Person, safe: str, duress: str, now: datetime) -> None:
+    safe_digest = await pin_digests(storage, worker.id, safe)
+    duress_digest = await pin_digests(storage, worker.id, duress)
+    async with storage.db.tx() as tx:
+        await storage.people.set_pins(tx, worker.id, safe_digest, duress_digest)
+        await storage.audit.record(
+            tx, now, "person.set_pins", org_id=worker.org_id, actor_id=worker.id, subject_id=worker.id
+        )
+
+
+async def check_pin(storage: Storage, worker: Person, pin: str) -> str:
+    """ "safe", "duress" or "wrong": both digests are always compared, so both answers take the same time."""
+    async with storage.db.read() as tx:
+        stored = await storage.people.pins(tx, worker.id)
+    typed = await pin_digests(storage, worker.id, pin)
+    if stored is None:
+        return "unset"
+    is_safe = hmac.compare_digest(typed, stored[0])
+    is_duress = hmac.compare_digest(typed, stored[1])
+    return "duress" if is_duress else "safe" if is_safe else "wrong"
+
+
+def valid_pin(pin: str) -> bool:
+    return pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8

@@ -20,8 +20,8 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
-from bot.flows import checkin, checkout
-from bot.handlers import errors, gate, start, team
+from bot.flows import checkin, checkout, pin
+from bot.handlers import alerts, errors, gate, start, team
 from bot.jobs import ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
@@ -29,7 +29,8 @@ from config import OrgConfig, Settings
 from storage import Storage
 from storage.sealing import load_or_create_key
 
-GATE_GROUP = -1
+GATE_GROUP = -2
+CODE_GROUP = -1  # code words win over every flow
 log = logging.getLogger("outreach")
 
 COMMANDS = [
@@ -37,6 +38,8 @@ COMMANDS = [
     ("checkout", "Check out"),
     ("extend", "More time"),
     ("status", "My check-in"),
+    ("alert", "Quick message"),
+    ("support", "Contacts"),
     ("team", "Who is out (supervisors)"),
     ("language", "Language"),
     ("help", "Help"),
@@ -69,17 +72,22 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, alerts.code_word), group=CODE_GROUP)
     app.add_handler(checkin.handler())
     app.add_handler(checkout.extend_handler())
+    app.add_handler(checkout.checkout_handler())
+    app.add_handler(pin.handler())
     app.add_handler(CommandHandler("start", start.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.choose_language))
     app.add_handler(CommandHandler("checkout", checkout.ask_safe))
     app.add_handler(CommandHandler("status", checkout.status))
     app.add_handler(CommandHandler("team", team.team))
+    app.add_handler(CommandHandler("alert", alerts.alert_menu))
+    app.add_handler(CommandHandler("support", alerts.support))
+    app.add_handler(CallbackQueryHandler(alerts.alert_tapped, pattern=r"^alert:"))
     app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(checkout.ask_safe, pattern=r"^co:ask:"))
-    app.add_handler(CallbackQueryHandler(checkout.answered_safe, pattern=r"^co:(fine|issue):"))
     app.add_handler(CallbackQueryHandler(checkout.extend_tapped, pattern=r"^ext:\d+:"))
     app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
     app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))

@@ -18,8 +18,25 @@ RISK_LEVELS = ("low", "medium", "high")
 ALERT_LEVELS = ("green", "yellow", "red")
 SUPPORT_KINDS = ("legal", "medical", "psychosocial", "safe_place", "emergency")
 # Bot commands: a code word may not be one, or typing it would run the command instead.
-COMMAND_NAMES = ("start", "help", "checkin", "checkout", "extend", "status", "alert", "report", "support", "language",
-                 "team", "summary", "timeline", "export", "incident", "pin", "cancel")
+COMMAND_NAMES = (
+    "start",
+    "help",
+    "checkin",
+    "checkout",
+    "extend",
+    "status",
+    "alert",
+    "report",
+    "support",
+    "language",
+    "team",
+    "summary",
+    "timeline",
+    "export",
+    "incident",
+    "pin",
+    "cancel",
+)
 _TRANSLATED = tuple(f"name_{lang}" for lang in LANGUAGES)
 
 

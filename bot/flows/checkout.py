@@ -12,13 +12,18 @@ from telegram.warnings import PTBUserWarning
 from bot.context import BotContext
 from bot.flows.checkin import DURATION_EXAMPLE
 from bot.flows.common import is_worker, location_text, reply, stale
+from bot.flows.pin import forget_message
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
+from bot.services.alerts import WRONG_PIN_LIMIT, check_pin
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import parse_worker_duration
+from bot.support import area_of, directory_text
 from bot.timefmt import when
 
 EXTEND_TYPED = "extend:duration"
+PIN = "checkout:pin"
+DRAFT = "checkout"
 END = ConversationHandler.END
 NOT_IN = "You are not checked in. To start: /checkin."
 
@@ -47,26 +52,86 @@ async def ask_safe(update: Update, context: BotContext) -> None:
     await reply(update, tr(context.locale, "Are you safe?"), reply_markup=keyboard)
 
 
-async def answered_safe(update: Update, context: BotContext) -> None:
-    """The answer to "Are you safe?": close the check-in."""
+async def answered_safe(update: Update, context: BotContext) -> str | int:
+    """The answer to "Are you safe?": close the check-in, or first ask for the PIN if the organisation uses one."""
     query = update.callback_query
     assert query is not None and context.person is not None
     _, answer, checkin_id = (query.data or "::").split(":", 2)
     outcome = {"fine": "fine", "issue": "something_happened"}.get(answer)
     if outcome is None:
         await stale(update, context)
-        return
+        return END
+    if context.config.checkout_pin:
+        async with context.storage.db.read() as tx:
+            has_pins = await context.storage.people.pins(tx, context.person.id) is not None
+            current = await context.storage.checkins.open_for(tx, context.person.id)
+        if current is None or current.id != checkin_id:
+            await stale(update, context)
+            return END
+        if has_pins:
+            context.drafts[DRAFT] = {"checkin_id": checkin_id, "outcome": outcome, "wrong": 0}
+            await reply(update, tr(context.locale, "Type your PIN."))
+            return PIN
+    await _close(update, context, checkin_id, outcome, duress=False)
+    return END
+
+
+async def pin_typed(update: Update, context: BotContext) -> str | int:
+    """The PIN: the safe one closes; the duress one (or a third wrong one) closes the same way and alerts."""
+    assert update.message is not None and context.person is not None
+    draft = context.drafts.get(DRAFT)
+    typed = (update.message.text or "").strip()
+    await forget_message(update)
+    if not draft:
+        await stale(update, context)
+        return END
+    verdict = await check_pin(context.storage, context.person, typed)
+    if verdict == "wrong":
+        draft["wrong"] += 1
+        if draft["wrong"] < WRONG_PIN_LIMIT:
+            await reply(update, tr(context.locale, "That PIN is not right. Try again."))
+            return PIN
+        verdict = "duress"  # three wrong PINs: someone may be guessing for the worker
+    context.drafts.pop(DRAFT, None)
+    await _close(update, context, draft["checkin_id"], draft["outcome"], duress=verdict == "duress")
+    return END
+
+
+async def _close(update: Update, context: BotContext, checkin_id: str, outcome: str, *, duress: bool) -> None:
+    """Close and answer; the answer depends only on what the worker chose, never on the PIN."""
+    assert context.person is not None
     now = context.clock.now()
-    result = await checkout(context.storage, context.person, checkin_id, outcome, now)
-    if result.outcome is not Outcome.OK:
+    result = await checkout(
+        context.storage,
+        context.person,
+        checkin_id,
+        outcome,
+        now,
+        duress_esc=context.config.escalation if duress else None,
+    )
+    if result.outcome is not Outcome.OK or result.checkin is None:
         await stale(update, context)
         return
     request_flush(context)
     if outcome == "fine":
         await reply(update, tr(context.locale, "Checked out. Thank you, take care."))
     else:
-        await reply(
-            update, tr(context.locale, "Checked out. It is noted that something happened. Your supervisor can help.")
+        area = area_of(context.config, result.checkin.place)
+        text = tr(context.locale, "Checked out. It is noted that something happened. Your supervisor can help.")
+        await reply(update, text + "\n\n" + directory_text(context.config, context.locale, area))
+
+
+def checkout_handler() -> ConversationHandler:
+    """The answer to "Are you safe?", and the PIN after it when the organisation uses PINs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
+            states={PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, pin_typed)]},
+            fallbacks=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
+            name="checkout",
+            allow_reentry=True,
+            conversation_timeout=timedelta(minutes=15),
         )
 
 

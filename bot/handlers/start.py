@@ -27,11 +27,12 @@ REFUSED = {
 HELP = {
     "worker": N_(
         "/checkin – start work at a place\n/checkout – finish\n/extend – more time\n/status – my check-in\n"
+        "/alert – quick message to your supervisor\n/support – contacts\n/pin – check-out PINs\n"
         "/language – change language\n/help – this list"
     ),
-    "supervisor": N_("/team – who is out now\n/language – change language\n/help – this list"),
-    "manager": N_("/team – who is out now\n/language – change language\n/help – this list"),
-    "admin": N_("/team – who is out now\n/language – change language\n/help – this list"),
+    "supervisor": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
+    "manager": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
+    "admin": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
 }
 
 
@@ -87,9 +88,12 @@ async def set_language(update: Update, context: BotContext) -> None:
     async with context.storage.db.tx() as tx:
         await context.storage.people.set_locale(tx, context.person.id, code)
     await query.answer()
-    await query.edit_message_text(
+    text = (
         tr(code, "Language saved: {language}.", language=LANGUAGES[code]) + "\n\n" + tr(code, HELP[context.person.role])
     )
+    if context.config.checkout_pin and context.person.role == "worker":
+        text += "\n\n" + tr(code, "Your organisation uses check-out PINs: set yours now with /pin.")
+    await query.edit_message_text(text)
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -7,10 +7,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.escalation import alert_recipients, checkin_params, tell
 from config.org import Escalation
 from storage import Person, Storage, Tx
-
-from bot.services.escalation import alert_recipients, checkin_params, tell
 
 LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
 WRONG_PIN_LIMIT = 3

@@ -123,16 +123,29 @@ async def close_alert(
         )
 
 
-async def checkout(storage: Storage, worker: Person, checkin_id: str | None, outcome: str, now: datetime) -> Result:
-    """Close the worker's check-in ("fine" or "something_happened"); a late check-out closes its alert."""
+async def checkout(
+    storage: Storage,
+    worker: Person,
+    checkin_id: str | None,
+    outcome: str,
+    now: datetime,
+    *,
+    duress_esc: Escalation | None = None,
+) -> Result:
+    """Close the worker's check-in ("fine" or "something_happened"); a late check-out closes its alert.
+    With `duress_esc`, a red alert marked duress is raised in the same transaction."""
     async with storage.db.tx() as tx:
         found = await _own_open(storage, tx, worker, checkin_id)
         if isinstance(found, Outcome):
             return Result(found)
-        await storage.checkins.close(tx, found.id, outcome, now)
         alert = await storage.alerts.active_for_checkin(tx, found.id)
         if alert is not None:
             await close_alert(storage, tx, alert, None, "late_checkout", now)
+        if duress_esc is not None:
+            from bot.services.alerts import raise_in_tx
+
+            await raise_in_tx(storage, tx, duress_esc, worker, "red", now, duress=True)  # sees the open check-in
+        await storage.checkins.close(tx, found.id, "duress" if duress_esc else outcome, now)
         await storage.audit.record(
             tx, now, f"checkin.close:{outcome}", org_id=worker.org_id, actor_id=worker.id, subject_id=found.id
         )

@@ -1,0 +1,101 @@
+"""Code words (typed at any moment, in any flow), /alert, /support, and deleting sensitive messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import BotContext
+from bot.flows.common import is_worker, reply, stale
+from bot.i18n import N_, tr
+from bot.jobs.ticker import request_flush
+from bot.services.alerts import raise_code_alert
+from bot.support import directory_text
+
+log = logging.getLogger("outreach.alerts")
+DEFAULT_LABELS = {"red": N_("Pick me up"), "yellow": N_("Call me"), "green": N_("All good")}
+DEFAULT_REPLY = N_("OK, noted.")
+LEVELS = ("red", "yellow", "green")
+
+
+def discreet_reply(context: BotContext) -> str:
+    """What the worker's screen shows after a code: the organisation's words, or a plain "OK, noted."."""
+    return context.config.alerts.reply or tr(context.locale, DEFAULT_REPLY)
+
+
+def schedule_deletion(context: BotContext, chat_id: int, message_ids: list[int]) -> None:
+    """With [privacy] delete_after, remove these messages from the chat after the delay."""
+    delay = context.config.delete_after
+    if delay is None or context.job_queue is None:
+        return
+    context.job_queue.run_once(delete_messages, delay, data=(chat_id, message_ids), name="delete")  # type: ignore[arg-type]
+
+
+async def delete_messages(context: BotContext) -> None:
+    """The deletion job: a failure is logged once, never retried."""
+    assert context.job is not None
+    chat_id, message_ids = cast(tuple[int, list[int]], context.job.data)
+    for message_id in message_ids:
+        try:
+            await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.warning("Could not delete a message: %s", type(exc).__name__)
+
+
+async def code_word(update: Update, context: BotContext) -> None:
+    """A configured code word from a worker wins over every flow: alert, answer discreetly, stop."""
+    message = update.message
+    if message is None or not message.text or not is_worker(context):
+        return
+    level = context.config.code_level(message.text)
+    if level is None:
+        return
+    assert context.person is not None and update.effective_chat is not None
+    await raise_code_alert(context.storage, context.config.escalation, context.person, level, context.clock.now())
+    request_flush(context)
+    answer = await update.effective_chat.send_message(discreet_reply(context))
+    schedule_deletion(context, update.effective_chat.id, [message.message_id, answer.message_id])
+    raise ApplicationHandlerStop
+
+
+async def alert_menu(update: Update, context: BotContext) -> None:
+    """/alert: the levels as neutral buttons."""
+    if not is_worker(context):
+        await reply(update, tr(context.locale, "This is for outreach workers."))
+        return
+    labels = context.config.alerts.labels
+    rows = [
+        [
+            InlineKeyboardButton(
+                labels.get(level) or tr(context.locale, DEFAULT_LABELS[level]), callback_data=f"alert:{level}"
+            )
+        ]
+        for level in LEVELS
+    ]
+    await reply(update, tr(context.locale, "Choose:"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def alert_tapped(update: Update, context: BotContext) -> None:
+    """A level button: alert, and replace the buttons with the discreet answer."""
+    query = update.callback_query
+    assert query is not None
+    level = (query.data or "").removeprefix("alert:")
+    if level not in LEVELS or not is_worker(context):
+        await stale(update, context)
+        return
+    assert context.person is not None
+    await raise_code_alert(context.storage, context.config.escalation, context.person, level, context.clock.now())
+    request_flush(context)
+    await query.answer()
+    edited = await query.edit_message_text(discreet_reply(context))
+    if update.effective_chat is not None and not isinstance(edited, bool):
+        schedule_deletion(context, update.effective_chat.id, [edited.message_id])
+
+
+async def support(update: Update, context: BotContext) -> None:
+    """/support: every contact of the directory."""
+    await reply(update, directory_text(context.config, context.locale))

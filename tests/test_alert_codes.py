@@ -1,0 +1,210 @@
+"""Code words, /alert, duress PINs, the support directory and message deletion."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.auxil.harness import EXAMPLE, Chatter, Harness
+from tests.test_checkin import check_in
+
+ALARMING = ("alert", "danger", "emergency", "help")
+
+
+def _config(**changes: object) -> dict:
+    config = copy.deepcopy(EXAMPLE)
+    config["alert_codes"] = [
+        {"word": "buy bread", "level": "red"},
+        {"word": "call aunt", "level": "yellow"},
+        {"word": "all good here", "level": "green"},
+    ]
+    config["hotspots"][1]["area"] = "Zona 1"
+    config["support"] = [
+        {"kind": "emergency", "name": "Ambulance", "contact": "128"},
+        {"kind": "medical", "name": "Clinic Norte", "contact": "+502 1", "area": "Zona 18"},
+        {"kind": "psychosocial", "name": "Listening line", "contact": "+502 2", "area": "Zona 1"},
+        {"kind": "legal", "name": "Legal aid", "contact": "+502 3", "area": "Zona 1"},
+    ]
+    config.update(changes)
+    return config
+
+
+@pytest.fixture
+async def h(tmp_path: Path):
+    harness = Harness(tmp_path, _config(checkout={"pin": True}))
+    await harness.start()
+    yield harness
+    await harness.stop()
+    assert not harness.errors
+
+
+async def _people(h: Harness) -> tuple[Chatter, Chatter, Chatter]:
+    supervisor = await h.enrol("supervisor", "north")
+    manager = await h.enrol("manager")
+    worker = await h.enrol("worker", "north")
+    return worker, supervisor, manager
+
+
+def _urgent(h: Harness, chat_id: int) -> list:
+    return [s for s in h.api.to(chat_id) if (s.text or "").startswith("URGENT")]
+
+
+async def test_red_word_reaches_supervisor_and_manager_at_once_and_worker_sees_nothing_alarming(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    await check_in(worker, duration="ci:dur:60", location=(14.6, -90.5))
+    sent = await worker.say("Buy bread!")
+    to_worker = [s for s in sent if s.chat_id == worker.chat_id]
+    assert [s.text for s in to_worker] == ["OK, noted."]
+    assert not any(word in to_worker[0].text.lower() for word in ALARMING)
+    for person in (supervisor, manager):
+        [alert] = _urgent(h, person.chat_id)
+        assert f"{worker.person.code} sent the red code" in alert.text
+        assert "Place: Bar La Luna" in alert.text and "Last location: 14.60000, -90.50000" in alert.text
+        assert [label for label, _ in alert.buttons] == ["I'm handling it", "Reached them, they are safe"]
+    # Repeats every repeat_every until acknowledged; acknowledging stops them.
+    h.clock.advance(timedelta(minutes=5))
+    await h.tick()
+    assert len(_urgent(h, supervisor.chat_id)) == 1 and "Still no answer (reminder 1)" in supervisor.last().text
+    await manager.tap(_urgent(h, manager.chat_id)[0], _urgent(h, manager.chat_id)[0].buttons[0][1])
+    count = len(h.api.sent)
+    h.clock.advance(timedelta(minutes=30))
+    await h.tick()
+    assert len(h.api.sent) == count
+
+
+async def test_code_word_wins_over_an_open_flow(h: Harness) -> None:
+    worker, supervisor, _ = await _people(h)
+    sent = await worker.say("/checkin")
+    await worker.tap(sent[-1], "ci:place:1")  # now asked "Who is with you?"
+    sent = await worker.say("buy   BREAD")
+    assert [s.text for s in sent if s.chat_id == worker.chat_id] == ["OK, noted."]
+    assert len(_urgent(h, supervisor.chat_id)) == 1
+
+
+async def test_yellow_asks_supervisor_then_managers_and_green_clears_it(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    await worker.say("call aunt")
+    assert supervisor.last().text.startswith(f"{worker.person.code} sent the yellow code: please call or message")
+    assert h.api.to(manager.chat_id)[-1].text.startswith("Language saved")  # managers not yet
+    h.clock.advance(timedelta(minutes=15))  # ack_timeout
+    await h.tick()
+    assert "yellow code" in manager.last().text and "Nobody has acknowledged" in manager.last().text
+    sent = await worker.say("all good here")
+    assert [s.text for s in sent if s.chat_id == worker.chat_id] == ["OK, noted."]
+    for person in (supervisor, manager):
+        assert person.last().text == f"{worker.person.code} says all is good now. The alert is closed."
+
+
+async def test_alert_command_shows_neutral_buttons(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    sent = await worker.say("/alert")
+    assert sent[-1].text == "Choose:"
+    assert [label for label, _ in sent[-1].buttons] == ["Pick me up", "Call me", "All good"]
+    sent = await worker.tap(sent[-1], "alert:red")
+    edited = [s for s in sent if s.chat_id == worker.chat_id and s.method == "editMessageText"]
+    assert [s.text for s in edited] == ["OK, noted."] and "reply_markup" not in edited[0].params
+    assert len(_urgent(h, supervisor.chat_id)) == 1 and len(_urgent(h, manager.chat_id)) == 1
+
+
+async def test_configured_labels_and_reply(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, _config(alerts={"red_label": "Tortillas", "reply": "Gracias"}))
+    await harness.start()
+    try:
+        worker = await harness.enrol("worker", "north")
+        sent = await worker.say("/alert")
+        assert sent[-1].buttons[0][0] == "Tortillas"
+        assert [s.text for s in await worker.say("buy bread")] == ["Gracias"]
+    finally:
+        await harness.stop()
+
+
+async def _set_pins(worker: Chatter, safe: str = "4821", duress: str = "1379") -> None:
+    await worker.say("/pin")
+    await worker.say(safe)
+    await worker.say(duress)
+
+
+async def test_pin_rules(h: Harness) -> None:
+    worker = await h.enrol("worker", "north")
+    assert "set yours now with /pin" in worker.received()[1].text
+    await worker.say("/pin")
+    for bad in ("12", "123456789", "abcd", "12 34"):
+        assert (await worker.say(bad))[-1].text == "A PIN is 4 to 8 digits, like 4821."
+    await worker.say("4821")
+    assert (await worker.say("4821"))[-1].text == "The two PINs must be different. Choose another one."
+    assert (await worker.say("1379"))[-1].text.startswith("Your PINs are saved.")
+    deleted = [s.message_id for s in h.api.sent if s.method == "deleteMessage"]
+    assert len(deleted) == 7  # every message that carried a PIN left the chat
+
+
+async def _checkout_with(h: Harness, worker: Chatter, pins: list[str], answer: str = "fine") -> list:
+    await check_in(worker)
+    question = (await worker.say("/checkout"))[-1]
+    sent = await worker.tap(question, question.buttons[0 if answer == "fine" else 1][1])
+    assert sent[-1].text == "Type your PIN."
+    shown = []
+    for pin in pins:
+        shown = [
+            (s.method, s.text, s.params.get("reply_markup"))
+            for s in await worker.say(pin)
+            if s.chat_id == worker.chat_id and s.method != "deleteMessage"
+        ]
+    return shown
+
+
+async def test_duress_pin_looks_exactly_like_the_safe_pin(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    await _set_pins(worker)
+    safe_reply = await _checkout_with(h, worker, ["4821"])
+    assert _urgent(h, supervisor.chat_id) == []
+    duress_reply = await _checkout_with(h, worker, ["1379"])
+    assert duress_reply == safe_reply == [("sendMessage", "Checked out. Thank you, take care.", None)]
+    for person in (supervisor, manager):
+        [alert] = _urgent(h, person.chat_id)
+        assert "duress PIN" in alert.text and "Bar La Luna" in alert.text
+    async with h.storage.db.read() as tx:
+        assert await h.storage.checkins.open_for(tx, worker.person.id) is None
+
+
+async def test_three_wrong_pins_count_as_duress(h: Harness) -> None:
+    worker, supervisor, _ = await _people(h)
+    await _set_pins(worker)
+    shown = await _checkout_with(h, worker, ["0000", "1111", "2222"])
+    assert shown == [("sendMessage", "Checked out. Thank you, take care.", None)]
+    assert len(_urgent(h, supervisor.chat_id)) == 1
+
+
+async def test_something_happened_offers_support_for_the_area_legal_first(h: Harness) -> None:
+    worker, _, _ = await _people(h)
+    await _set_pins(worker)
+    shown = await _checkout_with(h, worker, ["4821"], answer="issue")
+    text = shown[-1][1]
+    assert text.startswith("Checked out. It is noted that something happened.")
+    lines = text.split("Support contacts:")[1].strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["• Legal", "• Emotional support", "• Emergency"]
+    assert "Clinic Norte" not in text  # another area
+
+
+async def test_support_lists_everything(h: Harness) -> None:
+    worker = await h.enrol("worker", "north")
+    text = (await worker.say("/support"))[-1].text
+    assert text.splitlines()[0] == "Support contacts:" and text.count("•") == 4
+
+
+async def test_delete_after_removes_code_message_and_reply(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, _config(privacy={"delete_after": "60s"}))
+    await harness.start()
+    try:
+        worker = await harness.enrol("worker", "north")
+        update = worker.factory.text("buy bread")
+        sent = await harness.feed(update)
+        [job] = harness.app.job_queue.get_jobs_by_name("delete")
+        assert 55 < (job.next_t - job.next_t.now(job.next_t.tzinfo)).total_seconds() <= 60
+        await job.run(harness.app)
+        deleted = {s.message_id for s in harness.api.sent if s.method == "deleteMessage"}
+        assert deleted == {update["message"]["message_id"], sent[-1].message_id}
+    finally:
+        await harness.stop()

@@ -21,7 +21,8 @@ def entries_for(config: OrgConfig, area: str | None) -> list[SupportEntry]:
     if area:
         local = [e for e in chosen if not e.area or e.area.casefold() == area.casefold()]
         chosen = local or chosen
-    return sorted(chosen, key=lambda e: (ORDER.index(e.kind), bool(area) and e.area.casefold() != area.casefold()))
+    wanted = (area or "").casefold()
+    return sorted(chosen, key=lambda e: (ORDER.index(e.kind), bool(wanted) and e.area.casefold() != wanted))
 
 
 def directory_text(config: OrgConfig, locale: str, area: str | None = None) -> str:

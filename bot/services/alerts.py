@@ -6,6 +6,7 @@ import asyncio
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.services.escalation import alert_recipients, checkin_params, tell
 from config.org import Escalation
@@ -58,7 +59,7 @@ async def raise_in_tx(
         await storage.alerts.set_schedule(
             tx, alert_id, next_repeat_at=now + esc.repeat_every, repeats=0, managers_told_at=now
         )
-    params = {"worker": worker.display, "raised": now.isoformat(), "checkin_id": None}
+    params: dict[str, Any] = {"worker": worker.display, "raised": now.isoformat(), "checkin_id": None}
     if checkin is not None:
         params |= await checkin_params(storage, tx, checkin)
     params |= {"alert_id": alert_id, "kind": kind, "repeat": 0}

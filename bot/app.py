@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -12,17 +14,19 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
-from bot.flows import checkin, checkout, pin
-from bot.handlers import alerts, errors, gate, start, team
-from bot.jobs import ticker
+from bot.flows import checkin, checkout, pin, report
+from bot.handlers import alerts, errors, gate, reports, start, team
+from bot.jobs import drafts, ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from config import OrgConfig, Settings
@@ -38,9 +42,12 @@ COMMANDS = [
     ("checkout", "Check out"),
     ("extend", "More time"),
     ("status", "My check-in"),
+    ("report", "Report something"),
     ("alert", "Quick message"),
     ("support", "Contacts"),
     ("team", "Who is out (supervisors)"),
+    ("timeline", "Incidents (managers)"),
+    ("summary", "Weekly summary (managers)"),
     ("language", "Language"),
     ("help", "Help"),
 ]
@@ -59,6 +66,7 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
         await data.storage.meta_set("bot_username", app.bot.username)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     ticker.schedule(app)
+    schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)
 
 
@@ -69,6 +77,34 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
         app.bot_data.storage = None
 
 
+def followup_handler() -> ConversationHandler[Any]:
+    """A follow-up status on an incident, then an optional note."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
+            states={
+                reports.FOLLOWUP_NOTE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, reports.followup_note),
+                    CallbackQueryHandler(reports.followup_note, pattern=r"^fu:note:skip$"),
+                ]
+            },
+            fallbacks=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
+            name="followup",
+            allow_reentry=True,
+            conversation_timeout=timedelta(minutes=30),
+        )
+
+
+def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: OrgConfig) -> None:
+    """The weekly summary in the organisation's time zone, and the sweep of half-written reports."""
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    moment = config.summary_time.replace(tzinfo=config.tz)
+    ptb_day = (config.summary_day + 1) % 7  # python-telegram-bot counts days from Sunday = 0
+    app.job_queue.run_daily(reports.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary")
+    app.job_queue.run_repeating(drafts.sweep_job, interval=60, first=60, name="report-drafts")
+
+
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
@@ -77,6 +113,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(checkout.extend_handler())
     app.add_handler(checkout.checkout_handler())
     app.add_handler(pin.handler())
+    app.add_handler(followup_handler())
     app.add_handler(CommandHandler("start", start.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.choose_language))
@@ -92,6 +129,14 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
     app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))
     app.add_handler(MessageHandler(filters.LOCATION, checkout.location_update))
+    app.add_handler(CommandHandler("report", report.start))
+    app.add_handler(CallbackQueryHandler(report.tapped, pattern=r"^rp:"))
+    app.add_handler(CommandHandler("timeline", reports.timeline))
+    app.add_handler(CallbackQueryHandler(reports.timeline_page, pattern=r"^tl:"))
+    app.add_handler(CommandHandler("incident", reports.incident))
+    app.add_handler(CommandHandler("summary", reports.summary_command))
+    app.add_handler(CommandHandler("export", reports.export_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, report.typed))  # report answers, else a hint
     app.add_handler(MessageHandler(filters.ALL, start.fallback))
     app.add_handler(CallbackQueryHandler(start.fallback))
     app.add_error_handler(errors.on_error)

@@ -9,13 +9,18 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, tr
+from bot.services.incidents import CATEGORIES, PLACE_KINDS
+from bot.support import area_of, directory_text
 from bot.timefmt import when
+from config.org import OrgConfig
 
 HEADLINES = {
     "red": N_("URGENT: {worker} sent the red code and needs help now."),
     "duress": N_("URGENT: {worker} checked out with the duress PIN. They may be forced. Do not call them first."),
     "yellow": N_("{worker} sent the yellow code: please call or message them."),
 }
+RESUME = N_("You have a report that is not sent yet. Continue with /report.")
+DROPPED = N_("Your unfinished report was deleted after 24 hours. You can start again with /report.")
 RESOLUTIONS = {
     "green": N_("{worker} says all is good now. The alert is closed."),
     "late_checkout": N_("{worker} checked out. The alert is closed."),
@@ -81,7 +86,7 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
 
 
 def render(
-    kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime
+    kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime, config: OrgConfig | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """(text, buttons) for one outbox message."""
     if kind == "reminder":
@@ -116,4 +121,26 @@ def render(
             time=when(p["deadline"], locale, tz, now),
         )
         return text, None
+    if kind == "incident":
+        place = p.get("place") or tr(locale, PLACE_KINDS.get(p.get("place_kind") or "", "–"))
+        text = tr(
+            locale,
+            "New report {ref} from {worker}: {category}. Severity: {severity}. Place: {place}.",
+            ref=p["ref"],
+            worker=p["worker"],
+            category=tr(locale, CATEGORIES.get(p["category"], p["category"])),
+            severity=p.get("severity") or "–",
+            place=place,
+        )
+        return text + "\n" + tr(locale, "Details: /incident {ref}", ref=p["ref"]), None
+    if kind == "draft_reminder":
+        return tr(locale, RESUME), None
+    if kind == "draft_dropped":
+        return tr(locale, DROPPED), None
+    if kind == "after_alert":
+        text = tr(locale, "Glad you are safe.")
+        if config is not None:
+            text += "\n\n" + directory_text(config, locale, area_of(config, p.get("place")))
+        button = InlineKeyboardButton(tr(locale, "Report what happened"), callback_data=f"rp:alert:{p['alert_id']}")
+        return text, InlineKeyboardMarkup([[button]])
     raise ValueError(f"unknown outbox kind {kind!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,6 +97,8 @@ class OrgConfig:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     checkout_pin: bool = False
     delete_after: timedelta | None = None
+    summary_day: int = 0  # Monday
+    summary_time: time = time(8, 0)
 
     def code_level(self, text: str) -> str | None:
         """The level of a typed code word (case, spaces and end punctuation do not matter)."""
@@ -284,14 +286,45 @@ def _privacy(data: Any) -> timedelta | None:
     return delay
 
 
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _summary(data: Any) -> tuple[int, time]:
+    data = _table(data, "summary")
+    _only(data, "summary", ("day", "time"))
+    day = data.get("day", "monday")
+    if not isinstance(day, str) or day.lower() not in DAYS:
+        raise ConfigError("summary.day", f"unknown day {day!r}; use one of {', '.join(DAYS)}")
+    at = data.get("time", "08:00")
+    try:
+        hour, minute = (int(x) for x in str(at).split(":"))
+        moment = time(hour, minute)
+    except ValueError:
+        raise ConfigError("summary.time", f'bad time {at!r}; write it like "08:00"') from None
+    return DAYS.index(day.lower()), moment
+
+
 def parse_org_config(data: dict[str, Any]) -> OrgConfig:
     """Validate an already-decoded TOML document."""
     _only(
-        data, "", ("organization", "escalation", "hotspots", "alert_codes", "support", "alerts", "checkout", "privacy")
+        data,
+        "",
+        (
+            "organization",
+            "escalation",
+            "hotspots",
+            "alert_codes",
+            "support",
+            "alerts",
+            "checkout",
+            "privacy",
+            "summary",
+        ),
     )
     if "organization" not in data:
         raise ConfigError("organization", "is missing")
     name, timezone, language = _organization(data["organization"])
+    summary = _summary(data.get("summary", {}))
     return OrgConfig(
         name=name,
         timezone=timezone,
@@ -303,6 +336,8 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         alerts=_alerts(data.get("alerts", {})),
         checkout_pin=_checkout(data.get("checkout", {})),
         delete_after=_privacy(data.get("privacy", {})),
+        summary_day=summary[0],
+        summary_time=summary[1],
     )
 
 

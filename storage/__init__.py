@@ -9,6 +9,7 @@ from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.checkins import CheckinRepo
 from storage.db import Database, Tx
+from storage.incidents import IncidentRepo
 from storage.invites import InviteRepo
 from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
@@ -31,6 +32,7 @@ class Storage:
     checkins: CheckinRepo
     alerts: AlertRepo
     outbox: OutboxRepo
+    incidents: IncidentRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -47,6 +49,7 @@ class Storage:
             CheckinRepo(sealer),
             AlertRepo(),
             OutboxRepo(sealer),
+            IncidentRepo(sealer),
         )
 
     async def meta_get(self, key: str) -> str | None:

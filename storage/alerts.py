@@ -121,6 +121,14 @@ class AlertRepo:
         rows = await tx.all("SELECT * FROM alerts WHERE org_id = ? AND status != 'resolved'", (org_id,))
         return [self._alert(r) for r in rows]
 
+    async def raised_between(self, tx: Tx, org_id: str, start: datetime, end: datetime,
+                             team_id: str | None = None) -> list[Alert]:
+        rows = await tx.all(
+            "SELECT * FROM alerts WHERE org_id = ? AND raised_at >= ? AND raised_at < ? AND (? IS NULL OR team_id = ?)",
+            (org_id, to_db(start), to_db(end), team_id, team_id),
+        )
+        return [self._alert(r) for r in rows]
+
     async def needing_repeat_or_managers(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Alert]:
         """Open (unacknowledged) alerts whose next repeat or hand-over to managers has come."""
         stamp = to_db(now)

@@ -113,6 +113,11 @@ class Tx:
         async with self._conn.execute(sql, params) as cur:
             return cur.rowcount
 
+    async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run an INSERT and return the new row's id."""
+        async with self._conn.execute(sql, params) as cur:
+            return int(cur.lastrowid or 0)
+
     async def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Row | None:
         async with self._conn.execute(sql, params) as cur:
             return await cur.fetchone()

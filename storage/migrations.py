@@ -151,4 +151,53 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE people ADD COLUMN pin_duress BLOB",
         ),
     ),
+    (
+        "0004_incidents",
+        (
+            """CREATE TABLE incidents (
+                id TEXT PRIMARY KEY,
+                org_id TEXT NOT NULL REFERENCES organizations(id),
+                ref TEXT NOT NULL,
+                reporter_id TEXT NOT NULL REFERENCES people(id),
+                team_id TEXT REFERENCES teams(id),
+                category TEXT NOT NULL,
+                affected TEXT,
+                occurred_week TEXT NOT NULL,
+                occurred_sealed BLOB NOT NULL,
+                place_kind TEXT,
+                place_key TEXT,
+                place_sealed BLOB,
+                perpetrator TEXT,
+                severity INTEGER,
+                account_sealed BLOB,
+                support TEXT,
+                authorities TEXT,
+                status TEXT NOT NULL DEFAULT 'open',
+                checkin_id TEXT REFERENCES checkins(id),
+                alert_id TEXT REFERENCES alerts(id),
+                reported_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (org_id, ref)
+            )""",
+            "CREATE INDEX incidents_week ON incidents (org_id, occurred_week, reported_at)",
+            "CREATE INDEX incidents_team ON incidents (team_id, occurred_week)",
+            "CREATE INDEX incidents_reporter ON incidents (reporter_id)",
+            """CREATE TABLE incident_followups (
+                id INTEGER PRIMARY KEY,
+                incident_id TEXT NOT NULL REFERENCES incidents(id),
+                at TEXT NOT NULL,
+                actor_id TEXT REFERENCES people(id),
+                status TEXT NOT NULL,
+                note_sealed BLOB
+            )""",
+            "CREATE INDEX followups_incident ON incident_followups (incident_id, id)",
+            """CREATE TABLE report_drafts (
+                person_id TEXT PRIMARY KEY REFERENCES people(id),
+                data_sealed BLOB NOT NULL,
+                started_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                reminded_at TEXT
+            )""",
+        ),
+    ),
 ]

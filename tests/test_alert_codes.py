@@ -181,7 +181,8 @@ async def test_something_happened_offers_support_for_the_area_legal_first(h: Har
     worker, _, _ = await _people(h)
     await _set_pins(worker)
     shown = await _checkout_with(h, worker, ["4821"], answer="issue")
-    text = shown[-1][1]
+    text = shown[-2][1]
+    assert shown[-1][1] == "What happened?"
     assert text.startswith("Checked out. It is noted that something happened.")
     lines = text.split("Support contacts:")[1].strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["• Legal", "• Emotional support", "• Emergency"]

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
+from bot.flows import report
 from bot.flows.checkin import DURATION_EXAMPLE
 from bot.flows.common import is_worker, location_text, reply, stale
 from bot.flows.pin import forget_message
@@ -119,6 +120,8 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
         area = area_of(context.config, result.checkin.place)
         text = tr(context.locale, "Checked out. It is noted that something happened. Your supervisor can help.")
         await reply(update, text + "\n\n" + directory_text(context.config, context.locale, area))
+        prefill = report.place_prefill(context, result.checkin.place, result.checkin.place_custom)
+        await report.start_prefilled(update, context, prefill | {"when": "today", "checkin_id": result.checkin.id})
 
 
 def checkout_handler() -> ConversationHandler:

@@ -42,7 +42,7 @@ async def _send(app: Any, storage: Storage, item: OutboxItem, now: datetime) -> 
         return "failed", "no_recipient"
     config = app.bot_data.config
     try:
-        text, markup = render(item.kind, item.params, person.locale, config.tz, now)
+        text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
         message = await app.bot.send_message(chat_id=person.chat_id, text=text, reply_markup=markup)
     except RetryAfter as exc:
         return "retry", now + _retry_after(exc)

@@ -109,6 +109,16 @@ async def close_alert(
         "by": by.display if by else None,
         "closed_at": (closed_at or now).isoformat(),
     }
+    if resolution == "reached_safe":  # the worker: support contacts, and a report already half filled in
+        await storage.outbox.enqueue(
+            tx,
+            key=f"al:{alert.id}:after:{alert.person_id}",
+            recipient_id=alert.person_id,
+            kind="after_alert",
+            params=params,
+            now=now,
+            alert_id=alert.id,
+        )
     for pid in await storage.alerts.recipients(tx, alert.id):
         if by is not None and pid == by.id:
             continue

@@ -1,0 +1,360 @@
+"""/timeline, /incident (with follow-up), /summary and the weekly summary job, /export."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.chart import weekly_chart
+from bot.context import BotContext
+from bot.flows.common import reply, stale
+from bot.i18n import tr
+from bot.services import incidents as inc
+from bot.services.export import export
+from bot.services.summary import Summary, build, this_week
+from bot.timefmt import when
+from storage import Person
+from storage.incidents import Filters
+
+log = logging.getLogger("outreach.reports")
+PAGE = 10
+PERIODS = {"4w": 4, "12w": 12, "52w": 52, "all": 0}
+
+
+def _scope(person: Person) -> Filters | None:
+    """What a person may list: managers and admins everything, supervisors their team, workers their own."""
+    if person.role in ("manager", "admin"):
+        return Filters(org_id=person.org_id)
+    if person.role == "supervisor":
+        return Filters(org_id=person.org_id, team_id=person.team_id) if person.team_id else None
+    return Filters(org_id=person.org_id, reporter_id=person.id)
+
+
+def _filters(context: BotContext, period: str, category: str, place: str) -> Filters | None:
+    assert context.person is not None
+    base = _scope(context.person)
+    if base is None:
+        return None
+    weeks = PERIODS.get(period, 12)
+    today = context.clock.now().astimezone(context.config.tz).date()
+    since = inc.week_of(today - timedelta(weeks=weeks)) if weeks else None
+    place_key = None
+    if place.isdigit() and int(place) < len(context.config.hotspots):
+        place_key = context.storage.incidents.place_key(context.config.hotspots[int(place)].name)
+    return Filters(
+        org_id=base.org_id,
+        team_id=base.team_id,
+        reporter_id=base.reporter_id,
+        since_week=since,
+        category=category if category in inc.CATEGORIES else None,
+        place_key=place_key,
+    )
+
+
+async def timeline(update: Update, context: BotContext) -> None:
+    """/timeline [4w|12w|52w|all] [category] [place name]: incidents, newest first, ten a page."""
+    args = [a.lower() for a in (context.args or [])]
+    period = next((a for a in args if a in PERIODS), "12w")
+    category = next((a for a in args if a in inc.CATEGORIES), "-")
+    words = " ".join(a for a in args if a not in PERIODS and a not in inc.CATEGORIES)
+    place = "-"
+    if words:
+        found = [i for i, h in enumerate(context.config.hotspots) if h.name.casefold().startswith(words)]
+        place = str(found[0]) if found else "-"
+    await _page(update, context, 0, period, category, place)
+
+
+async def timeline_page(update: Update, context: BotContext) -> None:
+    """Next / previous page: tl:<offset>:<period>:<category>:<place>."""
+    parts = ((update.callback_query.data if update.callback_query else None) or "").split(":")
+    if len(parts) != 5 or not parts[1].isdigit():
+        await stale(update, context)
+        return
+    await _page(update, context, int(parts[1]), parts[2], parts[3], parts[4])
+
+
+async def _page(update: Update, context: BotContext, offset: int, period: str, category: str, place: str) -> None:
+    filters = _filters(context, period, category, place)
+    loc = context.locale
+    if filters is None:
+        await reply(update, tr(loc, "There is nothing you can see here."))
+        return
+    async with context.storage.db.read() as tx:
+        items, total = await context.storage.incidents.page(tx, filters, offset, PAGE)
+    if not items:
+        await reply(update, tr(loc, "No incidents for this choice."))
+        return
+    lines = [tr(loc, "Incidents {start}–{end} of {total}:", start=offset + 1, end=offset + len(items), total=total)]
+    for i in items:
+        place_text = i.place or tr(loc, inc.PLACE_KINDS.get(i.place_kind or "", "–"))
+        lines.append(
+            " · ".join(
+                [
+                    format_date(i.occurred_on, "d MMM yy", locale=loc),
+                    place_text,
+                    tr(loc, inc.CATEGORIES[i.category]),
+                    str(i.severity or "–"),
+                    tr(loc, inc.FOLLOWUP.get(i.status, i.status)),
+                    i.ref,
+                ]
+            )
+        )
+    buttons = []
+    if offset > 0:
+        buttons.append(
+            InlineKeyboardButton(
+                tr(loc, "◀ Previous"), callback_data=f"tl:{max(0, offset - PAGE)}:{period}:{category}:{place}"
+            )
+        )
+    if offset + PAGE < total:
+        buttons.append(
+            InlineKeyboardButton(tr(loc, "Next ▶"), callback_data=f"tl:{offset + PAGE}:{period}:{category}:{place}")
+        )
+    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup([buttons]) if buttons else None)
+
+
+async def incident(update: Update, context: BotContext) -> None:
+    """/incident R-XXXXX: one report in full, with its check-in and alert history; audit-logged."""
+    assert context.person is not None
+    loc, tz, now = context.locale, context.config.tz, context.clock.now()
+    ref = (context.args or [""])[0].upper()
+    async with context.storage.db.read() as tx:
+        found = await context.storage.incidents.by_ref(tx, context.person.org_id, ref) if ref else None
+    if found is None or not inc.may_see(context.person, found):
+        await reply(update, tr(loc, "No report with this reference. Write it like /incident R-4K2P7."))
+        return
+    async with context.storage.db.tx() as tx:
+        await context.storage.audit.record(
+            tx, now, "incident.view", org_id=found.org_id, actor_id=context.person.id, subject_id=found.id
+        )
+        reporter = await context.storage.people.get(tx, found.reporter_id)
+        checkin = await context.storage.checkins.get(tx, found.checkin_id) if found.checkin_id else None
+        history = await context.storage.alerts.history(tx, found.alert_id) if found.alert_id else []
+        followups = await context.storage.incidents.followups(tx, found.id)
+    lines = [
+        f"{found.ref} · {tr(loc, inc.CATEGORIES[found.category])}",
+        f"{tr(loc, 'Reported by')}: {reporter.display if reporter else '?'}",
+        f"{tr(loc, 'When')}: {found.occurred_on.isoformat()}",
+        f"{tr(loc, 'Where')}: {found.place or tr(loc, inc.PLACE_KINDS.get(found.place_kind or '', '–'))}",
+        f"{tr(loc, 'Who was affected')}: {tr(loc, inc.AFFECTED.get(found.affected or '', '–'))}",
+        f"{tr(loc, 'Who did it')}: {tr(loc, inc.PERPETRATORS.get(found.perpetrator or '', '–'))}",
+        f"{tr(loc, 'How serious')}: {found.severity or '–'}",
+        f"{tr(loc, 'Support')}: {tr(loc, inc.SUPPORT.get(found.support or '', '–'))}",
+        f"{tr(loc, 'Told authorities')}: {tr(loc, inc.AUTHORITIES.get(found.authorities or '', '–'))}",
+        f"{tr(loc, 'Status')}: {tr(loc, inc.FOLLOWUP.get(found.status, found.status))}",
+    ]
+    if checkin is not None:
+        lines.append(
+            tr(
+                loc,
+                "Check-in: {place}, {start} to {end}",
+                place=checkin.place,
+                start=when(checkin.started_at, loc, tz, now),
+                end=when(checkin.deadline_at, loc, tz, now),
+            )
+        )
+    for event in history:
+        lines.append(f"  {when(event.at, loc, tz, now)} {event.event}")
+    for f in followups:
+        note = f" – {f.note}" if f.note else ""
+        lines.append(f"  {when(f.at, loc, tz, now)} {tr(loc, inc.FOLLOWUP.get(f.status, f.status))}{note}")
+    if found.account:
+        lines += ["", tr(loc, "In their words:"), found.account]
+    markup = None
+    if inc.may_follow_up(context.person, found):
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(tr(loc, label), callback_data=f"fu:{found.ref}:{code}")]
+                for code, label in inc.FOLLOWUP.items()
+                if code != "open"
+            ]
+        )
+    text = "\n".join(lines)
+    for start in range(0, len(text), 4000):  # Telegram's limit is 4096 characters a message
+        await reply(update, text[start : start + 4000], reply_markup=markup if start + 4000 >= len(text) else None)
+
+
+FOLLOWUP_NOTE = "followup:note"
+
+
+async def followup_tapped(update: Update, context: BotContext) -> str | int:
+    """A follow-up status button: ask for an optional note."""
+    assert context.person is not None and update.callback_query is not None
+    parts = (update.callback_query.data or "").split(":")
+    if len(parts) != 3 or parts[2] not in inc.FOLLOWUP:
+        await stale(update, context)
+        return -1
+    async with context.storage.db.read() as tx:
+        found = await context.storage.incidents.by_ref(tx, context.person.org_id, parts[1])
+    if found is None or not inc.may_follow_up(context.person, found):
+        await stale(update, context)
+        return -1
+    context.drafts["followup"] = (found.ref, parts[2])
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton(tr(context.locale, "Skip"), callback_data="fu:note:skip")]])
+    await reply(update, tr(context.locale, "Add a short note, or tap Skip."), reply_markup=skip)
+    return FOLLOWUP_NOTE
+
+
+async def followup_note(update: Update, context: BotContext) -> int:
+    """The note (or Skip): store the follow-up and audit it."""
+    assert context.person is not None
+    pending = context.drafts.pop("followup", None)
+    if pending is None:
+        await stale(update, context)
+        return -1
+    note = update.message.text if update.message is not None and update.message.text else None
+    async with context.storage.db.read() as tx:
+        found = await context.storage.incidents.by_ref(tx, context.person.org_id, pending[0])
+    if found is None or not inc.may_follow_up(context.person, found):
+        await stale(update, context)
+        return -1
+    await inc.set_followup(context.storage, context.person, found, pending[1], note, context.clock.now())
+    await reply(
+        update,
+        tr(
+            context.locale,
+            "Saved: {ref} is now “{status}”.",
+            ref=found.ref,
+            status=tr(context.locale, inc.FOLLOWUP[pending[1]]),
+        ),
+    )
+    return -1
+
+
+def summary_text(s: Summary, locale: str) -> str:
+    def counts(counter: object, table: dict[str, str] | None = None) -> str:
+        items = counter.most_common() if hasattr(counter, "most_common") else []
+        if not items:
+            return "–"
+        return ", ".join(f"{tr(locale, table[k]) if table and k in table else k} {n}" for k, n in items)
+
+    def minutes(delta: timedelta | None) -> str:
+        return "–" if delta is None else tr(locale, "{n} min", n=int(delta.total_seconds() // 60))
+
+    change = "–" if s.change is None else f"{s.change:+.0%}"
+    lines = [
+        tr(locale, "Week of {week}: {n} incidents.", week=s.week.isoformat(), n=s.total),
+        tr(
+            locale,
+            "Compared with the 4 weeks before (average {avg:.1f}): {change}",
+            avg=s.previous_average,
+            change=change,
+        ),
+        tr(locale, "By type: {list}", list=counts(s.by_category, inc.CATEGORIES)),
+        tr(locale, "By severity: {list}", list=counts(s.by_severity)),
+        tr(locale, "By place: {list}", list=counts(s.by_place)),
+        tr(locale, "By who did it: {list}", list=counts(s.by_perpetrator, inc.PERPETRATORS)),
+        tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=s.missed_checkouts, alerts=s.alerts_raised),
+        tr(
+            locale,
+            "Time to acknowledge: median {median}, worst {worst}.",
+            median=minutes(s.ack_median),
+            worst=minutes(s.ack_worst),
+        ),
+        tr(locale, "Open follow-ups: {n}", n=s.open_followups),
+        tr(
+            locale,
+            "Places with most incidents (12 weeks): {list}",
+            list=", ".join(f"{name} {n}" for name, n in s.risky_places) or "–",
+        ),
+    ]
+    return "\n".join(lines)
+
+
+async def send_summary(context: BotContext, person: Person, week: date) -> None:
+    """One summary, text and chart, to one person in their language."""
+    summary = await build(
+        context.storage,
+        person.org_id,
+        week,
+        context.config.tz,
+        team_id=person.team_id if person.role == "supervisor" else None,
+    )
+    loc = person.locale
+    await context.bot.send_message(chat_id=person.chat_id, text=summary_text(summary, loc))
+    labels = {k: tr(loc, v) for k, v in inc.CATEGORIES.items()}
+    png = weekly_chart(summary.weekly, labels, tr(loc, "Incidents per week, by type"))
+    await context.bot.send_photo(chat_id=person.chat_id, photo=png, filename="incidents.png")
+
+
+async def summary_command(update: Update, context: BotContext) -> None:
+    """/summary [week]: this week so far, or the week of a date (2026-11-16) or ISO week (2026-W47)."""
+    assert context.person is not None
+    if context.person.role == "worker" or (context.person.role == "supervisor" and not context.person.team_id):
+        await reply(update, tr(context.locale, "This command is for managers and supervisors."))
+        return
+    week = this_week(context.clock.now(), context.config.tz)
+    if context.args:
+        parsed = _week_arg(context.args[0])
+        if parsed is None:
+            await reply(update, tr(context.locale, "Write the week like 2026-W47 or a date like 2026-11-16."))
+            return
+        week = parsed
+    await send_summary(context, context.person, week)
+
+
+def _week_arg(text: str) -> date | None:
+    try:
+        if "-W" in text.upper():
+            year, number = text.upper().split("-W")
+            return date.fromisocalendar(int(year), int(number), 1)
+        day = date.fromisoformat(text)
+        return day - timedelta(days=day.weekday())
+    except ValueError:
+        return None
+
+
+async def weekly_summaries(context: BotContext) -> None:
+    """The scheduled job: last week's summary to every manager; one failure does not stop the others."""
+    org = context.bot_data.org
+    if org is None:
+        return
+    week = this_week(context.clock.now(), context.config.tz) - timedelta(weeks=1)
+    async with context.storage.db.read() as tx:
+        managers = await context.storage.people.with_role(tx, org.id, "manager")
+    for manager in managers:
+        try:
+            await send_summary(context, manager, week)
+        except TelegramError as exc:
+            log.warning("Weekly summary not delivered: %s", type(exc).__name__)
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    """/export [from] [to] [accounts]: a CSV document for a period; audit-logged."""
+    assert context.person is not None and update.effective_chat is not None
+    if context.person.role not in ("manager", "admin"):
+        await reply(update, tr(context.locale, "This command is for managers."))
+        return
+    args = context.args or []
+    with_accounts = any(a.lower() in ("accounts", "--accounts") for a in args)
+    days = [d for d in (_date(a) for a in args) if d is not None]
+    today = context.clock.now().astimezone(context.config.tz).date()
+    start = days[0] if days else today - timedelta(weeks=12)
+    end = days[1] if len(days) > 1 else today
+    if len([a for a in args if a.lower() not in ("accounts", "--accounts")]) != len(days) or start > end:
+        await reply(update, tr(context.locale, "Write it like /export 2026-09-01 2026-11-30 (add: accounts)."))
+        return
+    data, count = await export(context.storage, context.person.org_id, start, end, with_accounts=with_accounts)
+    async with context.storage.db.tx() as tx:
+        await context.storage.audit.record(
+            tx,
+            context.clock.now(),
+            "incident.export" + (":accounts" if with_accounts else ""),
+            org_id=context.person.org_id,
+            actor_id=context.person.id,
+            subject_id=None,
+        )
+    await update.effective_chat.send_document(
+        document=data, filename=f"incidents_{start}_{end}.csv", caption=tr(context.locale, "{n} incidents.", n=count)
+    )
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

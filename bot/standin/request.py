@@ -41,6 +41,9 @@ class StandinRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         # Round-trip through JSON, as the wire would: the stand-in sees what Telegram would see.
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            for name, part in request_data.multipart_data.items():  # uploaded files: name, size, bytes
+                params[name] = {"file_name": part[0], "size": len(part[1]), "content": part[1]}
         status, body = await self.api.handle(api_method, params)
         if status == 0:  # the stand-in's way of saying "no connection"
             raise NetworkError("stand-in: connection refused")

@@ -251,3 +251,50 @@ async def test_export_csv_with_and_without_accounts(harness: Harness) -> None:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert count == 1 and rows[0][-1] == "account" and rows[1][-1] == "Mkexport account"
     assert rows[1][3] == "Arrest or detention" and rows[1][6] == "Bar La Luna"
+
+
+async def test_cli_export_writes_private_csv(harness: Harness, tmp_path) -> None:
+    import os
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    worker = await harness.enrol("worker", "north")
+    await file_by_buttons(worker)
+    key = harness.app.bot_data.key
+    import base64
+
+    config = tmp_path / "org.toml"
+    root = Path(__file__).resolve().parent.parent
+    config.write_text(
+        (root / "config" / "org.example.toml").read_text().replace("America/Guatemala", "America/Guatemala")
+    )
+    env = {
+        **os.environ,
+        "OUTREACH_DATA_DIR": str(harness.settings.data_dir),
+        "OUTREACH_CONFIG": str(config),
+        "OUTREACH_KEY": base64.b64encode(key).decode(),
+    }
+    out = tmp_path / "incidents.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--from", "2026-11-01", "--to", "2026-11-30", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Wrote 1 incidents to {out}."
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "Arrest or detention" in out.read_text(encoding="utf-8-sig")
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "--from", "30/11", "--to", "2026-11-30", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stderr.strip() == "outreach-bot: --from/--to: write dates like 2026-09-01"

@@ -43,7 +43,8 @@ class StandinRequest(BaseRequest):
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         if request_data is not None and request_data.contains_files:
             for name, part in request_data.multipart_data.items():  # uploaded files: name, size, bytes
-                params[name] = {"file_name": part[0], "size": len(part[1]), "content": part[1]}
+                content = part[1] if isinstance(part[1], bytes) else part[1].read()
+                params[name] = {"file_name": part[0], "size": len(content), "content": content}
         status, body = await self.api.handle(api_method, params)
         if status == 0:  # the stand-in's way of saying "no connection"
             raise NetworkError("stand-in: connection refused")

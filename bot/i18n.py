@@ -1,7 +1,13 @@
 """Translations: gettext catalogs (Babel .po files) read at start, looked up per recipient.
 
 Texts are marked with `tr(locale, "English source {placeholder}")`, or with `N_()` where a
-text is defined before its reader is known; `make i18n` extracts them with pybabel.
+text is defined before its reader is known; `make i18n` extracts them with pybabel into
+bot/locales/messages.pot and merges them into bot/locales/<lang>/LC_MESSAGES/messages.po.
+tests/test_i18n.py fails while any text is missing, empty or fuzzy in a catalog.
+
+Right-to-left languages (Arabic): every value put into a {placeholder} is wrapped in Unicode
+directional isolates (FSI ... PDI), so that Latin-script codes ("W-7KQ2"), place names,
+numbers and times keep their own direction inside the Arabic sentence and do not reorder it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ LANGUAGES: dict[str, str] = {
 }
 SOURCE_LANGUAGE = "en"
 RTL = {"ar"}
+FSI = "\u2068"  # FIRST STRONG ISOLATE: the value takes the direction of its own first strong letter
+PDI = "\u2069"  # POP DIRECTIONAL ISOLATE: end of the isolated value
 
 
 def N_(text: str) -> str:
@@ -39,12 +47,49 @@ def catalog(locale: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
 
 
+class _Isolated:
+    """A placeholder value that formats itself between FSI and PDI (format specs like :.1f still apply)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return FSI + format(self.value, spec) + PDI
+
+    def __str__(self) -> str:  # {x!s}
+        return FSI + str(self.value) + PDI
+
+    def __repr__(self) -> str:  # {x!r}
+        return FSI + repr(self.value) + PDI
+
+    def __getattr__(self, name: str) -> _Isolated:  # {x.attr}
+        return _Isolated(getattr(self.value, name))
+
+    def __getitem__(self, key: object) -> _Isolated:  # {x[key]}
+        return _Isolated(self.value[key])  # type: ignore[index]
+
+
 def tr(locale: str, text: str, **values: object) -> str:
-    """The text in the reader's language, with {placeholders} filled in."""
-    translated = catalog(locale if locale in LANGUAGES else SOURCE_LANGUAGE).get(text, text)
-    if values:
-        translated = translated.format(**values)
-    return translated
+    """The text in the reader's language, with {placeholders} filled in.
+
+    A translation whose placeholders do not match the source falls back to the English source
+    rather than failing: a message (an alert above all) must always go out.
+    """
+    if locale not in LANGUAGES:
+        locale = SOURCE_LANGUAGE
+    translated = catalog(locale).get(text, text)
+    if not values:
+        return translated
+    if locale in RTL:
+        values = {key: _Isolated(value) for key, value in values.items()}
+    try:
+        return translated.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        if translated is text:
+            raise
+        return text.format(**values)
 
 
 def guess_locale(telegram_language_code: str | None, default: str) -> str:

@@ -133,6 +133,13 @@ def render(
             place=place,
         )
         return text + "\n" + tr(locale, "Details: /incident {ref}", ref=p["ref"]), None
+    if kind == "new_place":
+        return tr(
+            locale,
+            "A worker checked in at a place that is not on the list: {place}. "
+            "If it is used often, add it to the hotspots in the config.",
+            place=p["place"],
+        ), None
     if kind == "draft_reminder":
         return tr(locale, RESUME), None
     if kind == "draft_dropped":

@@ -49,6 +49,7 @@ async def test_full_checkin_confirms_deadline_in_org_time_zone(harness: Harness)
 
 
 async def test_recent_places_come_first_and_other_place_is_sealed_and_flagged(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
     worker = await harness.enrol("worker", "north")
     await check_in(worker, place="ci:place:1")
     await worker.tap((await worker.say("/checkout"))[-1], "co:fine:" + (await _open(harness, worker)).id)
@@ -62,6 +63,7 @@ async def test_recent_places_come_first_and_other_place_is_sealed_and_flagged(ha
     await worker.tap(sent[-1], "ci:loc:skip")
     current = await _open(harness, worker)
     assert current.place == "Mercado Mkplace" and current.place_custom
+    assert admin.last().text.startswith("A worker checked in at a place that is not on the list: Mercado Mkplace.")
     raw = b"".join(p.read_bytes() for p in (harness.tmp / "data").glob("outreach.db*"))
     assert b"Mkplace" not in raw
 

@@ -77,6 +77,16 @@ async def open_checkin(storage: Storage, esc: Escalation, worker: Person, new: N
                     params=params,
                     now=now,
                 )
+        if new.place_custom:  # flagged for admins: a place used often belongs in the config
+            for admin in await storage.people.with_role(tx, worker.org_id, "admin"):
+                await storage.outbox.enqueue(
+                    tx,
+                    key=f"ci:{checkin_id}:newplace:{admin.id}",
+                    recipient_id=admin.id,
+                    kind="new_place",
+                    params={"place": new.place},
+                    now=now,
+                )
         await storage.audit.record(
             tx, now, "checkin.open", org_id=worker.org_id, actor_id=worker.id, subject_id=checkin_id
         )

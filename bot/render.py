@@ -89,6 +89,8 @@ def render(
     kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime, config: OrgConfig | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """(text, buttons) for one outbox message."""
+    if config is not None and p.get("place"):
+        p = p | {"place": config.place_label(p["place"], locale)}
     if kind == "reminder":
         text = tr(
             locale,

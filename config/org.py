@@ -108,6 +108,13 @@ class OrgConfig:
                 return code.level
         return None
 
+    def place_label(self, place: str | None, locale: str) -> str | None:
+        """A configured hotspot's name in the reader's language (name_es...); anything else as written."""
+        for hotspot in self.hotspots:
+            if hotspot.name == place:
+                return hotspot.label(locale)
+        return place
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

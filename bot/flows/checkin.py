@@ -63,7 +63,7 @@ async def start(update: Update, context: BotContext) -> str | int:
         text = tr(
             context.locale,
             "You are already checked in at {place} until {time}.",
-            place=current.place,
+            place=context.config.place_label(current.place, context.locale),
             time=when(current.deadline_at, context.locale, context.config.tz, context.clock.now()),
         )
         await reply(update, text, reply_markup=checkin_buttons(context.locale, current.id))
@@ -272,7 +272,7 @@ async def finish(update: Update, context: BotContext) -> int:
         tr(
             context.locale,
             "Checked in at {place} until {time}.",
-            place=new.place,
+            place=context.config.place_label(new.place, context.locale),
             time=when(result.checkin.deadline_at, context.locale, context.config.tz, now),
         ),
         tr(context.locale, ADVICE[draft.get("risk", "medium")]),

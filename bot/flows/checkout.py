@@ -232,7 +232,7 @@ async def status(update: Update, context: BotContext) -> None:
         tr(
             loc,
             "Checked in at {place} since {start}, until {end}.",
-            place=current.place,
+            place=context.config.place_label(current.place, loc),
             start=when(current.started_at, loc, tz, now),
             end=when(current.deadline_at, loc, tz, now),
         ),

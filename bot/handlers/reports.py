@@ -90,7 +90,7 @@ async def _page(update: Update, context: BotContext, offset: int, period: str, c
         return
     lines = [tr(loc, "Incidents {start}–{end} of {total}:", start=offset + 1, end=offset + len(items), total=total)]
     for i in items:
-        place_text = i.place or tr(loc, inc.PLACE_KINDS.get(i.place_kind or "", "–"))
+        place_text = context.config.place_label(i.place, loc) or tr(loc, inc.PLACE_KINDS.get(i.place_kind or "", "–"))
         lines.append(
             " · ".join(
                 [
@@ -135,11 +135,12 @@ async def incident(update: Update, context: BotContext) -> None:
         checkin = await context.storage.checkins.get(tx, found.checkin_id) if found.checkin_id else None
         history = await context.storage.alerts.history(tx, found.alert_id) if found.alert_id else []
         followups = await context.storage.incidents.followups(tx, found.id)
+    where = context.config.place_label(found.place, loc) or tr(loc, inc.PLACE_KINDS.get(found.place_kind or "", "–"))
     lines = [
         f"{found.ref} · {tr(loc, inc.CATEGORIES[found.category])}",
         f"{tr(loc, 'Reported by')}: {reporter.display if reporter else '?'}",
         f"{tr(loc, 'When')}: {found.occurred_on.isoformat()}",
-        f"{tr(loc, 'Where')}: {found.place or tr(loc, inc.PLACE_KINDS.get(found.place_kind or '', '–'))}",
+        f"{tr(loc, 'Where')}: {where}",
         f"{tr(loc, 'Who was affected')}: {tr(loc, inc.AFFECTED.get(found.affected or '', '–'))}",
         f"{tr(loc, 'Who did it')}: {tr(loc, inc.PERPETRATORS.get(found.perpetrator or '', '–'))}",
         f"{tr(loc, 'How serious')}: {found.severity or '–'}",
@@ -152,7 +153,7 @@ async def incident(update: Update, context: BotContext) -> None:
             tr(
                 loc,
                 "Check-in: {place}, {start} to {end}",
-                place=checkin.place,
+                place=context.config.place_label(checkin.place, loc),
                 start=when(checkin.started_at, loc, tz, now),
                 end=when(checkin.deadline_at, loc, tz, now),
             )

@@ -43,9 +43,9 @@ async def team(update: Update, context: BotContext) -> None:
         due = when(c.deadline_at, loc, tz, now)
         if c.deadline_at < now:
             late = tr(loc, "LATE {n} min", n=minutes(now - c.deadline_at))
-            lines.append(f"• {who} · {c.place} · {with_whom} · {due} · {late}")
+            lines.append(f"• {who} · {context.config.place_label(c.place, loc)} · {with_whom} · {due} · {late}")
         else:
-            lines.append(f"• {who} · {c.place} · {with_whom} · {due}")
+            lines.append(f"• {who} · {context.config.place_label(c.place, loc)} · {with_whom} · {due}")
         if alert is not None and alert.status == "open":
             buttons.append(
                 [InlineKeyboardButton(tr(loc, "I'm handling {worker}", worker=who), callback_data=f"ack:{alert.id}")]

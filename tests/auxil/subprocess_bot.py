@@ -1,0 +1,192 @@
+"""The real `python -m bot ...` as subprocesses against the HTTP Bot API emulator, for real-seconds tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.standin import FakeBotApi, Sent, UpdateFactory
+from bot.standin.http import BotApiServer
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "7123456789:AAEmulatorTokenQwErTy_0123456789xyz"
+
+
+def write_config(path: Path, escalation: dict[str, str] | None = None) -> Path:
+    """config/org.example.toml, as an admin would copy it, with some [escalation] durations changed."""
+    text = (ROOT / "config" / "org.example.toml").read_text(encoding="utf-8")
+    for key, value in (escalation or {}).items():
+        text, found = re.subn(rf'(?m)^{re.escape(key)}\s*=\s*"[^"]*"', f'{key} = "{value}"', text)
+        assert found == 1, f"{key} is not set once in org.example.toml"
+    parsed = tomllib.loads(text)["escalation"]
+    assert all(parsed[key] == value for key, value in (escalation or {}).items()), parsed
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def environment(tmp_path: Path, server: BotApiServer, config: Path, token: str = TOKEN) -> dict[str, str]:
+    """The process environment of one installation: its own data dir and config, pointed at the emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTREACH_", "TELEGRAM_"))}
+    env.update(
+        OUTREACH_DATA_DIR=str(tmp_path / "data"),
+        OUTREACH_CONFIG=str(config),
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_BASE_URL=server.base_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """One short `python -m bot ...`; the event loop keeps serving the emulator meanwhile."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def invite(env: dict[str, str], role: str, team: str) -> str:
+    """`python -m bot invite`: the code is alone on the last line."""
+    rc, out, err = await cli(env, "invite", "--role", role, "--team", team)
+    assert rc == 0, err
+    return out.strip().splitlines()[-1]
+
+
+async def until(condition: Callable[[], bool], what: str, within: float = 15.0, interval: float = 0.05) -> None:
+    """Waits in real seconds for the bot process to do something (these tests cross a process)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def shown(api: FakeBotApi, chat_id: int, method: str = "sendMessage") -> list[Sent]:
+    return [s for s in api.to(chat_id) if s.method == method]
+
+
+class BotProcess:
+    """`python -m bot run`, started, killed and restarted on the same data; output kept in one log file."""
+
+    def __init__(self, env: dict[str, str], api: FakeBotApi, log_path: Path) -> None:
+        self.env, self.api, self.log_path = env, api, log_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self.started_at = 0.0  # time.monotonic() of the last spawn
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def _ready_count(self) -> int:
+        return sum(1 for method, _ in self.api.calls if method == "setMyCommands")
+
+    async def start(self, within: float = 20.0) -> None:
+        """Spawn and wait until the bot is ready (it sets its commands last in post_init)."""
+        assert not self.running
+        before = self._ready_count()
+        with self.log_path.open("ab") as log:
+            self.started_at = time.monotonic()
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env, stdout=log, stderr=log
+            )
+        proc = self.proc
+        await until(lambda: self._ready_count() > before or proc.returncode is not None, "the bot to start", within)
+        assert proc.returncode is None, self.log()
+
+    async def kill(self) -> int:
+        """SIGKILL, as `kill -9` or a power cut: no shutdown code runs."""
+        assert self.proc is not None
+        self.proc.kill()
+        return await self.proc.wait()
+
+    async def terminate(self, within: float = 15.0) -> int:
+        """SIGTERM, as systemd or `docker stop`: returns the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), timeout=within)
+
+    async def aclose(self) -> None:
+        """For finally blocks: never leave a bot running."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+class Person:
+    """Someone chatting with the bot through the emulator, reading what it sent to their chat."""
+
+    def __init__(self, api: FakeBotApi, user_id: int, first_name: str, language_code: str = "en") -> None:
+        self.api = api
+        self.factory = UpdateFactory(user_id, first_name=first_name, language_code=language_code)
+
+    @property
+    def chat_id(self) -> int:
+        return self.factory.user_id
+
+    def say(self, text: str) -> float:
+        """Type a message; returns when it was pushed (time.monotonic())."""
+        self.api.push_update(self.factory.text(text))
+        return time.monotonic()
+
+    def tap(self, sent: Sent, data: str) -> float:
+        """Press the inline button carrying `data` on a message the bot sent; returns when."""
+        assert data in [d for _, d in sent.buttons], f"no button {data!r} in {sent.buttons}"
+        message: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.factory.chat,
+            "from": self.api.bot_user,
+            "text": sent.text or "",
+            "reply_markup": sent.params.get("reply_markup"),
+        }
+        self.api.push_update(self.factory.tap(message, data))
+        return time.monotonic()
+
+    def messages(self, containing: str = "", method: str = "sendMessage") -> list[Sent]:
+        return [s for s in shown(self.api, self.chat_id, method) if containing in (s.text or "")]
+
+    def with_button(self, data: str) -> list[Sent]:
+        return [s for s in shown(self.api, self.chat_id) if data in [d for _, d in s.buttons]]
+
+    async def receive(self, containing: str, within: float = 15.0, method: str = "sendMessage") -> Sent:
+        """The first message to this chat containing the text, waiting for it if needed."""
+        await until(lambda: bool(self.messages(containing, method)), f"{containing!r} to {self.chat_id}", within)
+        return self.messages(containing, method)[0]
+
+    async def receive_button(self, data: str, within: float = 15.0) -> Sent:
+        await until(lambda: bool(self.with_button(data)), f"a button {data!r} to {self.chat_id}", within)
+        return self.with_button(data)[0]
+
+    async def enrol(self, code: str) -> Sent:
+        """/start CODE and tap English on the consent notice, as a newcomer does; returns the notice."""
+        self.say(f"/start {code}")
+        consent = await self.receive_button("lang:en")
+        self.tap(consent, "lang:en")
+        await self.receive("", method="editMessageText")
+        return consent

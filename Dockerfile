@@ -18,4 +18,5 @@ RUN pip install --no-cache-dir . \
 
 USER 10001
 VOLUME ["/data"]
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s CMD ["outreach-bot", "health"]
 CMD ["outreach-bot", "run"]

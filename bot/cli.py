@@ -148,6 +148,23 @@ def cmd_run(args: argparse.Namespace) -> None:
     log.info("Stopped cleanly.")
 
 
+def cmd_health(args: argparse.Namespace) -> None:
+    """Exit 0 if the bot and its scheduler wrote a heartbeat in the last two minutes, else 1."""
+    import time
+
+    settings, _ = _load(require_config=False)
+    try:
+        last = float(settings.heartbeat_path.read_text().strip())
+    except (OSError, ValueError):
+        print("unhealthy: no heartbeat yet (is `outreach-bot run` running?)")
+        raise SystemExit(1) from None
+    age = time.time() - last
+    if age > args.max_age:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago")
+        raise SystemExit(1)
+    print(f"healthy: last heartbeat {age:.0f} s ago")
+
+
 def cmd_sandbox(args: argparse.Namespace) -> None:
     """A local chat in the terminal: same Application, stand-in Bot API, separate database."""
     from bot.sandbox import run_sandbox
@@ -174,6 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
     exp.add_argument("file", help="the CSV file to write")
+    health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
+    health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
     sandbox.add_argument("--reason", default="", help=argparse.SUPPRESS)
     return parser
@@ -190,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_export(args))
         elif args.command == "run":
             cmd_run(args)
+        elif args.command == "health":
+            cmd_health(args)
         elif args.command == "sandbox":
             cmd_sandbox(args)
     except Fail as exc:

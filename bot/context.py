@@ -26,6 +26,7 @@ class BotData:
         self.org: Organization | None = None
         self.key: bytes | None = None
         self.outbox_lock = asyncio.Lock()
+        self.last_beat = 0.0
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

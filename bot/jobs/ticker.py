@@ -7,6 +7,8 @@ also catches up at start with everything that fell due while the bot was down.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from typing import Any
 
 from bot.context import BotContext
@@ -17,13 +19,32 @@ log = logging.getLogger("outreach.tick")
 TICK_SECONDS = 1.0
 
 
+HEARTBEAT_EVERY = 15.0
+
+
 async def tick(context: BotContext) -> None:
-    """Advance due check-ins and alerts, then send what is queued."""
+    """Advance due check-ins and alerts, then send what is queued, then prove we are alive."""
     storage, config = context.storage, context.config
     now = context.clock.now()
     await advance_checkins(storage, config.escalation, now)
     await advance_alerts(storage, config.escalation, now)
     await outbox.flush(context.application)
+    beat(context.bot_data)
+
+
+def beat(data: Any) -> None:
+    """Write the heartbeat file that `outreach-bot health` reads (at most every 15 s: it is a disk write)."""
+    settings = data.settings
+    if settings is None:
+        return
+    moment = time.time()
+    if moment - getattr(data, "last_beat", 0.0) < HEARTBEAT_EVERY:
+        return
+    data.last_beat = moment
+    path = settings.heartbeat_path
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{moment:.0f}\n")
+    os.replace(temporary, path)  # atomic: health never reads half a file
 
 
 async def flush_now(context: BotContext) -> None:

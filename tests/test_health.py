@@ -1,0 +1,33 @@
+"""`outreach-bot health`: healthy while the tick writes its heartbeat, unhealthy when it stops."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.auxil.harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _health(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OUTREACH_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "health"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+async def test_heartbeat_and_health(harness: Harness) -> None:
+    data_dir = harness.settings.data_dir
+    assert _health(data_dir).returncode == 1  # nothing written yet
+    await harness.tick()
+    done = _health(data_dir)
+    assert done.returncode == 0 and done.stdout.startswith("healthy"), done.stdout
+    stale = time.time() - 121
+    harness.settings.heartbeat_path.write_text(f"{stale:.0f}\n")
+    done = _health(data_dir)
+    assert done.returncode == 1 and done.stdout.startswith("unhealthy: last heartbeat 121 s ago")
+    assert "Traceback" not in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import time as dt_time
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
 from bot.flows import checkin, checkout, pin, report
 from bot.handlers import alerts, errors, gate, reports, start, team
-from bot.jobs import drafts, ticker
+from bot.jobs import drafts, retention, ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from config import OrgConfig, Settings
@@ -103,6 +104,7 @@ def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: Org
     ptb_day = (config.summary_day + 1) % 7  # python-telegram-bot counts days from Sunday = 0
     app.job_queue.run_daily(reports.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary")
     app.job_queue.run_repeating(drafts.sweep_job, interval=60, first=60, name="report-drafts")
+    app.job_queue.run_daily(retention.purge_job, time=dt_time(3, 30, tzinfo=config.tz), name="retention")
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

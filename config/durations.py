@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-_PART = re.compile(r"(\d+)\s*([hms])")
-_WHOLE = re.compile(r"^(\s*\d+\s*[hms]\s*)+$")
+_PART = re.compile(r"(\d+)\s*([dhms])")
+_WHOLE = re.compile(r"^(\s*\d+\s*[dhms]\s*)+$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Return the duration written as e.g. "45s", "10m", "1h30m"; raise ValueError otherwise."""
+    """Return the duration written as e.g. "45s", "10m", "1h30m", "90d"; raise ValueError otherwise."""
     if not isinstance(text, str):
         raise ValueError("not a duration")
     cleaned = text.strip().lower()
@@ -18,7 +18,7 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError("not a duration")
     seconds = 0
     for number, unit in _PART.findall(cleaned):
-        seconds += int(number) * {"h": 3600, "m": 60, "s": 1}[unit]
+        seconds += int(number) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[unit]
     if seconds <= 0:
         raise ValueError("duration must be positive")
     return timedelta(seconds=seconds)

@@ -86,6 +86,13 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class Retention:
+    checkins: timedelta = timedelta(days=90)
+    alerts: timedelta = timedelta(days=365)
+    incidents_after_close: timedelta = timedelta(days=730)
+
+
+@dataclass(frozen=True)
 class OrgConfig:
     name: str
     timezone: str
@@ -99,6 +106,7 @@ class OrgConfig:
     delete_after: timedelta | None = None
     summary_day: int = 0  # Monday
     summary_time: time = time(8, 0)
+    retention: Retention = field(default_factory=Retention)
 
     def code_level(self, text: str) -> str | None:
         """The level of a typed code word (case, spaces and end punctuation do not matter)."""
@@ -293,6 +301,20 @@ def _privacy(data: Any) -> timedelta | None:
     return delay
 
 
+def _retention(data: Any) -> Retention:
+    data = _table(data, "retention")
+    names = ("checkins", "alerts", "incidents_after_close")
+    _only(data, "retention", names)
+    values = {}
+    for key in names:
+        if key in data:
+            try:
+                values[key] = parse_duration(data[key])
+            except ValueError:
+                raise ConfigError(f"retention.{key}", f"bad duration {data[key]!r}; write it like \"90d\"") from None
+    return Retention(**values)
+
+
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -326,6 +348,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
             "checkout",
             "privacy",
             "summary",
+            "retention",
         ),
     )
     if "organization" not in data:
@@ -345,6 +368,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         delete_after=_privacy(data.get("privacy", {})),
         summary_day=summary[0],
         summary_time=summary[1],
+        retention=_retention(data.get("retention", {})),
     )
 
 

@@ -148,6 +148,83 @@ def cmd_run(args: argparse.Namespace) -> None:
     log.info("Stopped cleanly.")
 
 
+async def cmd_rotate_key(args: argparse.Namespace) -> None:
+    """Re-seal everything under a new key; resumable; the old key is destroyed at the end."""
+    import base64
+    import secrets
+
+    from storage.db import Database
+    from storage.rotation import rotate
+    from storage.sealing import Sealer
+
+    settings, _ = _load(require_config=False)
+    try:
+        old = load_or_create_key(settings.key_b64, settings.key_path, create=False)
+    except KeyProblem as exc:
+        raise Fail(f"config error: OUTREACH_KEY: {exc}") from None
+    pending = settings.data_dir / "key.new"
+    if pending.exists():  # an interrupted rotation: finish it with the same new key
+        new = base64.b64decode(pending.read_text().strip())
+        print("Resuming an interrupted rotation.")
+    else:
+        new = secrets.token_bytes(32)
+        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.b64encode(new).decode() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    if new == old:
+        raise Fail("the new key equals the current one; remove data/key.new and try again")
+    db = await Database.open(settings.db_path)
+    try:
+        moved, left = await rotate(db, Sealer(new, old_masters=(old,)), stop_after=args.stop_after)
+        if left:
+            print(f"Stopped after {moved} rows; run `outreach-bot rotate-key` again to finish.")
+            return
+        await db.checkpoint()
+    finally:
+        await db.close()
+    if settings.key_b64:
+        print(f"Re-sealed {moved} values. Set OUTREACH_KEY to the new key in data/key.new, then delete that file.")
+        return
+    _shred_file(settings.key_path)
+    os.replace(pending, settings.key_path)
+    print(f"Re-sealed {moved} values under a new key; the old key is destroyed.")
+
+
+def _shred_file(path: object) -> None:
+    """Overwrite a key file with random bytes, flush it to disk, then remove it."""
+    import secrets
+    from pathlib import Path
+
+    target = Path(str(path))
+    if not target.exists():
+        return
+    size = max(target.stat().st_size, 64)
+    with target.open("r+b") as fh:
+        fh.write(secrets.token_bytes(size))
+        fh.flush()
+        os.fsync(fh.fileno())
+    target.unlink()
+
+
+def cmd_shred(args: argparse.Namespace) -> None:
+    """Destroy the key after a typed confirmation: the data becomes unreadable at once."""
+    settings, _ = _load(require_config=False)
+    keys = [p for p in (settings.key_path, settings.data_dir / "key.new") if p.exists()]
+    if not keys and not settings.key_b64:
+        raise Fail("no key file to destroy")
+    print("This destroys the key. Everything sealed in the database becomes unreadable, for ever.")
+    answer = input("Type DESTROY to go on: ") if not args.yes_i_am_sure else "DESTROY"
+    if answer.strip() != "DESTROY":
+        raise Fail("nothing destroyed")
+    for path in keys:
+        _shred_file(path)
+    print(
+        "Key destroyed." + (" OUTREACH_KEY is set in the environment: remove it there too." if settings.key_b64 else "")
+    )
+
+
 def cmd_health(args: argparse.Namespace) -> None:
     """Exit 0 if the bot and its scheduler wrote a heartbeat in the last two minutes, else 1."""
     import time
@@ -191,6 +268,10 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
     exp.add_argument("file", help="the CSV file to write")
+    rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
+    rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    shred = sub.add_parser("shred", help="destroy the key: the data becomes unreadable at once")
+    shred.add_argument("--yes-i-am-sure", action="store_true", help=argparse.SUPPRESS)
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -209,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_export(args))
         elif args.command == "run":
             cmd_run(args)
+        elif args.command == "rotate-key":
+            asyncio.run(cmd_rotate_key(args))
+        elif args.command == "shred":
+            cmd_shred(args)
         elif args.command == "health":
             cmd_health(args)
         elif args.command == "sandbox":

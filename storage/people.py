@@ -126,13 +126,23 @@ class PeopleRepo:
         )
 
     async def set_pins(self, tx: Tx, person_id: str, safe: bytes, duress: bytes) -> None:
-        await tx.execute("UPDATE people SET pin_safe = ?, pin_duress = ? WHERE id = ?", (safe, duress, person_id))
+        await tx.execute(
+            "UPDATE people SET pin_safe = ?, pin_duress = ? WHERE id = ?",
+            (
+                self._s.seal(safe.hex(), "people", "pin_safe", person_id),
+                self._s.seal(duress.hex(), "people", "pin_duress", person_id),
+                person_id,
+            ),
+        )
 
     async def pins(self, tx: Tx, person_id: str) -> tuple[bytes, bytes] | None:
         row = await tx.one("SELECT pin_safe, pin_duress FROM people WHERE id = ?", (person_id,))
         if row is None or row["pin_safe"] is None or row["pin_duress"] is None:
             return None
-        return bytes(row["pin_safe"]), bytes(row["pin_duress"])
+        return (
+            bytes.fromhex(self._s.open(row["pin_safe"], "people", "pin_safe", person_id)),
+            bytes.fromhex(self._s.open(row["pin_duress"], "people", "pin_duress", person_id)),
+        )
 
     async def set_status(self, tx: Tx, person_id: str, status: str) -> int:
         return await tx.execute("UPDATE people SET status = ? WHERE id = ?", (status, person_id))

@@ -1,0 +1,105 @@
+"""Key rotation (interruptible, nothing left under the old key) and shredding the key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.rotation import TABLES
+from storage.sealing import Sealer, load_or_create_key
+from tests.auxil.harness import Harness
+from tests.test_alert_codes import _config
+from tests.test_checkin import check_in
+from tests.test_reports import BUTTONS, file_by_buttons
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OUTREACH_DATA_DIR": str(data_dir)}
+    env.pop("OUTREACH_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input=stdin,
+        timeout=120,
+    )
+
+
+async def _sealed_key_ids(harness: Harness) -> set[bytes]:
+    ids = set()
+    async with harness.storage.db.read() as tx:
+        for spec in TABLES:
+            for column in spec.columns:
+                for (value,) in await tx.all(f"SELECT {column} FROM {spec.table} WHERE {column} IS NOT NULL"):
+                    ids.add(bytes(value[1:5]))
+    return ids
+
+
+async def test_rotate_key_interrupted_then_resumed(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, _config(checkout={"pin": True}))
+    await harness.start()
+    supervisor = await harness.enrol("supervisor", "north")
+    worker = await harness.enrol("worker", "north")
+    await worker.say("/pin")
+    await worker.say("4821")
+    await worker.say("1379")
+    await check_in(worker, location=(14.6, -90.5))
+    ref = await file_by_buttons(worker)
+    sent = await supervisor.say(f"/incident {ref}")
+    await supervisor.tap(sent[-1], f"fu:{ref}:referred")
+    await supervisor.say("a note")
+    sent = await worker.say("/report")
+    await worker.tap(sent[-1], BUTTONS[0])  # a draft too
+    old_key = harness.app.bot_data.key
+    assert await _sealed_key_ids(harness) == {Sealer.key_id_of(old_key)}
+    await harness.stop()
+
+    data_dir = harness.settings.data_dir
+    first = _cli(data_dir, "rotate-key", "--stop-after", "5")
+    assert first.returncode == 0 and "Stopped after 5 rows" in first.stdout, first.stderr
+    second = _cli(data_dir, "rotate-key")
+    assert second.returncode == 0 and "Resuming" in second.stdout and "old key is destroyed" in second.stdout
+    new_key = load_or_create_key(None, data_dir / "key", create=False)
+    assert new_key != old_key and not (data_dir / "key.new").exists()
+
+    harness2 = Harness(tmp_path)
+    harness2.config = harness.config
+    harness2.app.bot_data.config = harness.config
+    await harness2.start()
+    try:
+        assert await _sealed_key_ids(harness2) == {Sealer.key_id_of(new_key)}  # nothing opens with the old key
+        worker.harness = harness2
+        supervisor.harness = harness2
+        assert (await worker.say("/status"))[-1].text.startswith("Checked in at Bar La Luna")  # id digests moved
+        question = (await worker.say("/checkout"))[-1]
+        await worker.tap(question, question.buttons[0][1])
+        assert [s.text for s in await worker.say("4821") if s.method == "sendMessage"] == [
+            "Checked out. Thank you, take care."
+        ]  # the PIN survived the rotation
+        text = (await supervisor.say(f"/incident {ref}"))[-1].text
+        assert "Bar La Luna" in text and "Referred – a note" in text
+        assert (await supervisor.say("/timeline bar"))[-1].text.startswith("Incidents 1–1 of 1")  # place digest
+        assert (await worker.say("/report"))[-1].text == "Who was affected?"  # the draft
+    finally:
+        await harness2.stop()
+
+
+async def test_shred_makes_data_unreadable_at_once(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    await harness.start()
+    await harness.enrol("worker", "north")
+    await harness.stop()
+    data_dir = harness.settings.data_dir
+    refused = _cli(data_dir, "shred", stdin="no\n")
+    assert refused.returncode == 2 and (data_dir / "key").exists()
+    done = _cli(data_dir, "shred", stdin="DESTROY\n")
+    assert done.returncode == 0 and "Key destroyed." in done.stdout
+    assert not (data_dir / "key").exists()
+    health = _cli(data_dir, "rotate-key")
+    assert health.returncode == 2 and "no key" in health.stderr and "Traceback" not in health.stderr

@@ -148,6 +148,31 @@ def cmd_run(args: argparse.Namespace) -> None:
     log.info("Stopped cleanly.")
 
 
+async def cmd_revoke(args: argparse.Namespace) -> None:
+    """Revoke a person by their code: from their next message on they are a stranger."""
+    from bot.services.enrolment import ensure_organization
+
+    settings, config = _load()
+    assert config is not None
+    clock = SystemClock()
+    storage = await _open_storage(settings, create=False)
+    try:
+        org = await ensure_organization(storage, config, clock)
+        now = clock.now()
+        async with storage.db.tx() as tx:
+            person = await storage.people.by_code(tx, org.id, args.code)
+            if person is None:
+                raise Fail(f"no person with code {args.code!r}")
+            await storage.people.set_status(tx, person.id, "revoked")
+            open_checkin = await storage.checkins.open_for(tx, person.id)
+            if open_checkin is not None:  # nobody should be alerted about someone who left
+                await storage.checkins.close(tx, open_checkin.id, "revoked", now)
+            await storage.audit.record(tx, now, "person.revoke", org_id=org.id, actor_id=None, subject_id=person.id)
+    finally:
+        await storage.close()
+    print(f"Revoked {person.code}.")
+
+
 async def cmd_rotate_key(args: argparse.Namespace) -> None:
     """Re-seal everything under a new key; resumable; the old key is destroyed at the end."""
     import base64
@@ -268,6 +293,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
     exp.add_argument("file", help="the CSV file to write")
+    revoke = sub.add_parser("revoke", help="revoke a person by their code (like W-7KQ2)")
+    revoke.add_argument("code")
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     shred = sub.add_parser("shred", help="destroy the key: the data becomes unreadable at once")
@@ -290,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_export(args))
         elif args.command == "run":
             cmd_run(args)
+        elif args.command == "revoke":
+            asyncio.run(cmd_revoke(args))
         elif args.command == "rotate-key":
             asyncio.run(cmd_rotate_key(args))
         elif args.command == "shred":

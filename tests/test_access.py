@@ -1,0 +1,183 @@
+"""Access control: every command and button, by every role, against another team's and another
+organisation's records. Nothing is read or changed without the right; revocation is immediate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from storage.timefmt import to_db
+from tests.auxil.harness import Chatter, Harness
+from tests.test_checkin import check_in
+from tests.test_reports import file_by_buttons
+
+STALE = "This button is no longer current."
+
+
+async def _snapshot(harness: Harness) -> list:
+    async with harness.storage.db.read() as tx:
+        rows = []
+        for sql in (
+            "SELECT id, status, deadline_at FROM checkins ORDER BY id",
+            "SELECT id, status, acknowledged_by, resolved_by FROM alerts ORDER BY id",
+            "SELECT id, status FROM incidents ORDER BY id",
+            "SELECT count(*) FROM incident_followups",
+        ):
+            rows.append([tuple(r) for r in await tx.all(sql)])
+    return rows
+
+
+@pytest.fixture
+async def world(harness: Harness) -> dict[str, Chatter | str]:
+    people: dict[str, Chatter | str] = {
+        "sup_n": await harness.enrol("supervisor", "north"),
+        "sup_s": await harness.enrol("supervisor", "south"),
+        "manager": await harness.enrol("manager"),
+        "admin": await harness.enrol("admin"),
+        "worker_n": await harness.enrol("worker", "north"),
+        "worker_n2": await harness.enrol("worker", "north"),
+        "worker_s": await harness.enrol("worker", "south"),
+    }
+    worker_s = people["worker_s"]
+    assert isinstance(worker_s, Chatter)
+    people["ref_s"] = await file_by_buttons(worker_s)
+    await check_in(worker_s, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=41))
+    await harness.tick()
+    async with harness.storage.db.read() as tx:
+        checkin = await harness.storage.checkins.open_for(tx, worker_s.person.id)
+        alert = await harness.storage.alerts.active_for_checkin(tx, checkin.id)
+    people["checkin_s"], people["alert_s"] = checkin.id, alert.id
+    # Another organisation in the same database, with its own incident and alert.
+    now = harness.clock.now()
+    async with harness.storage.db.tx() as tx:
+        await tx.execute(
+            "INSERT INTO organizations (id, name_sealed, timezone, language, created_at)"
+            " VALUES ('org-b', ?, 'UTC', 'en', ?)",
+            (harness.storage.sealer.seal("Other", "organizations", "name", "org-b"), to_db(now)),
+        )
+        other = await harness.storage.people.create(
+            tx,
+            org_id="org-b",
+            team_id=None,
+            role="worker",
+            telegram_user_id=999_000_001,
+            chat_id=999_000_001,
+            locale="en",
+            now=now,
+        )
+        await tx.execute(
+            "INSERT INTO alerts (id, org_id, person_id, kind, raised_at) VALUES ('alert-b', 'org-b', ?, 'red', ?)",
+            (other.id, to_db(now)),
+        )
+    return people
+
+
+async def test_forged_buttons_from_every_role_change_nothing(harness: Harness, world: dict) -> None:
+    before = await _snapshot(harness)
+    alert_s, checkin_s, ref_s = world["alert_s"], world["checkin_s"], world["ref_s"]
+    attempts = {
+        "sup_n": [f"ack:{alert_s}", f"safe:{alert_s}", f"fu:{ref_s}:closed", "ack:alert-b", "safe:alert-b"],
+        "worker_n": [
+            f"ack:{alert_s}",
+            f"safe:{alert_s}",
+            f"co:fine:{checkin_s}",
+            f"ext:30:{checkin_s}",
+            f"co:ask:{checkin_s}",
+            f"rp:alert:{alert_s}",
+            f"fu:{ref_s}:closed",
+        ],
+        "worker_n2": [f"co:issue:{checkin_s}", f"ext:60:{checkin_s}", f"ext:ask:{checkin_s}"],
+        "manager": ["ack:alert-b", "safe:alert-b"],
+        "admin": ["ack:alert-b", "safe:alert-b"],
+    }
+    for who, datas in attempts.items():
+        for data in datas:
+            sent = await world[who].tap_forged(data)
+            shown = [s.text for s in sent if s.method == "sendMessage"]
+            assert shown == [STALE] or shown == [], (who, data, shown)
+    assert await _snapshot(harness) == before
+
+
+async def test_commands_by_role(harness: Harness, world: dict) -> None:
+    ref_s = world["ref_s"]
+    code_s = world["worker_s"].person.code
+
+    async def text(who: str, command: str) -> str:
+        return [s.text for s in await world[who].say(command) if s.method == "sendMessage"][-1]
+
+    # /incident: the reporter, their supervisor, managers and admins; nobody else.
+    for who in ("worker_s", "sup_s", "manager", "admin"):
+        assert (await text(who, f"/incident {ref_s}")).startswith(ref_s), who
+    for who in ("worker_n", "sup_n"):
+        assert (await text(who, f"/incident {ref_s}")).startswith("No report with this reference"), who
+    # /timeline: only what each may see.
+    assert (await text("worker_n", "/timeline")) == "No incidents for this choice."
+    assert (await text("sup_n", "/timeline")) == "No incidents for this choice."
+    assert ref_s in await text("sup_s", "/timeline") and ref_s in await text("manager", "/timeline")
+    # /team: supervisors see their own team only; workers nothing.
+    assert code_s not in await text("sup_n", "/team")
+    assert code_s in await text("sup_s", "/team") and code_s in await text("manager", "/team")
+    assert (await text("worker_n", "/team")) == "This command is for supervisors."
+    # /summary and /export.
+    assert (await text("worker_n", "/summary")) == "This command is for managers and supervisors."
+    for who in ("worker_n", "sup_n", "sup_s"):
+        assert (await text(who, "/export")) == "This command is for managers."
+    # Check-in commands are for workers.
+    for who in ("sup_n", "manager", "admin"):
+        assert (await text(who, "/checkin")) == "Check-ins are for outreach workers."
+
+
+async def test_supervisor_summary_counts_only_their_team(harness: Harness, world: dict) -> None:
+    before = len(harness.api.sent)
+    await world["sup_n"].say("/summary")
+    text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
+    assert ": 0 incidents." in text.splitlines()[0]
+    before = len(harness.api.sent)
+    await world["sup_s"].say("/summary")
+    text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
+    assert ": 1 incidents." in text.splitlines()[0]
+
+
+async def test_revoked_person_loses_access_on_next_message(harness: Harness, world: dict) -> None:
+    worker = world["worker_n"]
+    assert (await worker.say("/status"))[-1].text == "You are not checked in. To start: /checkin."
+    async with harness.storage.db.tx() as tx:
+        await harness.storage.people.set_status(tx, worker.person.id, "revoked")
+    assert [s.text for s in await worker.say("/status")] == ["This chat is by invitation only."]
+    assert [s.text for s in await worker.tap_forged("alert:red") if s.method == "sendMessage"] == [
+        "This chat is by invitation only."
+    ]
+    async with harness.storage.db.read() as tx:
+        assert (await tx.one("SELECT count(*) FROM alerts WHERE person_id = ?", (worker.person.id,)))[0] == 0
+
+
+async def test_cli_revoke_closes_open_checkin(harness: Harness, world: dict) -> None:
+    import base64
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    worker = world["worker_n"]
+    await check_in(worker)
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "OUTREACH_DATA_DIR": str(harness.settings.data_dir),
+        "OUTREACH_CONFIG": str(root / "config" / "org.example.toml"),
+        "OUTREACH_KEY": base64.b64encode(harness.app.bot_data.key).decode(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "revoke", worker.person.code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"Revoked {worker.person.code}.", done.stderr
+    assert [s.text for s in await worker.say("/checkout")] == ["This chat is by invitation only."]
+    async with harness.storage.db.read() as tx:
+        assert await harness.storage.checkins.open_for(tx, worker.person.id) is None

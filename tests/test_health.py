@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,5 +30,5 @@ async def test_heartbeat_and_health(harness: Harness) -> None:
     stale = time.time() - 121
     harness.settings.heartbeat_path.write_text(f"{stale:.0f}\n")
     done = _health(data_dir)
-    assert done.returncode == 1 and done.stdout.startswith("unhealthy: last heartbeat 121 s ago")
+    assert done.returncode == 1 and re.match(r"unhealthy: last heartbeat 12\d s ago", done.stdout)
     assert "Traceback" not in done.stderr

@@ -35,6 +35,7 @@ EXAMPLE = {
 }
 
 _user_ids = itertools.count(500_000_001)
+TYPED: list[str] = []  # every text people typed in this test, for the log-hygiene check in conftest
 
 
 @dataclass
@@ -134,6 +135,9 @@ class Harness:
     async def feed(self, update: dict[str, Any]) -> list[Sent]:
         """Process one update fully; return what the bot sent in answer."""
         before = len(self.api.sent)
+        message = update.get("message") or {}
+        if isinstance(message.get("text"), str):
+            TYPED.append(message["text"])
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await outbox.flush(self.app, wait=True)  # what the handler queued, deterministically
         return self.api.sent[before:]

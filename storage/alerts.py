@@ -121,8 +121,9 @@ class AlertRepo:
         rows = await tx.all("SELECT * FROM alerts WHERE org_id = ? AND status != 'resolved'", (org_id,))
         return [self._alert(r) for r in rows]
 
-    async def raised_between(self, tx: Tx, org_id: str, start: datetime, end: datetime,
-                             team_id: str | None = None) -> list[Alert]:
+    async def raised_between(
+        self, tx: Tx, org_id: str, start: datetime, end: datetime, team_id: str | None = None
+    ) -> list[Alert]:
         rows = await tx.all(
             "SELECT * FROM alerts WHERE org_id = ? AND raised_at >= ? AND raised_at < ? AND (? IS NULL OR team_id = ?)",
             (org_id, to_db(start), to_db(end), team_id, team_id),

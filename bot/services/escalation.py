@@ -173,7 +173,7 @@ async def _advance_alert(storage: Storage, tx: Tx, alert: Alert, esc: Escalation
 
 async def alert_params(storage: Storage, tx: Tx, alert: Alert) -> dict[str, Any]:
     checkin = await storage.checkins.get(tx, alert.checkin_id) if alert.checkin_id else None
-    base: dict[str, Any] = {"alert_id": alert.id, "kind": alert.kind}
+    base: dict[str, Any] = {"alert_id": alert.id, "kind": alert.kind, "raised": alert.raised_at.isoformat()}
     if checkin is not None:
         base |= await checkin_params(storage, tx, checkin)
     else:

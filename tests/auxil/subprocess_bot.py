@@ -3,31 +3,70 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
 import sys
 import time
 import tomllib
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.standin import FakeBotApi, Sent, UpdateFactory
 from bot.standin.http import BotApiServer
+from storage import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7123456789:AAEmulatorTokenQwErTy_0123456789xyz"
 
 
-def write_config(path: Path, escalation: dict[str, str] | None = None) -> Path:
-    """config/org.example.toml, as an admin would copy it, with some [escalation] durations changed."""
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def _set_in_table(text: str, table: str, values: dict[str, object]) -> str:
+    """Set keys of a plain [table] as an admin would edit them: the key's line replaced, else added under the
+    header; a table the file lacks is appended."""
+    header = re.search(rf"(?m)^\[{re.escape(table)}\][^\n]*\n", text)
+    if header is None:
+        lines = "".join(f"{key} = {_toml_value(value)}\n" for key, value in values.items())
+        return text.rstrip("\n") + f"\n\n[{table}]\n{lines}"
+    following = re.compile(r"(?m)^\[").search(text, header.end())
+    end = following.start() if following else len(text)
+    body = text[header.end() : end]
+    for key, value in values.items():
+        line = f"{key} = {_toml_value(value)}"
+        body, found = re.subn(rf"(?m)^{re.escape(key)}\s*=.*$", line.replace("\\", "\\\\"), body)
+        if not found:
+            body = line + "\n" + body
+    return text[: header.end()] + body + text[end:]
+
+
+def write_config(
+    path: Path, escalation: dict[str, str] | None = None, tables: dict[str, dict[str, object]] | None = None
+) -> Path:
+    """config/org.example.toml, as an admin would copy it, with some [escalation] durations changed and,
+    in `tables`, keys of other plain tables set (like {"checkout": {"pin": True}})."""
     text = (ROOT / "config" / "org.example.toml").read_text(encoding="utf-8")
     for key, value in (escalation or {}).items():
         text, found = re.subn(rf'(?m)^{re.escape(key)}\s*=\s*"[^"]*"', f'{key} = "{value}"', text)
         assert found == 1, f"{key} is not set once in org.example.toml"
-    parsed = tomllib.loads(text)["escalation"]
+    for table, values in (tables or {}).items():
+        text = _set_in_table(text, table, values)
+    everything = tomllib.loads(text)
+    parsed = everything["escalation"]
     assert all(parsed[key] == value for key, value in (escalation or {}).items()), parsed
+    for table, values in (tables or {}).items():
+        assert all(everything[table].get(key) == value for key, value in values.items()), everything[table]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -68,9 +107,9 @@ async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def invite(env: dict[str, str], role: str, team: str) -> str:
-    """`python -m bot invite`: the code is alone on the last line."""
-    rc, out, err = await cli(env, "invite", "--role", role, "--team", team)
+async def invite(env: dict[str, str], role: str, team: str | None = None) -> str:
+    """`python -m bot invite`: the code is alone on the last line. No team: the CLI's default."""
+    rc, out, err = await cli(env, "invite", "--role", role, *(("--team", team) if team else ()))
     assert rc == 0, err
     return out.strip().splitlines()[-1]
 
@@ -168,20 +207,24 @@ class Person:
         self.api.push_update(self.factory.tap(message, data))
         return time.monotonic()
 
-    def messages(self, containing: str = "", method: str = "sendMessage") -> list[Sent]:
-        return [s for s in shown(self.api, self.chat_id, method) if containing in (s.text or "")]
+    def messages(self, containing: str = "", method: str = "sendMessage", since: float = 0.0) -> list[Sent]:
+        """What was shown here containing the text; `since` (a time.monotonic(), like what say and tap
+        return) keeps only what the emulator recorded from then on."""
+        return [s for s in shown(self.api, self.chat_id, method) if containing in (s.text or "") and s.at >= since]
 
-    def with_button(self, data: str) -> list[Sent]:
-        return [s for s in shown(self.api, self.chat_id) if data in [d for _, d in s.buttons]]
+    def with_button(self, data: str, since: float = 0.0) -> list[Sent]:
+        return [s for s in shown(self.api, self.chat_id) if data in [d for _, d in s.buttons] and s.at >= since]
 
-    async def receive(self, containing: str, within: float = 15.0, method: str = "sendMessage") -> Sent:
-        """The first message to this chat containing the text, waiting for it if needed."""
-        await until(lambda: bool(self.messages(containing, method)), f"{containing!r} to {self.chat_id}", within)
-        return self.messages(containing, method)[0]
+    async def receive(
+        self, containing: str, within: float = 15.0, method: str = "sendMessage", since: float = 0.0
+    ) -> Sent:
+        """The first message to this chat containing the text (sent from `since` on), waiting for it if needed."""
+        await until(lambda: bool(self.messages(containing, method, since)), f"{containing!r} to {self.chat_id}", within)
+        return self.messages(containing, method, since)[0]
 
-    async def receive_button(self, data: str, within: float = 15.0) -> Sent:
-        await until(lambda: bool(self.with_button(data)), f"a button {data!r} to {self.chat_id}", within)
-        return self.with_button(data)[0]
+    async def receive_button(self, data: str, within: float = 15.0, since: float = 0.0) -> Sent:
+        await until(lambda: bool(self.with_button(data, since)), f"a button {data!r} to {self.chat_id}", within)
+        return self.with_button(data, since)[0]
 
     async def enrol(self, code: str) -> Sent:
         """/start CODE and tap English on the consent notice, as a newcomer does; returns the notice."""
@@ -190,3 +233,72 @@ class Person:
         self.tap(consent, "lang:en")
         await self.receive("", method="editMessageText")
         return consent
+
+
+@asynccontextmanager
+async def stored(env: dict[str, str]) -> AsyncIterator[Storage]:
+    """The installation's database opened in this process, with its key, as the CLI opens it."""
+    from config import load_settings
+    from storage.sealing import load_or_create_key
+
+    settings = load_settings(env)
+    key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    storage = await Storage.open(settings.db_path, key)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def invites(env: dict[str, str], wanted: Sequence[tuple[str, str | None]], ttl: float = 3600.0) -> list[str]:
+    """One code per (role, team), made as `python -m bot invite` makes them but in this process: a process
+    per code costs a Python start-up each, too slow for a hundred people."""
+    from bot.clock import SystemClock
+    from bot.services.enrolment import create_invite, ensure_organization
+    from config import load_org_config, load_settings
+
+    config = load_org_config(load_settings(env).config_path)
+    clock = SystemClock()
+    async with stored(env) as storage:
+        org = await ensure_organization(storage, config, clock)
+        return [
+            (await create_invite(storage, clock, org, role=role, team=team, ttl=timedelta(seconds=ttl)))[0]
+            for role, team in wanted
+        ]
+
+
+class Inbox:
+    """What the emulator shows each chat, indexed as it is recorded, so that a hundred people can wait for
+    their next message at once without each scanning everything ever sent."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.chats: defaultdict[int, list[Sent]] = defaultdict(list)
+        self._arrived: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        for sent in api.sent:
+            self._record(sent)
+        api.listeners.append(self._record)
+
+    def _record(self, sent: Sent) -> None:
+        if sent.chat_id is None or sent.method == "deleteMessage":
+            return
+        self.chats[sent.chat_id].append(sent)
+        self._arrived[sent.chat_id].set()
+
+    def of(self, chat_id: int, containing: str = "", method: str = "sendMessage") -> list[Sent]:
+        return [s for s in self.chats[chat_id] if s.method == method and containing in (s.text or "")]
+
+    async def next(self, chat_id: int, index: int, within: float) -> Sent | None:
+        """The chat's message number `index` (0 is the first), waiting up to `within` s; None if none came."""
+        shown, arrived = self.chats[chat_id], self._arrived[chat_id]
+        deadline = time.monotonic() + within
+        while len(shown) <= index:
+            arrived.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except TimeoutError:
+                return None
+        return shown[index]

@@ -21,6 +21,7 @@ from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import parse_worker_duration
 from bot.support import area_of, directory_text
 from bot.timefmt import when
+from storage.checkins import Checkin
 
 EXTEND_TYPED = "extend:duration"
 PIN = "checkout:pin"
@@ -29,20 +30,28 @@ END = ConversationHandler.END
 NOT_IN = "You are not checked in. To start: /checkin."
 
 
-async def ask_safe(update: Update, context: BotContext) -> None:
-    """/checkout or the "Check out" button: are you safe?"""
+async def _current(update: Update, context: BotContext, prefix: str) -> Checkin | None:
+    """The worker's open check-in, checked against the button's id; else the right hint, and None."""
     if not is_worker(context):
         await reply(update, tr(context.locale, "Check-ins are for outreach workers."))
-        return
+        return None
     assert context.person is not None
     async with context.storage.db.read() as tx:
         current = await context.storage.checkins.open_for(tx, context.person.id)
-    wanted = (update.callback_query.data or "").removeprefix("co:ask:") if update.callback_query else None
-    if current is None or (wanted is not None and wanted != current.id):
-        if wanted is not None:
-            await stale(update, context)
-        else:
-            await reply(update, tr(context.locale, NOT_IN))
+    wanted = (update.callback_query.data or "").removeprefix(prefix) if update.callback_query else None
+    if current is not None and (wanted is None or wanted == current.id):
+        return current
+    if wanted is not None:
+        await stale(update, context)
+    else:
+        await reply(update, tr(context.locale, NOT_IN))
+    return None
+
+
+async def ask_safe(update: Update, context: BotContext) -> None:
+    """/checkout or the "Check out" button: are you safe?"""
+    current = await _current(update, context, "co:ask:")
+    if current is None:
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -151,18 +160,8 @@ def _extend_keyboard(context: BotContext, checkin_id: str) -> InlineKeyboardMark
 
 async def ask_extend(update: Update, context: BotContext) -> str | int:
     """/extend or the "Extend" button: offer +30 min, +1 h, or a typed time."""
-    if not is_worker(context):
-        await reply(update, tr(context.locale, "Check-ins are for outreach workers."))
-        return END
-    assert context.person is not None
-    async with context.storage.db.read() as tx:
-        current = await context.storage.checkins.open_for(tx, context.person.id)
-    wanted = (update.callback_query.data or "").removeprefix("ext:ask:") if update.callback_query else None
-    if current is None or (wanted is not None and wanted != current.id):
-        if wanted is not None:
-            await stale(update, context)
-        else:
-            await reply(update, tr(context.locale, NOT_IN))
+    current = await _current(update, context, "ext:ask:")
+    if current is None:
         return END
     await reply(
         update,

@@ -211,14 +211,22 @@ def may_handle(person: Person, alert: Alert) -> bool:
     return person.role == "supervisor" and person.team_id is not None and person.team_id == alert.team_id
 
 
+async def _handleable(storage: Storage, tx: Tx, person: Person, alert_id: str) -> Alert | Result:
+    """The alert if this person may act on it and it is still open; else the answer to give."""
+    alert = await storage.alerts.get(tx, alert_id)
+    if alert is None or not may_handle(person, alert):
+        return Result(Outcome.FORBIDDEN if alert else Outcome.STALE)
+    if alert.status == "resolved":
+        return Result(Outcome.STALE, alert=alert)
+    return alert
+
+
 async def acknowledge(storage: Storage, person: Person, alert_id: str, now: datetime) -> Result:
     """ "I'm handling it": stops the repeats and tells the others who were alerted."""
     async with storage.db.tx() as tx:
-        alert = await storage.alerts.get(tx, alert_id)
-        if alert is None or not may_handle(person, alert):
-            return Result(Outcome.FORBIDDEN if alert else Outcome.STALE)
-        if alert.status == "resolved":
-            return Result(Outcome.STALE, alert=alert)
+        alert = await _handleable(storage, tx, person, alert_id)
+        if not isinstance(alert, Alert):
+            return alert
         if alert.status == "acknowledged":
             return Result(Outcome.ALREADY_DONE, alert=alert)
         await storage.alerts.acknowledge(tx, alert.id, person.id, now)
@@ -237,18 +245,16 @@ async def acknowledge(storage: Storage, person: Person, alert_id: str, now: date
         await storage.audit.record(
             tx, now, "alert.acknowledge", org_id=alert.org_id, actor_id=person.id, subject_id=alert.id
         )
-        alert = await storage.alerts.get(tx, alert.id)
-    return Result(Outcome.OK, alert=alert)
+        updated = await storage.alerts.get(tx, alert.id)
+    return Result(Outcome.OK, alert=updated)
 
 
 async def resolve_safe(storage: Storage, person: Person, alert_id: str, now: datetime) -> Result:
     """ "Reached them, they are safe": resolves the alert and closes the check-in."""
     async with storage.db.tx() as tx:
-        alert = await storage.alerts.get(tx, alert_id)
-        if alert is None or not may_handle(person, alert):
-            return Result(Outcome.FORBIDDEN if alert else Outcome.STALE)
-        if alert.status == "resolved":
-            return Result(Outcome.STALE, alert=alert)
+        alert = await _handleable(storage, tx, person, alert_id)
+        if not isinstance(alert, Alert):
+            return alert
         if alert.status == "open":
             await storage.alerts.acknowledge(tx, alert.id, person.id, now)
         await close_alert(storage, tx, alert, person, "reached_safe", now)
@@ -257,5 +263,5 @@ async def resolve_safe(storage: Storage, person: Person, alert_id: str, now: dat
         await storage.audit.record(
             tx, now, "alert.resolve", org_id=alert.org_id, actor_id=person.id, subject_id=alert.id
         )
-        alert = await storage.alerts.get(tx, alert.id)
-    return Result(Outcome.OK, alert=alert)
+        updated = await storage.alerts.get(tx, alert.id)
+    return Result(Outcome.OK, alert=updated)

@@ -1,4 +1,7 @@
-"""The 12-week chart of incidents by category, as a PNG (matplotlib, Agg backend, no screen needed)."""
+"""The 12-week chart of incidents by category, as a PNG (matplotlib's Agg canvas, no screen needed).
+
+Drawn on a bare Figure (not pyplot, whose global state is not thread-safe) so that callers can
+render it in a worker thread and keep the event loop, and the alerts behind it, moving."""
 
 from __future__ import annotations
 
@@ -8,15 +11,15 @@ from collections import Counter
 
 def weekly_chart(weekly: dict[str, Counter[str]], labels: dict[str, str], title: str) -> bytes:
     """Stacked bars: one per week, one colour per category."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     weeks = list(weekly)
     categories = sorted({c for counts in weekly.values() for c in counts}) or ["other"]
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    fig = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     bottom = [0] * len(weeks)
     for category in categories:
         values = [weekly[w].get(category, 0) for w in weeks]
@@ -29,5 +32,4 @@ def weekly_chart(weekly: dict[str, Counter[str]], labels: dict[str, str], title:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return buffer.getvalue()

@@ -198,6 +198,13 @@ class AlertRepo:
             (alert_id, to_db(at), event, actor_id, recipient_id),
         )
 
+    async def events_many(self, tx: Tx, events: list[tuple[str, datetime, str, str | None]]) -> None:
+        """(alert id, at, event, recipient) rows in one statement."""
+        await tx.executemany(
+            "INSERT INTO alert_events (alert_id, at, event, recipient_id) VALUES (?, ?, ?, ?)",
+            [(alert_id, to_db(at), event, recipient) for alert_id, at, event, recipient in events],
+        )
+
     async def history(self, tx: Tx, alert_id: str) -> list[AlertEvent]:
         rows = await tx.all(
             "SELECT at, event, actor_id, recipient_id FROM alert_events WHERE alert_id = ? ORDER BY id", (alert_id,)

@@ -113,6 +113,10 @@ class Tx:
         async with self._conn.execute(sql, params) as cur:
             return cur.rowcount
 
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await self._conn.executemany(sql, rows)
+
     async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Run an INSERT and return the new row's id."""
         async with self._conn.execute(sql, params) as cur:

@@ -210,7 +210,8 @@ class IncidentRepo:
 
     async def open_followups(self, tx: Tx, org_id: str, team_id: str | None = None) -> int:
         row = await tx.one(
-            "SELECT count(*) FROM incidents WHERE org_id = ? AND status != 'closed' AND (? IS NULL OR team_id = ?)",
+            "SELECT count(*) FROM incidents WHERE org_id = ?"
+            " AND status IN ('open', 'support_given', 'referred', 'legal_action') AND (? IS NULL OR team_id = ?)",
             (org_id, team_id, team_id),
         )
         return int(row[0]) if row else 0

@@ -200,4 +200,12 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        "0005_incident_indexes",
+        (
+            "CREATE INDEX incidents_category ON incidents (org_id, category, place_key, occurred_week, reported_at)",
+            "CREATE INDEX incidents_place ON incidents (org_id, place_key, occurred_week, reported_at)",
+            "CREATE INDEX incidents_status ON incidents (org_id, status, team_id)",
+        ),
+    ),
 ]

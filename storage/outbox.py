@@ -74,6 +74,12 @@ class OutboxRepo:
             (to_db(at), message_id, item_id),
         )
 
+    async def mark_sent_many(self, tx: Tx, sent: list[tuple[int, datetime, int | None]]) -> None:
+        await tx.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1 WHERE id = ?",
+            [(to_db(at), message_id, item_id) for item_id, at, message_id in sent],
+        )
+
     async def mark_retry(self, tx: Tx, item_id: int, next_attempt_at: datetime, error: str) -> None:
         await tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",

@@ -59,6 +59,17 @@ class PeopleRepo:
         row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))
         return None if row is None else self._person(row)
 
+    async def get_many(self, tx: Tx, person_ids: list[str]) -> dict[str, Person]:
+        """Several people in one query (the outbox sends to hundreds at a time)."""
+        found: dict[str, Person] = {}
+        unique = list(dict.fromkeys(person_ids))
+        for start in range(0, len(unique), 500):  # SQLite limits the number of bound parameters
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in await tx.all(f"SELECT * FROM people WHERE id IN ({marks})", tuple(chunk)):  # noqa: S608
+                found[row["id"]] = self._person(row)
+        return found
+
     async def by_code(self, tx: Tx, org_id: str, code: str) -> Person | None:
         row = await tx.one("SELECT * FROM people WHERE org_id = ? AND code = ?", (org_id, code.upper()))
         return None if row is None else self._person(row)

@@ -21,6 +21,18 @@ def redacted(error: BaseException) -> str:
     return f"{type(error).__name__} at {where or 'unknown place'}"
 
 
+async def _reader_locale(update: Update, context: BotContext) -> str:
+    """Error handlers get a fresh context without the person: look their language up again."""
+    config = context.bot_data.config
+    default = config.language if config is not None else "en"
+    storage = context.bot_data.storage
+    if storage is None or update.effective_user is None:
+        return default
+    async with storage.db.read() as tx:
+        person = await storage.people.by_telegram_user(tx, update.effective_user.id)
+    return person.locale if person is not None and person.status == "active" else default
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log without content; tell the person, neutrally, to try again."""
     error = context.error
@@ -32,11 +44,7 @@ async def on_error(update: object, context: BotContext) -> None:
         log.error("Unhandled error: %s", redacted(error))
     if isinstance(update, Update) and update.effective_chat is not None and not isinstance(error, Forbidden):
         try:
-            await update.effective_chat.send_message(
-                tr(
-                    context.locale if context.bot_data.config else "en",
-                    "Sorry, something went wrong. Please try again.",
-                )
-            )
+            locale = await _reader_locale(update, context)
+            await update.effective_chat.send_message(tr(locale, "Sorry, something went wrong. Please try again."))
         except Exception as exc:  # the network may be what failed; never loop on it
             log.warning("Could not send the error notice: %s", redacted(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, timedelta
 
@@ -43,7 +44,7 @@ def _filters(context: BotContext, period: str, category: str, place: str) -> Fil
     today = context.clock.now().astimezone(context.config.tz).date()
     since = inc.week_of(today - timedelta(weeks=weeks)) if weeks else None
     place_key = None
-    if place.isdigit() and int(place) < len(context.config.hotspots):
+    if place.isdecimal() and int(place) < len(context.config.hotspots):  # isdigit() takes "²", int() does not
         place_key = context.storage.incidents.place_key(context.config.hotspots[int(place)].name)
     return Filters(
         org_id=base.org_id,
@@ -71,7 +72,7 @@ async def timeline(update: Update, context: BotContext) -> None:
 async def timeline_page(update: Update, context: BotContext) -> None:
     """Next / previous page: tl:<offset>:<period>:<category>:<place>."""
     parts = ((update.callback_query.data if update.callback_query else None) or "").split(":")
-    if len(parts) != 5 or not parts[1].isdigit():
+    if len(parts) != 5 or not parts[1].isdecimal() or int(parts[1]) > 2**31:  # SQLite's OFFSET is 64-bit
         await stale(update, context)
         return
     await _page(update, context, int(parts[1]), parts[2], parts[3], parts[4])
@@ -278,7 +279,8 @@ async def send_summary(context: BotContext, person: Person, week: date) -> None:
     loc = person.locale
     await context.bot.send_message(chat_id=person.chat_id, text=summary_text(summary, loc))
     labels = {k: tr(loc, v) for k, v in inc.CATEGORIES.items()}
-    png = weekly_chart(summary.weekly, labels, tr(loc, "Incidents per week, by type"))
+    # Drawing takes a few hundred ms: off the event loop, so alerts keep flowing meanwhile.
+    png = await asyncio.to_thread(weekly_chart, summary.weekly, labels, tr(loc, "Incidents per week, by type"))
     await context.bot.send_photo(chat_id=person.chat_id, photo=png, filename="incidents.png")
 
 
@@ -302,11 +304,14 @@ def _week_arg(text: str) -> date | None:
     try:
         if "-W" in text.upper():
             year, number = text.upper().split("-W")
-            return date.fromisocalendar(int(year), int(number), 1)
-        day = date.fromisoformat(text)
-        return day - timedelta(days=day.weekday())
+            week = date.fromisocalendar(int(year), int(number), 1)
+        else:
+            day = date.fromisoformat(text)
+            week = day - timedelta(days=day.weekday())
     except ValueError:
         return None
+    # The summary reaches weeks back and a week ahead: 0001-01-01 or 9999-12-31 would overflow the calendar.
+    return week if date(1970, 1, 1) <= week <= date(9998, 12, 31) else None
 
 
 async def weekly_summaries(context: BotContext) -> None:

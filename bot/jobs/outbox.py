@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.render import render
-from storage import Storage
+from storage import Person, Storage
 from storage.outbox import OutboxItem
 
 log = logging.getLogger("outreach.outbox")
@@ -34,10 +34,8 @@ def _retry_after(exc: RetryAfter) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
-async def _send(app: Any, storage: Storage, item: OutboxItem, now: datetime) -> tuple[str, Any]:
+async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime) -> tuple[str, Any]:
     """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
-    async with storage.db.read() as tx:
-        person = await storage.people.get(tx, item.recipient_id)
     if person is None or person.status != "active":
         return "failed", "no_recipient"
     config = app.bot_data.config
@@ -71,25 +69,30 @@ async def flush(app: Any, *, wait: bool = False) -> int:
             now = clock.now()
             async with storage.db.read() as tx:
                 items = await storage.outbox.due(tx, now, BATCH)
+                people = await storage.people.get_many(tx, [item.recipient_id for item in items])
             if not items:
                 return sent_total
 
-            async def one(item: OutboxItem, now: datetime = now) -> tuple[OutboxItem, str, Any]:
+            async def one(
+                item: OutboxItem, now: datetime = now, people: dict[str, Person] = people
+            ) -> tuple[OutboxItem, str, Any]:
                 async with gate:
-                    status, detail = await _send(app, storage, item, now)
+                    status, detail = await _send(app, people.get(item.recipient_id), item, now)
                 return item, status, detail
 
             results = await asyncio.gather(*(one(item) for item in items))
             done = clock.now()
             async with storage.db.tx() as tx:
+                delivered = [(item, detail) for item, status, detail in results if status == "sent"]
+                await storage.outbox.mark_sent_many(tx, [(item.id, done, detail) for item, detail in delivered])
+                await storage.alerts.events_many(
+                    tx,
+                    [(i.alert_id, done, f"sent:{i.kind}", i.recipient_id) for i, _ in delivered if i.alert_id],
+                )
                 for item, status, detail in results:
                     if status == "sent":
-                        await storage.outbox.mark_sent(tx, item.id, done, detail)
-                        if item.alert_id:
-                            await storage.alerts.event(
-                                tx, item.alert_id, done, f"sent:{item.kind}", recipient_id=item.recipient_id
-                            )
-                    elif status == "retry":
+                        continue
+                    if status == "retry":
                         await storage.outbox.mark_retry(tx, item.id, detail, "retry")
                     else:
                         await storage.outbox.mark_failed(tx, item.id, detail)

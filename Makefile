@@ -32,16 +32,23 @@ test: lint
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Translations: extract English source texts, merge them into each catalog.
+# Translations: extract English source texts, merge them into each catalog, show what is left
+# to translate. Re-run after adding texts; then fill the empty msgstr "" entries of every
+# bot/locales/<lang>/LC_MESSAGES/messages.po. tests/test_i18n.py fails until none is empty.
+I18N_LANGS := es fr pt ar
 i18n: $(STAMP)
-	$(BIN)/pybabel extract --no-location -k tr:2 -k N_ -o bot/locales/messages.pot bot
-	for lang in es fr pt ar; do \
+	$(BIN)/pybabel extract -F bot/locales/babel.cfg --no-location -k tr:2 -k N_ --add-comments=TRANSLATORS: \
+		--project=outreach-bot --version=0.1.0 -o bot/locales/messages.pot bot
+	for lang in $(I18N_LANGS); do \
 		if [ -f bot/locales/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$lang; \
+			$(BIN)/pybabel update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$lang || exit 1; \
 		else \
-			$(BIN)/pybabel init -i bot/locales/messages.pot -d bot/locales -l $$lang; \
+			$(BIN)/pybabel init -i bot/locales/messages.pot -d bot/locales -l $$lang || exit 1; \
 		fi; \
 	done
+	@$(BIN)/python -c 'import sys; from babel.messages.pofile import read_po; \
+	[print(f"{l}: {sum(1 for m in c if m.id)} texts, {sum(1 for m in c if m.id and (not m.string or m.fuzzy))} to translate") \
+	 for l in sys.argv[1:] for c in [read_po(open(f"bot/locales/{l}/LC_MESSAGES/messages.po", "rb"))]]' $(I18N_LANGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -133,11 +133,11 @@ async def test_supervisor_summary_counts_only_their_team(harness: Harness, world
     before = len(harness.api.sent)
     await world["sup_n"].say("/summary")
     text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
-    assert ": 0 incidents." in text.splitlines()[0]
+    assert "Incidents: 0." in text.splitlines()[0]
     before = len(harness.api.sent)
     await world["sup_s"].say("/summary")
     text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
-    assert ": 1 incidents." in text.splitlines()[0]
+    assert "Incidents: 1." in text.splitlines()[0]
 
 
 async def test_revoked_person_loses_access_on_next_message(harness: Harness, world: dict) -> None:

@@ -199,7 +199,7 @@ async def test_summary_counts_and_chart(harness: Harness) -> None:
     before = len(harness.api.sent)
     await manager.say("/summary")
     text, photo = harness.api.sent[before:][-2], harness.api.sent[before:][-1]
-    assert text.text.startswith("Week of 2026-11-23: 1 incidents.")
+    assert text.text.startswith("Week of 2026-11-23. Incidents: 1.")
     assert "By type: Arrest or detention 1" in text.text and "By place: Bar La Luna 1" in text.text
     assert "By who did it: Police or security forces 1" in text.text
     assert "Missed check-outs: 1. Alerts: 1." in text.text
@@ -218,7 +218,7 @@ async def test_weekly_job_sends_last_week_to_managers(harness: Harness) -> None:
     harness.clock.advance(timedelta(days=7))
     await weekly_summaries(BotContext(harness.app))
     texts = [s for s in harness.api.to(manager.chat_id) if s.method in ("sendMessage", "sendPhoto")][-2:]
-    assert texts[0].text.startswith("Week of 2026-11-23: 1 incidents.") and texts[1].method == "sendPhoto"
+    assert texts[0].text.startswith("Week of 2026-11-23. Incidents: 1.") and texts[1].method == "sendPhoto"
     [job] = harness.app.job_queue.get_jobs_by_name("weekly-summary")
     assert str(job.job.trigger.fields[4]) == "mon"  # day_of_week, from [summary] day = monday
 
@@ -235,7 +235,7 @@ async def test_export_csv_with_and_without_accounts(harness: Harness) -> None:
     for args, has_account in (("", False), (" accounts", True)):
         sent = await manager.say("/export" + args)
         document = [c for m, c in harness.api.calls if m == "sendDocument"][-1]
-        assert sent[-1].method == "sendDocument" and sent[-1].text == "1 incidents."
+        assert sent[-1].method == "sendDocument" and sent[-1].text == "Incidents: 1."
         content = document["document"]["content"].decode("utf-8-sig")
         assert ("Mkexport account" in content) is has_account and "Arrest or detention" in content
     async with harness.storage.db.read() as tx:

@@ -22,7 +22,7 @@ from bot.i18n import N_, tr
 from bot.jobs.ticker import request_flush
 from bot.render import checkin_buttons
 from bot.services.checkins import NewCheckin, Outcome, open_checkin
-from bot.services.ladder import parse_worker_duration
+from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.timefmt import when
 from config.org import Hotspot
 
@@ -40,7 +40,7 @@ DURATIONS = ((30, N_("30 min")), (60, N_("1 h")), (120, N_("2 h")), (180, N_("3 
 ADVICE = {
     "high": N_("High-risk place: stay with your partner, keep your phone charged, know your way out."),
     "medium": N_("Stay alert and keep your phone at hand."),
-    "low": N_("Have a good outreach."),
+    "low": N_("Have a good shift."),
 }
 DURATION_EXAMPLE = N_("Write the time like 45, 45m or 1h30 (up to 12 hours).")
 
@@ -95,7 +95,7 @@ async def place_chosen(update: Update, context: BotContext) -> str | int:
     if choice == "other":
         await reply(update, tr(context.locale, "Write the name of the place."))
         return PLACE_TEXT
-    hotspot = _hotspot(context, int(choice)) if choice.isdigit() else None
+    hotspot = _hotspot(context, int(choice)) if choice.isdecimal() else None  # isdigit() takes "²", int() does not
     if hotspot is None or DRAFT not in context.drafts:
         await stale(update, context)
         return END
@@ -196,10 +196,11 @@ async def duration_tapped(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
     assert query is not None
     value = (query.data or "").removeprefix("ci:dur:")
-    if not value.isdigit() or DRAFT not in context.drafts:
+    minutes = int(value) if value.isdecimal() else 0
+    if not 0 < minutes <= MAX_CHECKIN // timedelta(minutes=1) or DRAFT not in context.drafts:  # forged: 0, 10**20...
         await stale(update, context)
         return END
-    context.drafts[DRAFT]["minutes"] = int(value)
+    context.drafts[DRAFT]["minutes"] = minutes
     return await ask_location(update, context)
 
 

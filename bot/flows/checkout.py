@@ -18,7 +18,7 @@ from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.services.alerts import WRONG_PIN_LIMIT, check_pin
 from bot.services.checkins import Outcome, checkout, extend, set_location
-from bot.services.ladder import parse_worker_duration
+from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.support import area_of, directory_text
 from bot.timefmt import when
 from storage.checkins import Checkin
@@ -128,7 +128,10 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
     else:
         area = area_of(context.config, result.checkin.place)
         text = tr(context.locale, "Checked out. It is noted that something happened. Your supervisor can help.")
-        await reply(update, text + "\n\n" + directory_text(context.config, context.locale, area))
+        assert update.effective_chat is not None  # not reply(): the report's first question answers the press,
+        await update.effective_chat.send_message(  # and Telegram refuses a second answer to one button press
+            text + "\n\n" + directory_text(context.config, context.locale, area)
+        )
         prefill = report.place_prefill(context, result.checkin.place, result.checkin.place_custom)
         await report.start_prefilled(update, context, prefill | {"when": "today", "checkin_id": result.checkin.id})
 
@@ -198,10 +201,11 @@ async def extend_tapped(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit():
+    minutes = int(parts[1]) if len(parts) == 3 and parts[1].isdecimal() else 0
+    if not 0 < minutes <= MAX_CHECKIN // timedelta(minutes=1):  # forged data: 0 or 10**20 minutes
         await stale(update, context)
         return END
-    return await _do_extend(update, context, parts[2], timedelta(minutes=int(parts[1])))
+    return await _do_extend(update, context, parts[2], timedelta(minutes=minutes))
 
 
 async def extend_typed(update: Update, context: BotContext) -> str | int:

@@ -248,7 +248,7 @@ def _set(draft: dict[str, Any], step: str, value: Any) -> None:
 
 
 def _apply_where(context: BotContext, draft: dict[str, Any], value: str) -> bool:
-    if value.startswith("h") and value[1:].isdigit() and int(value[1:]) < len(context.config.hotspots):
+    if value.startswith("h") and value[1:].isdecimal() and int(value[1:]) < len(context.config.hotspots):
         draft["place_kind"], draft["place"] = "hotspot", context.config.hotspots[int(value[1:])].name
         return True
     if value == "other":

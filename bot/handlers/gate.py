@@ -15,6 +15,8 @@ NEUTRAL = "This chat is by invitation only."
 
 async def gate(update: Update, context: BotContext) -> None:
     """Attach the enrolled, active person to the context; stop every update from anyone else."""
+    if update.edited_message is not None:
+        raise ApplicationHandlerStop  # an edit is not a new answer (or command); live-location moves are edits too
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
         raise ApplicationHandlerStop  # groups, channels, bots: this bot talks only in private chats
@@ -24,8 +26,9 @@ async def gate(update: Update, context: BotContext) -> None:
         context.person = person
         return
     message = update.message
-    if message is not None and message.text and message.text.split()[0].split("@")[0] == "/start":
-        return  # the start handler enrols with an invite code, or refuses it
+    words = message.text.split() if message is not None and message.text else []  # whitespace-only: no words
+    if words and words[0].lower() in ("/start", f"/start@{(context.bot.username or '').lower()}"):
+        return  # the start handler enrols with an invite code, or refuses it (not /start@another_bot)
     if update.callback_query is not None:
         await update.callback_query.answer()
     if await stranger_may_get_reply(context.storage, context.clock, user.id):

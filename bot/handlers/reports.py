@@ -239,7 +239,7 @@ def summary_text(s: Summary, locale: str) -> str:
 
     change = "–" if s.change is None else f"{s.change:+.0%}"
     lines = [
-        tr(locale, "Week of {week}: {n} incidents.", week=s.week.isoformat(), n=s.total),
+        tr(locale, "Week of {week}. Incidents: {n}.", week=s.week.isoformat(), n=s.total),
         tr(
             locale,
             "Compared with the 4 weeks before (average {avg:.1f}): {change}",
@@ -355,7 +355,7 @@ async def export_command(update: Update, context: BotContext) -> None:
             subject_id=None,
         )
     await update.effective_chat.send_document(
-        document=data, filename=f"incidents_{start}_{end}.csv", caption=tr(context.locale, "{n} incidents.", n=count)
+        document=data, filename=f"incidents_{start}_{end}.csv", caption=tr(context.locale, "Incidents: {n}.", n=count)
     )
 
 

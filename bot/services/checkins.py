@@ -110,6 +110,8 @@ async def close_alert(
     resolution: str,
     now: datetime,
     closed_at: datetime | None = None,
+    *,
+    tell_worker: bool = True,
 ) -> None:
     """Resolve an alert and tell everyone who had been told, except the person who closed it."""
     if not await storage.alerts.resolve(tx, alert.id, by.id if by else None, resolution, now):
@@ -119,7 +121,9 @@ async def close_alert(
         "by": by.display if by else None,
         "closed_at": (closed_at or now).isoformat(),
     }
-    if resolution == "reached_safe":  # the worker: support contacts, and a report already half filled in
+    if (
+        resolution == "reached_safe" and tell_worker
+    ):  # the worker: support contacts, and a report already half filled in
         await storage.outbox.enqueue(
             tx,
             key=f"al:{alert.id}:after:{alert.person_id}",
@@ -260,6 +264,9 @@ async def resolve_safe(storage: Storage, person: Person, alert_id: str, now: dat
         await close_alert(storage, tx, alert, person, "reached_safe", now)
         if alert.checkin_id:
             await storage.checkins.close(tx, alert.checkin_id, "resolved_by_supervisor", now)
+            missed = await storage.alerts.active_for_checkin(tx, alert.checkin_id)
+            if missed is not None:  # its check-in is closed: no more "missed check-out" repeats about it
+                await close_alert(storage, tx, missed, person, "reached_safe", now, tell_worker=False)
         await storage.audit.record(
             tx, now, "alert.resolve", org_id=alert.org_id, actor_id=person.id, subject_id=alert.id
         )

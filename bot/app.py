@@ -27,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
 from bot.flows import checkin, checkout, pin, report
 from bot.handlers import alerts, errors, gate, reports, start, team
+from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
@@ -39,18 +40,18 @@ CODE_GROUP = -1  # code words win over every flow
 log = logging.getLogger("outreach")
 
 COMMANDS = [
-    ("checkin", "Check in"),
-    ("checkout", "Check out"),
-    ("extend", "More time"),
-    ("status", "My check-in"),
-    ("report", "Report something"),
-    ("alert", "Quick message"),
-    ("support", "Contacts"),
-    ("team", "Who is out (supervisors)"),
-    ("timeline", "Incidents (managers)"),
-    ("summary", "Weekly summary (managers)"),
-    ("language", "Language"),
-    ("help", "Help"),
+    ("checkin", N_("Check in")),
+    ("checkout", N_("Check out")),
+    ("extend", N_("More time")),
+    ("status", N_("My check-in")),
+    ("report", N_("Report something")),
+    ("alert", N_("Quick message")),
+    ("support", N_("Contacts")),
+    ("team", N_("Who is out (supervisors)")),
+    ("timeline", N_("Incidents (managers)")),
+    ("summary", N_("Weekly summary (managers)")),
+    ("language", N_("Language")),
+    ("help", N_("Help")),
 ]
 
 
@@ -65,7 +66,10 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     data.org = await ensure_organization(data.storage, data.config, data.clock)
     if app.bot.username:  # lets `outreach-bot invite` print the t.me link and QR code
         await data.storage.meta_set("bot_username", app.bot.username)
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    # The command menu in each language; Telegram picks it by the phone's language.
+    await app.bot.set_my_commands([BotCommand(c, tr(data.config.language, d)) for c, d in COMMANDS])
+    for language in LANGUAGES:
+        await app.bot.set_my_commands([BotCommand(c, tr(language, d)) for c, d in COMMANDS], language_code=language)
     ticker.schedule(app)
     schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)

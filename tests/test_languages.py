@@ -33,8 +33,10 @@ async def test_checkin_alert_and_report_in_each_language(tmp_path: Path, lang: s
         await harness.tick()
         alert = supervisor.last()
         assert alert.text.startswith(tr(lang, "Missed check-out: {worker} at {place}.").split("{")[0])
-        assert [label for label, _ in alert.buttons] == [tr(lang, "I'm handling it"),
-                                                         tr(lang, "Reached them, they are safe")]
+        assert [label for label, _ in alert.buttons] == [
+            tr(lang, "I'm handling it"),
+            tr(lang, "Reached them, they are safe"),
+        ]
         sent = await worker.say("buy bread")
         assert [s.text for s in sent if s.chat_id == worker.chat_id] == [tr(lang, "OK, noted.")]
         sent = await worker.say("/report")
@@ -43,8 +45,9 @@ async def test_checkin_alert_and_report_in_each_language(tmp_path: Path, lang: s
             sent = await worker.tap(sent[-1], data)
         assert sent[-1].text.startswith(tr(lang, "Your report:"))
         sent = await worker.tap(sent[-1], "rp:send")
-        assert tr(lang, "Sent. Your reference: {ref}. Thank you.").split("{")[0] in sent[-2 if len(sent) > 1 else -1].text \
-            or any(tr(lang, "Sent. Your reference: {ref}. Thank you.").split("{")[0] in (s.text or "") for s in sent)
+        assert tr(lang, "Sent. Your reference: {ref}. Thank you.").split("{")[0] in sent[
+            -2 if len(sent) > 1 else -1
+        ].text or any(tr(lang, "Sent. Your reference: {ref}. Thank you.").split("{")[0] in (s.text or "") for s in sent)
         if lang != "en":  # the catalog really is used
             assert tr(lang, "What happened?") != "What happened?"
     finally:
@@ -65,10 +68,21 @@ async def test_spanish_worker_and_arabic_supervisor_each_read_their_own(tmp_path
         harness.clock.advance(timedelta(minutes=41))
         await harness.tick()
         due = [s for s in harness.api.to(worker.chat_id)][-1]
-        assert due.text.startswith(tr("es", "Your time at {place} is over ({time}). Check out, or extend?").split("{")[0])
+        assert due.text.startswith(
+            tr("es", "Your time at {place} is over ({time}). Check out, or extend?").split("{")[0]
+        )
         alert = supervisor.last()
         assert alert.text.startswith(tr("ar", "Missed check-out: {worker} at {place}.").split("{")[0])
         assert "بار لا لونا" in alert.text and "\u2068" in alert.text  # names isolated inside Arabic text
         assert worker.person.code in alert.text
     finally:
         await harness.stop()
+
+
+async def test_command_menu_in_every_language(harness: Harness) -> None:
+    menus = {p.get("language_code"): p["commands"] for m, p in harness.api.calls if m == "setMyCommands"}
+    assert set(menus) == {None, *LANGUAGES}
+    for lang in LANGUAGES:
+        described = {c["command"]: c["description"] for c in menus[lang]}
+        assert described["help"] == tr(lang, "Help") and described["checkin"] == tr(lang, "Check in")
+    assert {c["command"]: c["description"] for c in menus["es"]}["help"] == "Ayuda"

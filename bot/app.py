@@ -106,9 +106,14 @@ def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: Org
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
     moment = config.summary_time.replace(tzinfo=config.tz)
     ptb_day = (config.summary_day + 1) % 7  # python-telegram-bot counts days from Sunday = 0
-    app.job_queue.run_daily(reports.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary")
+    late_ok = {"misfire_grace_time": None}  # a job that starts late still runs
+    app.job_queue.run_daily(
+        reports.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary", job_kwargs=late_ok
+    )
     app.job_queue.run_repeating(drafts.sweep_job, interval=60, first=60, name="report-drafts")
-    app.job_queue.run_daily(retention.purge_job, time=dt_time(3, 30, tzinfo=config.tz), name="retention")
+    app.job_queue.run_daily(
+        retention.purge_job, time=dt_time(3, 30, tzinfo=config.tz), name="retention", job_kwargs=late_ok
+    )
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

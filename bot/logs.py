@@ -16,6 +16,7 @@ QUIET = {
     "telegram": logging.INFO,
     "aiosqlite": logging.WARNING,
     "apscheduler": logging.WARNING,
+    "apscheduler.scheduler": logging.ERROR,  # "maximum number of running instances" every second of a long tick
     "hpack": logging.WARNING,
 }
 

@@ -123,9 +123,9 @@ class Tx:
             return int(cur.lastrowid or 0)
 
     async def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One trip to aiosqlite's thread instead of three (execute, fetch, close).
+        return list(await self._conn.execute_fetchall(sql, params))

@@ -32,7 +32,13 @@ def schedule_deletion(context: BotContext, chat_id: int, message_ids: list[int])
     delay = context.config.delete_after
     if delay is None or context.job_queue is None:
         return
-    context.job_queue.run_once(delete_messages, delay, data=(chat_id, message_ids), name="delete")  # type: ignore[arg-type]
+    context.job_queue.run_once(
+        delete_messages,  # type: ignore[arg-type]
+        delay,
+        data=(chat_id, message_ids),
+        name="delete",
+        job_kwargs={"misfire_grace_time": None},
+    )
 
 
 async def delete_messages(context: BotContext) -> None:

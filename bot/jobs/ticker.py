@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.context import BotContext
 from bot.jobs import outbox
-from bot.services.escalation import advance_alerts, advance_checkins
+from bot.services.escalation import BATCH, advance_alerts, advance_checkins
 
 log = logging.getLogger("outreach.tick")
 TICK_SECONDS = 1.0
@@ -26,7 +27,10 @@ async def tick(context: BotContext) -> None:
     """Advance due check-ins and alerts, then send what is queued, then prove we are alive."""
     storage, config = context.storage, context.config
     now = context.clock.now()
-    await advance_checkins(storage, config.escalation, now)
+    # Batch by batch, sending in between: after a long downtime the first alerts leave at once
+    # instead of waiting until every overdue check-in has been examined.
+    while await advance_checkins(storage, config.escalation, now, batches=1) >= BATCH:
+        await outbox.flush(context.application)
     await advance_alerts(storage, config.escalation, now)
     await outbox.flush(context.application)
     beat(context.bot_data)
@@ -59,10 +63,15 @@ def schedule(app: Any) -> None:
         interval=TICK_SECONDS,
         first=0,
         name="escalation",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        job_kwargs={
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+            "next_run_time": datetime.now(UTC),  # first=0 still waits one interval; a restart must not
+        },
     )
 
 
 def request_flush(context: BotContext) -> None:
     if context.job_queue is not None:
-        context.job_queue.run_once(flush_now, 0, name="flush")  # type: ignore[arg-type]
+        context.job_queue.run_once(flush_now, 0, name="flush", job_kwargs={"misfire_grace_time": None})  # type: ignore[arg-type]

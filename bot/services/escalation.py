@@ -97,10 +97,12 @@ async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc:
     return alert_id
 
 
-async def advance_checkins(storage: Storage, esc: Escalation, now: datetime) -> int:
-    """Move every check-in whose next step is due; returns how many moved."""
+async def advance_checkins(storage: Storage, esc: Escalation, now: datetime, *, batches: int | None = None) -> int:
+    """Move every check-in whose next step is due (or `batches` batches of them); returns how many moved."""
     moved = 0
-    while True:
+    while batches is None or batches > 0:
+        if batches is not None:
+            batches -= 1
         async with storage.db.tx() as tx:
             due = await storage.checkins.due(tx, now, BATCH)
             for checkin in due:
@@ -132,6 +134,7 @@ async def advance_checkins(storage: Storage, esc: Escalation, now: datetime) -> 
             moved += len(due)
         if len(due) < BATCH:
             return moved
+    return moved
 
 
 async def advance_alerts(storage: Storage, esc: Escalation, now: datetime) -> int:

@@ -30,7 +30,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Translations: extract English source texts, merge them into each catalog, show what is left
 # to translate. Re-run after adding texts; then fill the empty msgstr "" entries of every

@@ -1,0 +1,501 @@
+"""Summary benchmark (issue 5): with 100,000 incidents over two years, the weekly summary and chart
+are ready in under 2 s and a timeline page in under 100 ms.
+
+The incidents (and one alert for every 20 incidents) are written in the order they were reported,
+through storage.incidents.create and storage.alerts (their own code and sealing, run over a direct
+sqlite3 connection to save aiosqlite's thread hop per statement), spread over 104 weeks, 20
+hotspots, every category, perpetrator and severity, 200 reporters in 10 teams. Then, each the
+median of --runs runs:
+  - bot.services.summary.build for the latest full week (what the Monday job sends), org-wide and
+    for one team, summary_text, bot.chart.weekly_chart (the first chart of a process is timed in a
+    fresh process: it includes importing matplotlib);
+  - /summary from a manager through the real Application (long polling on the in-process Bot API
+    stand-in, real clock, 1 s tick running): update pushed -> sendMessage and sendPhoto handed over;
+  - /timeline through the Application: the first page, and the pages at offsets 5000 and 50000
+    (the "Next" button's callback), and storage.incidents.page itself at the same offsets;
+and the same commands answered by a bare python-telegram-bot bot with the same text and PNG ready in
+memory (the framework's floor), for ratios.
+
+    .venv/bin/python bench/summary.py              # 100,000 incidents, about 45 s
+    .venv/bin/python bench/summary.py --n 10000    # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _alerts_common import BareBot, BenchBot, config_with, median, next_user_id, ptb_version, wait_until
+from _common import LogCounter, emit_result, ratio, run_child, seconds, table
+
+WEEKS = 104
+TEAMS = 10
+REPORTERS = 200
+SUMMARY_TARGET = 2.0
+PAGE_TARGET = 0.1
+BATCH = 10_000  # incidents per transaction while filling the database
+ACCOUNT_WORDS = (
+    "two men", "followed us", "from the park", "took the condoms", "threatened to call the police",
+    "said they know where I live", "pushed my colleague", "asked for money", "took photos", "shouted insults",
+)  # fmt: skip
+CATEGORY_WEIGHTS = {
+    "threat": 22, "physical": 9, "sexual": 5, "arrest": 6, "police": 12, "theft": 10, "blackmail": 4,
+    "outing": 3, "materials": 7, "online": 6, "office": 1, "stalking": 6, "discrimination": 7, "other": 2,
+}  # fmt: skip
+PERPETRATOR_WEIGHTS = {
+    "police": 20, "client": 18, "venue": 8, "community": 16, "family": 5, "gang": 9, "official": 4,
+    "unknown": 15, "other": 5,
+}  # fmt: skip
+CUSTOM_PLACES = ("Behind the market", "Bus stop 14", "Hotel Rex", "Corner of 6th and 9th")
+
+
+class DirectTx:
+    """storage.db.Tx's methods over a plain sqlite3 connection, for filling the database: the repositories'
+    own code (references, sealing, SQL) runs unchanged, minus aiosqlite's thread hop per statement."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Any = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    async def insert(self, sql: str, params: Any = ()) -> int:
+        return int(self._conn.execute(sql, params).lastrowid or 0)
+
+    async def one(self, sql: str, params: Any = ()) -> Any:
+        return self._conn.execute(sql, params).fetchone()
+
+    async def all(self, sql: str, params: Any = ()) -> list[Any]:
+        return self._conn.execute(sql, params).fetchall()
+
+
+@contextmanager
+def direct_tx(path: Path) -> Iterator[Any]:
+    """One write transaction on its own connection (the bot's connection is idle meanwhile)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA synchronous=FULL"):
+        conn.execute(pragma)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield DirectTx(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        conn.close()
+        raise
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+async def fill(bot: BenchBot, n: int, rng: random.Random) -> dict[str, Any]:
+    """n incidents over WEEKS weeks ending today, and n // 20 alerts over the same time (all resolved)."""
+    from bot.services.incidents import week_of
+
+    storage, org, tz = bot.storage, bot.org, bot.config.tz
+    now = bot.clock.now()
+    today = now.astimezone(tz).date()
+    hotspots = [h.name for h in bot.config.hotspots]
+    t0 = time.perf_counter()
+    async with storage.db.tx() as tx:
+        teams = [await storage.orgs.team_get_or_create(tx, org.id, f"team {t}", now) for t in range(TEAMS)]
+        reporters = [await bot.add_person(tx, "worker", teams[i % TEAMS].id) for i in range(REPORTERS)]
+        supervisors = {team.id: await bot.add_person(tx, "supervisor", team.id) for team in teams}
+    days = WEEKS * 7
+    reports = []  # (reported at, reporter, day, fields), then written in the order they were reported
+    for _ in range(n):
+        reporter = rng.choice(reporters)
+        day = today - timedelta(days=rng.randrange(days))
+        roll = rng.random()
+        if roll < 0.85:
+            place_kind, place = "hotspot", hotspots[min(int(rng.paretovariate(1.2)) - 1, len(hotspots) - 1)]
+        elif roll < 0.90:
+            place_kind, place = "other", rng.choice(CUSTOM_PLACES)
+        else:
+            place_kind, place = rng.choice(("online", "office", "transport")), None
+        account = None
+        if rng.random() < 0.6:
+            account = " ".join(rng.choice(ACCOUNT_WORDS) for _ in range(rng.randrange(4, 30)))
+        reported = datetime.combine(day, dtime(rng.randrange(24), rng.randrange(60)), tzinfo=tz)
+        reported = min(reported + timedelta(hours=rng.randrange(48)), now)
+        fields = {
+            "category": weighted(rng, CATEGORY_WEIGHTS),
+            "affected": rng.choice(("me", "me", "colleague", "beneficiary", "organization")),
+            "place_kind": place_kind,
+            "place": place,
+            "perpetrator": weighted(rng, PERPETRATOR_WEIGHTS),
+            "severity": rng.choice((1, 1, 1, 2, 2, 2, 3, 3, 4, None)),
+            "account": account,
+            "support": rng.choice(("medical", "legal", "psychological", "relocation", "none", None)),
+            "authorities": rng.choice(("yes", "no", "afraid", None)),
+        }
+        reports.append((reported, reporter, day, fields))
+    reports.sort(key=lambda r: r[0])
+    for first in range(0, n, BATCH):
+        with direct_tx(bot.settings.db_path) as tx:
+            for reported, reporter, day, fields in reports[first : first + BATCH]:
+                await storage.incidents.create(
+                    tx,
+                    org_id=org.id,
+                    reporter_id=reporter.id,
+                    team_id=reporter.team_id,
+                    fields=fields,
+                    occurred_on=day,
+                    week=week_of(day),
+                    now=reported,
+                )
+    t_incidents = time.perf_counter() - t0
+    with direct_tx(bot.settings.db_path) as tx:
+        for _ in range(n // 20):
+            reporter = rng.choice(reporters)
+            raised = now - timedelta(seconds=rng.randrange(days * 86400))
+            alert_id = await storage.alerts.create(
+                tx,
+                org_id=org.id,
+                person_id=reporter.id,
+                team_id=reporter.team_id,
+                checkin_id=None,
+                kind=rng.choice(("missed_checkout", "missed_checkout", "red", "yellow")),
+                raised_at=raised,
+                managers_due_at=None,
+                next_repeat_at=None,
+            )
+            supervisor = supervisors[reporter.team_id]
+            if rng.random() < 0.7:
+                acked = raised + timedelta(seconds=rng.randrange(30, 1800))
+                await storage.alerts.acknowledge(tx, alert_id, supervisor.id, acked)
+            await storage.alerts.resolve(tx, alert_id, supervisor.id, "reached_safe", raised + timedelta(hours=1))
+    return {"fill_s": time.perf_counter() - t0, "incidents_s": t_incidents, "teams": teams}
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, Any]:
+    """Median seconds of `runs` awaits of fn(), and the last result."""
+    durations, value = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        value = await fn()
+        durations.append(time.perf_counter() - t)
+    return median(durations), value
+
+
+class Replies:
+    """Waits for what the bot sends one chat after an update: the first message of each wanted method."""
+
+    def __init__(self, api: Any, chat_id: int) -> None:
+        self.api, self.chat_id = api, chat_id
+
+    async def after(self, push: Callable[[], float], methods: tuple[str, ...], within: float = 30) -> tuple[float, Any]:
+        got: dict[str, Any] = {}
+
+        def seen(sent: Any) -> None:
+            if sent.chat_id == self.chat_id and sent.method in methods and sent.method not in got:
+                got[sent.method] = sent
+
+        self.api.listeners.append(seen)
+        try:
+            start = push()
+            if not await wait_until(lambda: len(got) == len(methods), within, poll=0.001):
+                raise RuntimeError(f"no {methods} within {within} s (got {list(got)})")
+        finally:
+            self.api.listeners.remove(seen)
+        last = max(s.at for s in got.values())
+        return last - start, got
+
+
+class StallWatch:
+    """The longest time the event loop could not run anything else (a tick, an alert flush, an update)."""
+
+    STEP = 0.005
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(self.STEP)
+            self.longest = max(self.longest, time.perf_counter() - t - self.STEP)
+
+    async def __aenter__(self) -> StallWatch:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def through_bot(
+    push: Callable[[dict[str, Any]], float], replies: Replies, factory: Any, runs: int
+) -> dict[str, Any]:
+    """The same commands, through whichever Application listens on `push`."""
+    both = ("sendMessage", "sendPhoto")
+    result: dict[str, Any] = {}
+    cold, got = await replies.after(lambda: push(factory.text("/summary")), both)
+    result["summary_cold"] = cold
+    result["summary_text"] = got["sendMessage"].text
+    async with StallWatch() as watch:
+        durations = [(await replies.after(lambda: push(factory.text("/summary")), both))[0] for _ in range(runs)]
+    result["summary_warm"] = median(durations)
+    result["summary_stall"] = watch.longest
+
+    async def page(make: Callable[[], dict[str, Any]]) -> tuple[float, Any]:
+        samples, got = [], None
+        for _ in range(runs):
+            delay, got = await replies.after(lambda: push(make()), ("sendMessage",))
+            samples.append(delay)
+        return median(samples), got["sendMessage"] if got else None
+
+    result["tl_12w"], sent = await page(lambda: factory.text("/timeline"))
+    result["tl_12w_text"] = sent.text if sent else None
+    result["tl_all"], sent = await page(lambda: factory.text("/timeline all"))
+    message = {"message_id": sent.message_id, "date": 0, "chat": factory.chat, "text": sent.text}
+    for offset in (5000, 50000):
+        key = f"tl_{offset}"
+        result[key], _ = await page(lambda o=offset: factory.tap(message, f"tl:{o}:all:-:-"))
+    result["tl_filtered"], _ = await page(lambda: factory.text("/timeline all physical parque central"))
+    return result
+
+
+async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
+    from bot.chart import weekly_chart
+    from bot.handlers.reports import summary_text
+    from bot.i18n import tr
+    from bot.services import incidents as inc
+    from bot.services.enrolment import ensure_organization
+    from bot.services.summary import build, this_week
+    from bot.standin import UpdateFactory
+    from storage import Storage
+    from storage.incidents import Filters
+    from storage.sealing import load_or_create_key
+
+    logs = LogCounter.install()
+    rng = random.Random(5)
+    bot = BenchBot(config_with(), prefix="bench-summary-")
+    # Fill the database before the bot starts (no tick waiting behind the big transactions).
+    key = load_or_create_key(bot.settings.key_b64, bot.settings.key_path, create=True)
+    bot.app.bot_data.key = key
+    bot.app.bot_data.storage = await Storage.open(bot.settings.db_path, key)
+    bot.app.bot_data.org = await ensure_organization(bot.storage, bot.config, bot.clock)
+    filled = await fill(bot, args.n, rng)
+    async with bot.storage.db.tx() as tx:
+        uid = next_user_id()
+        manager = await bot.add_person(tx, "manager", None, uid)
+    await bot.start()
+    storage, org, tz, runs = bot.storage, bot.org, bot.config.tz, args.runs
+    result: dict[str, Any] = {"fill_s": filled["fill_s"], "incidents_s": filled["incidents_s"]}
+    async with storage.db.read() as tx:
+        result["count"] = (await tx.one("SELECT count(*) FROM incidents"))[0]
+
+    # -- through the Application (the first /summary of the process imports matplotlib) ----------
+    factory = UpdateFactory(manager.chat_id)
+    result["app"] = await through_bot(bot.push, Replies(bot.api, manager.chat_id), factory, runs)
+
+    # -- the parts, called directly ---------------------------------------------------------------
+    week = this_week(bot.clock.now(), tz) - timedelta(weeks=1)
+    result["week"] = week.isoformat()
+    team_id = filled["teams"][0].id
+    result["build"], summary = await timed(lambda: build(storage, org.id, week, tz), runs)
+    result["build_team"], _ = await timed(lambda: build(storage, org.id, week, tz, team_id=team_id), runs)
+    result["week_total"] = summary.total
+    result["text"], text = await timed(_sync(lambda: summary_text(summary, "en")), runs)
+    labels = {k: tr("en", v) for k, v in inc.CATEGORIES.items()}
+    chart = _sync(lambda: weekly_chart(summary.weekly, labels, tr("en", "Incidents per week, by type")))
+    result["chart"], png = await timed(chart, runs)
+    result["png_bytes"], result["text_chars"] = len(png), len(text)
+    result["bare_payload"] = {"text": text, "png": png.hex(), "page": result["app"].pop("tl_12w_text")}
+    result["app"].pop("summary_text")
+
+    pages = []
+    everything = Filters(org_id=org.id)
+    since = inc.week_of(bot.clock.now().astimezone(tz).date() - timedelta(weeks=12))
+    place_key = storage.incidents.place_key("Parque Central")
+    for label, filters, offset in (
+        ("12 weeks, offset 0 (/timeline)", Filters(org_id=org.id, since_week=since), 0),
+        ("all, offset 0", everything, 0),
+        ("all, offset 5000", everything, 5000),
+        ("all, offset 50000", everything, 50000),
+        ("all, physical at Parque Central, offset 0", Filters(org.id, category="physical", place_key=place_key), 0),
+    ):
+
+        async def one_page(filters: Filters = filters, offset: int = offset) -> Any:
+            async with storage.db.read() as tx:
+                return await storage.incidents.page(tx, filters, offset, 10)
+
+        duration, (items, total) = await timed(one_page, runs)
+        pages.append((label, duration, len(items), total))
+    result["pages"] = pages
+    await bot.stop()
+    result["errors"] = [repr(e)[:160] for e in bot.errors[:3]]
+    result["warnings"] = logs.count
+    result["first_warnings"] = logs.first
+    return result
+
+
+def _sync(fn: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
+    async def call() -> Any:
+        return fn()
+
+    return call
+
+
+async def run_bare(args: argparse.Namespace, payload: dict[str, Any]) -> dict[str, Any]:
+    """/summary and /timeline answered from memory with the same text, PNG and page text."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+    from bot.standin import UpdateFactory
+
+    png = bytes.fromhex(payload["png"])
+    page_text = payload["page"] or "Incidents 1–10 of 11000:"
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Next ▶", callback_data="tl:10:all:-:-")]])
+
+    async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(payload["text"])
+        await update.effective_chat.send_photo(photo=png, filename="incidents.png")
+
+    async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(page_text, reply_markup=markup)
+
+    bot = BareBot(
+        [
+            CommandHandler("summary", summary),
+            CommandHandler("timeline", timeline),
+            CallbackQueryHandler(timeline, pattern=r"^tl:"),
+        ]
+    )
+    await bot.start()
+    factory = UpdateFactory(next_user_id())
+    result = await through_bot(bot.push, Replies(bot.api, factory.user_id), factory, args.runs)
+    await bot.stop()
+    return result
+
+
+def cold_chart() -> dict[str, Any]:
+    """In a fresh process: the first weekly_chart, matplotlib import included."""
+    from collections import Counter
+
+    t = time.perf_counter()
+    from bot.chart import weekly_chart
+
+    weeks = [(date(2026, 1, 5) + timedelta(weeks=i)).isoformat() for i in range(12)]
+    weekly = {w: Counter({"threat": 20 + i, "police": 11, "theft": 9, "physical": 8}) for i, w in enumerate(weeks)}
+    weekly_chart(weekly, {}, "Incidents per week, by type")
+    return {"cold_chart": time.perf_counter() - t}
+
+
+def meets(value: float, target: float) -> str:
+    return "-" if math.isnan(value) else ("yes" if value < target else "NO")
+
+
+def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any], cold: float) -> str:
+    app = ours["app"]
+    warm = ours["build"] + ours["text"] + ours["chart"]
+    cold_parts = ours["build"] + ours["text"] + cold
+    out = [
+        f"summary: {ours['count']:,} incidents over {WEEKS} weeks ({ours['count'] / WEEKS:,.0f} a week), "
+        f"{args.n // 20:,} alerts, 20 hotspots, {REPORTERS} reporters in {TEAMS} teams; "
+        f"SQLite synchronous=FULL in a temporary directory; median of {args.runs} runs",
+        f"bare = python-telegram-bot {ptb_version()} bot answering the same commands with the same text and PNG "
+        "from memory (the framework's floor); 'through the bot' = update pushed to the Bot API stand-in -> "
+        "reply handed over (long polling, 1 s tick running)",
+        "",
+    ]
+
+    def part(label: str, value: float) -> tuple[str, ...]:
+        return (label, seconds(value), "", "", "", "")
+
+    def total(label: str, value: float) -> tuple[str, ...]:
+        return (label, seconds(value), "", "< 2 s", meets(value, SUMMARY_TARGET), "")
+
+    def via_bot(label: str, key: str, target: float, target_text: str) -> tuple[str, ...]:
+        ours_s, bare_s = app[key], bare[key]
+        return (label, seconds(ours_s), seconds(bare_s), target_text, meets(ours_s, target), ratio(ours_s, bare_s))
+
+    rows = [
+        part(f"build(), org-wide, week of {ours['week']} ({ours['week_total']} incidents)", ours["build"]),
+        part("build(), one team", ours["build_team"]),
+        part("summary_text()", ours["text"]),
+        part("weekly_chart(), first in a fresh process (imports matplotlib)", cold),
+        part(f"weekly_chart(), warm ({ours['png_bytes'] // 1024} KiB PNG)", ours["chart"]),
+        total("build + text + chart, warm", warm),
+        total("build + text + chart, cold chart", cold_parts),
+        via_bot("/summary through the bot, first (cold)", "summary_cold", SUMMARY_TARGET, "< 2 s"),
+        via_bot("/summary through the bot, warm", "summary_warm", SUMMARY_TARGET, "< 2 s"),
+        (
+            "longest event-loop stall during a warm /summary",
+            seconds(app["summary_stall"]),
+            seconds(bare["summary_stall"]),
+            "",
+            "",
+            ratio(app["summary_stall"], bare["summary_stall"]),
+        ),
+    ]
+    out += [table(("weekly summary", "outreach-bot", "bare PTB", "target", "meets", "ratio"), rows), ""]
+
+    rows = [
+        via_bot("/timeline (12 weeks, page 1)", "tl_12w", PAGE_TARGET, "< 100 ms"),
+        via_bot("/timeline all (page 1)", "tl_all", PAGE_TARGET, "< 100 ms"),
+        via_bot("Next button at offset 5000 (all)", "tl_5000", PAGE_TARGET, "< 100 ms"),
+        via_bot("Next button at offset 50000 (all)", "tl_50000", PAGE_TARGET, "< 100 ms"),
+        via_bot("/timeline all physical parque central", "tl_filtered", PAGE_TARGET, "< 100 ms"),
+    ]
+    for label, duration, shown, count in ours["pages"]:
+        name = f"incidents.page(): {label} [{shown} of {count:,}]"
+        rows.append((name, seconds(duration), "", "< 100 ms", meets(duration, PAGE_TARGET), ""))
+    out += [table(("timeline page", "outreach-bot", "bare PTB", "target", "meets", "ratio"), rows), ""]
+    notes = [
+        ("fill: incidents through incidents.create", seconds(ours["incidents_s"])),
+        ("fill: everything (people, incidents, alerts)", seconds(ours["fill_s"])),
+        ("handler errors (outreach-bot)", len(ours["errors"])),
+        ("warnings logged (outreach-bot)", ours["warnings"]),
+    ]
+    out.append(table(("notes", "value"), notes))
+    for line in ours["errors"] + ours["first_warnings"]:
+        out.append(f"  {line}")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="incidents (default 100000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is shown (default 5)")
+    parser.add_argument("--role", choices=("cold-chart",), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "cold-chart":
+        emit_result(cold_chart())
+        return 0
+    if args.n < 1000 or args.runs < 1:
+        parser.error("--n must be at least 1000 and --runs at least 1")
+    cold = run_child([__file__, "--role", "cold-chart"], timeout=120)["cold_chart"]
+    ours = asyncio.run(run_ours(args))
+    bare = asyncio.run(run_bare(args, ours.pop("bare_payload")))
+    print(report(args, ours, bare, cold))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -311,7 +311,7 @@ def _retention(data: Any) -> Retention:
             try:
                 values[key] = parse_duration(data[key])
             except ValueError:
-                raise ConfigError(f"retention.{key}", f"bad duration {data[key]!r}; write it like \"90d\"") from None
+                raise ConfigError(f"retention.{key}", f'bad duration {data[key]!r}; write it like "90d"') from None
     return Retention(**values)
 
 

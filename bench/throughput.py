@@ -1,0 +1,710 @@
+"""Throughput benchmark: complete check-in / check-out conversations through the real Application.
+
+W enrolled workers (teams of 20, one supervisor each) run C conversations between them, each
+worker one conversation after another, all workers at once. A conversation is 7 updates:
+
+    /checkin -> tap ci:place:1 -> tap ci:partner:alone -> tap ci:dur:60 -> tap ci:loc:skip
+    /checkout -> tap co:fine:<check-in id>   (the id read from the buttons the bot sent)
+
+Each update is pushed to the in-process Bot API stand-in; the bot long-polls getUpdates, as
+`outreach-bot run` does, and a worker sends its next update once the bot has finished the last
+one (a person reads the answer before tapping). Same run, same stand-in, same pacing: a bare
+python-telegram-bot echo bot (echoes text, answers button presses) is fed the same number and
+shape of updates (the same 7 update bodies, recorded from outreach-bot's first conversation).
+
+Printed for both, and as outreach-bot / bare: updates per second over the whole run, wall and
+CPU time per update, p50/p99 handling time (around Application.process_update), p50/p99 time
+from the push to the end of handling (mostly queueing), and peak RSS (each bot in its own
+process, the high-water mark reset after setup). Targets (issue): >= 1,000 updates/s and at most
+3x the bare bot's cost per update, on 2 cores, with full durability.
+
+outreach-bot runs as `bot/app.py` builds it (concurrent_updates off: one update at a time), with
+its real JobQueue (the 1 s escalation tick, the flush after each check-in and check-out), SQLite
+WAL with synchronous=FULL in a temporary directory on disk. Only the rate limiter is off: it
+models Telegram's own 30 messages/s limit, which is what this shows we stay far above.
+
+    .venv/bin/python bench/throughput.py                          # 2,000 conversations, 500 workers
+    .venv/bin/python bench/throughput.py --conversations 200 --workers 50     # quick
+    .venv/bin/python bench/throughput.py --mode both     # also with concurrent_updates (256)
+    .venv/bin/python bench/throughput.py --profile       # + cProfile and DB/Bot API breakdown (slower)
+    .venv/bin/python bench/throughput.py --api-latency 30 --mode both   # with a 30 ms network round trip
+
+With --api-latency 0 (the default) the Bot API answers at once, so this measures the bots'
+own cost; --api-latency shows what one-update-at-a-time processing does once every call waits
+for the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import cProfile
+import io
+import json
+import math
+import os
+import pstats
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _alerts_common import BareBot, BenchBot, config_with, next_user_id, ptb_version
+from _common import LogCounter, current_rss_mb, emit_result, mib, percentile, run_child, table
+
+TEAM_SIZE = 20
+STEPS = ("/checkin", "ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip", "/checkout", "co:fine:")
+CHECKED_IN = "Checked in at"
+CHECKED_OUT = "Checked out. Thank you, take care."
+CONCURRENT = 256  # concurrent_updates in --mode concurrent
+TARGET_RATE = 1000.0  # updates per second
+TARGET_RATIO = 3.0  # outreach-bot / bare, cost per update
+WARMUP_CONVERSATIONS = 2
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+# ---------------------------------------------------------------------------------------------
+# shared by both bots: memory, update JSON, timing of process_update
+# ---------------------------------------------------------------------------------------------
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's RSS high-water mark (Linux: /proc/self/clear_refs, "5")."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_since_reset_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return math.nan
+
+
+def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], None]) -> Any:
+    """An update processor that behaves as PTB's default one and times each process_update."""
+    from telegram.ext import SimpleUpdateProcessor
+
+    class TimedProcessor(SimpleUpdateProcessor):
+        async def do_process_update(self, update: object, coroutine: Any) -> None:
+            start = time.perf_counter()
+            try:
+                await coroutine
+            finally:
+                on_done(update, time.perf_counter() - start)
+
+    return TimedProcessor(max_concurrent)
+
+
+class Person:
+    """One worker's private chat, and what the bot last showed it."""
+
+    __slots__ = ("chat", "last_keyboard", "last_text", "message_ids", "user")
+
+    def __init__(self, user_id: int) -> None:
+        self.user = {"id": user_id, "is_bot": False, "first_name": "Bench", "language_code": "en"}
+        self.chat = {"id": user_id, "type": "private", "first_name": "Bench"}
+        self.message_ids = 0
+        self.last_keyboard: Any = None  # the last Sent with an inline keyboard
+        self.last_text: str | None = None
+
+
+class Feeder:
+    """Builds update JSON, pushes it to the stand-in, and waits until the bot has handled it."""
+
+    def __init__(self, api: Any, latency: float = 0.0) -> None:
+        self.api = api
+        self.update_ids = iter(range(1, 1 << 62))
+        self.waiters: dict[int, asyncio.Future[float]] = {}
+        self.handling: list[float] = []
+        self.latency: list[float] = []
+        self.by_step: dict[int, list[float]] = collections.defaultdict(list)
+        self.recording = False
+        self.people: dict[int, Person] = {}
+        # Keep the stand-in's records short: what it keeps for tests is not the bot's memory.
+        api.sent = collections.deque(maxlen=64)
+        api.calls = collections.deque(maxlen=64)
+        api.listeners.append(self.on_sent)
+        if latency > 0:  # a network round trip to the Bot API for every call but the long poll
+            answer = api.handle
+
+            async def handle(method: str, params: dict[str, Any]) -> Any:
+                if method != "getUpdates":
+                    await asyncio.sleep(latency)
+                return await answer(method, params)
+
+            api.handle = handle
+
+    def on_sent(self, sent: Any) -> None:
+        person = self.people.get(sent.chat_id) if sent.chat_id is not None else None
+        if person is None or sent.method != "sendMessage":
+            return
+        person.last_text = sent.text
+        markup = sent.params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            person.last_keyboard = sent
+
+    def on_done(self, update: Any, seconds: float) -> None:
+        waiter = self.waiters.pop(getattr(update, "update_id", -1), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(seconds)
+
+    def person(self, user_id: int) -> Person:
+        person = self.people[user_id] = Person(user_id)
+        return person
+
+    def text(self, person: Person, text: str) -> dict[str, Any]:
+        person.message_ids += 1
+        message: dict[str, Any] = {
+            "message_id": person.message_ids,
+            "date": int(time.time()),
+            "chat": person.chat,
+            "from": person.user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return {"update_id": next(self.update_ids), "message": message}
+
+    def tap(self, person: Person, message_id: int, text: str | None, markup: Any, data: str) -> dict[str, Any]:
+        update_id = next(self.update_ids)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": person.chat,
+            "from": self.api.bot_user,
+            "text": text or "",
+            "reply_markup": markup,
+        }
+        query = {"id": str(update_id), "from": person.user, "chat_instance": str(person.user["id"])}
+        return {"update_id": update_id, "callback_query": query | {"message": message, "data": data}}
+
+    async def feed(self, update: dict[str, Any], step: int) -> None:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[float] = loop.create_future()
+        self.waiters[update["update_id"]] = waiter
+        pushed = time.perf_counter()
+        self.api.push_update(update)
+        handling = await waiter
+        if self.recording:
+            self.handling.append(handling)
+            self.latency.append(time.perf_counter() - pushed)
+            self.by_step[step].append(handling)
+
+
+def spread(conversations: int, workers: int) -> list[int]:
+    """How many conversations each worker runs (they differ by at most one)."""
+    return [conversations // workers + (1 if i < conversations % workers else 0) for i in range(workers)]
+
+
+def summary(feeder: Feeder, wall: float, cpu: float, n_updates: int) -> dict[str, Any]:
+    return {
+        "updates": n_updates,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rate": n_updates / wall if wall > 0 else math.nan,
+        "handle_p50": percentile(feeder.handling, 50),
+        "handle_p99": percentile(feeder.handling, 99),
+        "handle_mean": sum(feeder.handling) / len(feeder.handling) if feeder.handling else math.nan,
+        "latency_p50": percentile(feeder.latency, 50),
+        "latency_p99": percentile(feeder.latency, 99),
+        "by_step": {
+            STEPS[s]: {"p50": percentile(v, 50), "p99": percentile(v, 99), "mean": sum(v) / len(v)}
+            for s, v in sorted(feeder.by_step.items())
+        },
+    }
+
+
+class Measure:
+    """Wall, CPU, peak RSS (reset after setup) and optionally tracemalloc's peak, around the run."""
+
+    def __init__(self, use_tracemalloc: bool) -> None:
+        self.use_tracemalloc = use_tracemalloc
+
+    def __enter__(self) -> Measure:
+        self.rss_before = current_rss_mb()
+        self.hwm_reset = reset_peak_rss()
+        if self.use_tracemalloc:
+            tracemalloc.start()
+        self.cpu0 = time.process_time()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.t0
+        self.cpu = time.process_time() - self.cpu0
+        self.traced_peak = math.nan
+        if self.use_tracemalloc:
+            self.traced_peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+            tracemalloc.stop()
+        self.peak = peak_rss_since_reset_mb() if self.hwm_reset else math.nan
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "rss_before": self.rss_before,
+            "peak_rss": self.peak,
+            "rss_growth": self.peak - self.rss_before,
+            "traced_peak": self.traced_peak,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# outreach-bot
+# ---------------------------------------------------------------------------------------------
+
+
+class Breakdown:
+    """With --profile: where a handled update's time goes (DB lock wait and hold, Bot API calls)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = collections.defaultdict(float)
+        self.counts: dict[str, int] = collections.defaultdict(int)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.totals[name] += seconds
+        self.counts[name] += 1
+
+    def install(self) -> None:
+        from contextlib import asynccontextmanager
+
+        import aiosqlite
+
+        from bot.standin import StandinRequest
+        from storage.db import Database
+
+        me = self
+        original_tx, original_read = Database.tx, Database.read
+
+        @asynccontextmanager
+        async def tx(self: Database) -> Any:  # wraps Database.tx, whatever it does inside
+            start = time.perf_counter()
+            async with original_tx(self) as inner:
+                entered = time.perf_counter()
+                me.add("db.tx: lock wait + BEGIN", entered - start)
+                yield inner
+                body = time.perf_counter()
+                me.add("db.tx: statements inside", body - entered)
+            me.add("db.tx: COMMIT (fsync) + unlock", time.perf_counter() - body)
+
+        @asynccontextmanager
+        async def read(self: Database) -> Any:  # wraps Database.read
+            start = time.perf_counter()
+            async with original_read(self) as inner:
+                entered = time.perf_counter()
+                me.add("db.read: lock wait", entered - start)
+                yield inner
+                me.add("db.read: statements inside", time.perf_counter() - entered)
+
+        Database.tx = tx  # type: ignore[method-assign,assignment]
+        Database.read = read  # type: ignore[method-assign,assignment]
+
+        def counted(original: Any) -> Any:
+            def call(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+                me.counts["SQL statements"] += 1
+                if sql == "COMMIT":
+                    me.counts["commits"] += 1
+                return original(self, sql, *args, **kwargs)
+
+            return call
+
+        for name in ("execute", "execute_fetchall", "execute_insert", "executemany"):
+            if hasattr(aiosqlite.Connection, name):
+                setattr(aiosqlite.Connection, name, counted(getattr(aiosqlite.Connection, name)))
+        original_request = StandinRequest.do_request
+
+        async def do_request(self: Any, url: str, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await original_request(self, url, *args, **kwargs)
+            finally:
+                if not url.endswith("getUpdates"):
+                    me.add("Bot API call (stand-in)", time.perf_counter() - start)
+
+        StandinRequest.do_request = do_request  # type: ignore[method-assign]
+
+
+async def setup_ours(bot: BenchBot, feeder: Feeder, n: int) -> list[Person]:
+    """n workers in teams of TEAM_SIZE, each team with one supervisor, inserted directly (not timed)."""
+    people: list[Person] = []
+    teams = (n + TEAM_SIZE - 1) // TEAM_SIZE
+    now = bot.clock.now()
+    async with bot.storage.db.tx() as tx:
+        for t in range(teams):
+            team = await bot.storage.orgs.team_get_or_create(tx, bot.org.id, f"team {t}", now)
+            await bot.add_person(tx, "supervisor", team.id)
+            for _ in range(min(TEAM_SIZE, n - t * TEAM_SIZE)):
+                uid = next_user_id()
+                await bot.add_person(tx, "worker", team.id, uid)
+                people.append(feeder.person(uid))
+    return people
+
+
+class Failed(Exception):
+    pass
+
+
+async def conversation_ours(feeder: Feeder, person: Person, template: list[dict[str, Any]] | None) -> None:
+    """One check-in and check-out, reading each button from what the bot sent."""
+
+    def tap_from_last(step: int, data: str) -> dict[str, Any]:
+        sent = person.last_keyboard
+        if sent is None:
+            raise Failed(f"no buttons before {data!r}; last text {person.last_text!r}")
+        buttons = [d for _, d in sent.buttons]
+        if data.endswith(":"):  # co:fine:<id>: the id comes from the button
+            data = next((d for d in buttons if d.startswith(data)), data)
+        if data not in buttons:
+            raise Failed(f"no button {data!r} in {buttons[:4]}...; last text {person.last_text!r}")
+        markup = sent.params.get("reply_markup")
+        if template is not None:
+            template.append({"kind": "tap", "text": sent.text, "markup": markup, "data": data})
+        return feeder.tap(person, sent.message_id, sent.text, markup, data)
+
+    for step, action in enumerate(STEPS):
+        if action.startswith("/"):
+            if template is not None:
+                template.append({"kind": "text", "text": action})
+            person.last_keyboard = None
+            await feeder.feed(feeder.text(person, action), step)
+        else:
+            update = tap_from_last(step, action)
+            person.last_keyboard = None
+            await feeder.feed(update, step)
+        if step == 4 and not (person.last_text or "").startswith(CHECKED_IN):
+            raise Failed(f"check-in not confirmed: {person.last_text!r}")
+    if person.last_text != CHECKED_OUT:
+        raise Failed(f"check-out not confirmed: {person.last_text!r}")
+
+
+async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
+    logs = LogCounter.install()
+    bot = BenchBot(config_with(), prefix="bench-throughput-")
+    feeder = Feeder(bot.api, args.api_latency / 1000)
+    concurrency = CONCURRENT if args.mode == "concurrent" else 1
+    # PTB's default processor (or concurrent_updates=N), timed; the Application has no other hook.
+    bot.app._update_processor = make_timed_processor(concurrency, feeder.on_done)
+    breakdown = Breakdown() if args.profile else None
+    if breakdown is not None:
+        breakdown.install()
+    await bot.start()
+    t_setup = time.perf_counter()
+    people = await setup_ours(bot, feeder, args.workers + 1)
+    warm, workers = people[0], people[1:]
+    template: list[dict[str, Any]] = []
+    await conversation_ours(feeder, warm, template)
+    for _ in range(WARMUP_CONVERSATIONS - 1):
+        await conversation_ours(feeder, warm, None)
+    await asyncio.sleep(1.2)  # let the warm-up's flush jobs and a tick run
+    setup_s = time.perf_counter() - t_setup
+    counts = spread(args.conversations, args.workers)
+    failures: list[str] = []
+    completed = 0
+
+    async def worker(person: Person, n: int) -> None:
+        nonlocal completed
+        for _ in range(n):
+            try:
+                await conversation_ours(feeder, person, None)
+                completed += 1
+            except Failed as exc:
+                failures.append(str(exc))
+                return
+
+    if breakdown is not None:
+        breakdown.totals.clear()
+        breakdown.counts.clear()
+    profiler = cProfile.Profile() if args.profile else None
+    feeder.recording = True
+    with Measure(args.tracemalloc) as measure:
+        if profiler is not None:
+            profiler.enable()
+        await asyncio.gather(*(worker(p, n) for p, n in zip(workers, counts, strict=True)))
+        if profiler is not None:
+            profiler.disable()
+    feeder.recording = False
+    result = summary(feeder, measure.wall, measure.cpu, len(feeder.handling))
+    async with bot.storage.db.read() as tx:
+        row = await tx.one("SELECT count(*) FROM checkins WHERE status = 'closed'")
+    result |= measure.result() | {
+        "setup_s": setup_s,
+        "completed": completed,
+        "closed_in_db": row[0] if row else 0,
+        "failures": failures[:3],
+        "n_failures": len(failures),
+        "errors": [repr(e)[:160] for e in bot.errors[:3]],
+        "n_errors": len(bot.errors),
+        "template": template,
+    }
+    pragmas = {}
+    async with bot.storage.db.read() as tx:
+        for name in ("journal_mode", "synchronous"):
+            pragma = await tx.one(f"PRAGMA {name}")
+            pragmas[name] = pragma[0] if pragma else None
+    result["pragmas"] = pragmas
+    await bot.stop()
+    if profiler is not None:
+        result["profile"] = profile_text(profiler, args.profile_top)
+    if breakdown is not None:
+        result["breakdown"] = {"totals": dict(breakdown.totals), "counts": dict(breakdown.counts)}
+    result["warnings"] = logs.count
+    result["first_warnings"] = logs.first
+    return result
+
+
+def profile_text(profiler: cProfile.Profile, top: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# bare python-telegram-bot
+# ---------------------------------------------------------------------------------------------
+
+
+async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
+    from telegram import Update
+    from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+    logs = LogCounter.install()
+    template: list[dict[str, Any]] = args.template_data
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.effective_message is not None
+        await update.effective_chat.send_message(update.effective_message.text or "")
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    bot = BareBot([MessageHandler(filters.TEXT, echo), CallbackQueryHandler(answer)])
+    feeder = Feeder(bot.api, args.api_latency / 1000)
+    concurrency = CONCURRENT if args.mode == "concurrent" else 1
+    bot.app._update_processor = make_timed_processor(concurrency, feeder.on_done)
+    await bot.start()
+
+    async def conversation(person: Person) -> None:
+        """The same 7 update bodies as outreach-bot's conversation, for this worker."""
+        for step, item in enumerate(template):
+            if item["kind"] == "text":
+                update = feeder.text(person, item["text"])
+            else:
+                update = feeder.tap(person, person.message_ids + 1000, item["text"], item["markup"], item["data"])
+            await feeder.feed(update, step)
+
+    t_setup = time.perf_counter()
+    warm = feeder.person(next_user_id())
+    workers = [feeder.person(next_user_id()) for _ in range(args.workers)]
+    for _ in range(WARMUP_CONVERSATIONS):
+        await conversation(warm)
+    await asyncio.sleep(1.2)
+    setup_s = time.perf_counter() - t_setup
+    counts = spread(args.conversations, args.workers)
+    completed = 0
+
+    async def worker(person: Person, n: int) -> None:
+        nonlocal completed
+        for _ in range(n):
+            await conversation(person)
+            completed += 1
+
+    feeder.recording = True
+    with Measure(args.tracemalloc) as measure:
+        await asyncio.gather(*(worker(p, n) for p, n in zip(workers, counts, strict=True)))
+    feeder.recording = False
+    result = summary(feeder, measure.wall, measure.cpu, len(feeder.handling))
+    result |= measure.result() | {"setup_s": setup_s, "completed": completed, "n_failures": 0, "n_errors": 0}
+    await bot.stop()
+    result["warnings"] = logs.count
+    result["first_warnings"] = logs.first
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+
+
+def us(value: float) -> str:
+    """Seconds as microseconds or milliseconds, for per-update figures."""
+    if value is None or math.isnan(value):
+        return "-"
+    if value < 0.001:
+        return f"{value * 1e6:.0f} us"
+    if value < 1:
+        return f"{value * 1000:.2f} ms"
+    return f"{value:.2f} s"
+
+
+def x(ours: float, bare: float) -> str:
+    if math.isnan(ours) or math.isnan(bare) or bare <= 0:
+        return "-"
+    return f"{ours / bare:.2f}x"
+
+
+def report(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: dict[str, Any]) -> tuple[str, bool]:
+    n_updates = args.conversations * len(STEPS)
+    label = (
+        "one update at a time, as bot/app.py builds it"
+        if mode == "sequential"
+        else f"concurrent_updates={CONCURRENT} (not how bot/app.py builds it)"
+    )
+    out = [
+        f"throughput [{mode}: {label}]: {args.conversations} check-in/check-out conversations "
+        f"({n_updates} updates) from {args.workers} workers at once, {os.cpu_count()} CPUs",
+        f"outreach-bot: SQLite journal_mode={ours['pragmas'].get('journal_mode')}, "
+        f"synchronous={SYNCHRONOUS.get(ours['pragmas'].get('synchronous'), '?')}, "
+        f"real 1 s tick; bare = python-telegram-bot {ptb_version()} echo bot; both long-polling the same stand-in",
+    ]
+    if args.api_latency:
+        out.append(f"every Bot API call but getUpdates waits {args.api_latency:g} ms (a network round trip)")
+    out.append("")
+    wall_per_o = ours["wall_s"] / max(1, ours["updates"])
+    wall_per_b = bare["wall_s"] / max(1, bare["updates"])
+    cpu_per_o = ours["cpu_s"] / max(1, ours["updates"])
+    cpu_per_b = bare["cpu_s"] / max(1, bare["updates"])
+
+    def row(name: str, key: str, fmt: Callable[[float], str]) -> tuple[str, str, str, str]:
+        return (name, fmt(ours[key]), fmt(bare[key]), x(ours[key], bare[key]))
+
+    rate = ("updates per second", f"{ours['rate']:.0f}", f"{bare['rate']:.0f}", x(bare["rate"], ours["rate"]))
+    rows = [
+        ("updates handled", ours["updates"], bare["updates"], ""),
+        ("conversations completed", ours["completed"], bare["completed"], ""),
+        row("wall time", "wall_s", us),
+        (rate[0], rate[1], rate[2], rate[3] + " (bare/ours)"),
+        ("wall time per update", us(wall_per_o), us(wall_per_b), x(wall_per_o, wall_per_b)),
+        ("CPU time per update (all threads)", us(cpu_per_o), us(cpu_per_b), x(cpu_per_o, cpu_per_b)),
+        row("handling p50 (process_update)", "handle_p50", us),
+        row("handling p99 (process_update)", "handle_p99", us),
+        row("handling mean", "handle_mean", us),
+        row("push -> handled p50 (queueing incl.)", "latency_p50", us),
+        row("push -> handled p99 (queueing incl.)", "latency_p99", us),
+        row("peak RSS during the run", "peak_rss", mib),
+        ("RSS growth during the run", mib(ours["rss_growth"]), mib(bare["rss_growth"]), ""),
+    ]
+    if args.tracemalloc:
+        rows.append(row("tracemalloc peak (slows the run)", "traced_peak", mib))
+    out.append(table(("", "outreach-bot", "bare PTB", "ours/bare"), rows))
+    out.append("")
+    cost_ratio = wall_per_o / wall_per_b if wall_per_b > 0 else math.inf
+    rate_ok = ours["rate"] >= TARGET_RATE
+    ratio_ok = cost_ratio <= TARGET_RATIO
+    complete = ours["completed"] == args.conversations and not ours["n_failures"] and not ours["n_errors"]
+    verdict = [
+        ("outreach-bot updates/s >= 1,000", f"{ours['rate']:.0f}", "PASS" if rate_ok else "FAIL"),
+        ("cost per update <= 3x bare (wall/update)", f"{cost_ratio:.2f}x", "PASS" if ratio_ok else "FAIL"),
+        ("every conversation completed, no handler errors", f"{ours['completed']}/{args.conversations}",
+         "PASS" if complete else "FAIL"),
+    ]  # fmt: skip
+    out.append(table(("target", "measured", ""), verdict))
+    out.append("")
+    rows = [
+        (step, us(v["p50"]), us(v["p99"]), us(v["mean"]), us(bare["by_step"].get(step, {}).get("p50", math.nan)))
+        for step, v in ours["by_step"].items()
+    ]
+    out.append(table(("outreach-bot handling by step", "p50", "p99", "mean", "bare p50"), rows))
+    out.append("")
+    notes = [
+        (f"closed check-ins in the database (incl. {WARMUP_CONVERSATIONS} warm-up)", ours["closed_in_db"]),
+        ("setup (not timed): enrol, warm-up", f"{ours['setup_s']:.1f} s / {bare['setup_s']:.1f} s"),
+        ("warnings logged (ours / bare)", f"{ours['warnings']} / {bare['warnings']}"),
+        ("handler errors / failed conversations (ours)", f"{ours['n_errors']} / {ours['n_failures']}"),
+    ]
+    out.append(table(("notes", "value"), notes))
+    for line in ours.get("failures", []) + ours.get("errors", []) + ours.get("first_warnings", []):
+        out.append(f"  outreach-bot: {line}")
+    for line in bare.get("first_warnings", []):
+        out.append(f"  bare: {line}")
+    if "breakdown" in ours:
+        out.append("")
+        out.append(breakdown_table(ours))
+    if "profile" in ours:
+        out.append("")
+        out.append(
+            "cProfile of outreach-bot during the run (event-loop thread only; SQLite runs in aiosqlite's thread):"
+        )
+        out.append(ours["profile"])
+    return "\n".join(out), rate_ok and ratio_ok and complete
+
+
+def breakdown_table(ours: dict[str, Any]) -> str:
+    totals, counts = ours["breakdown"]["totals"], ours["breakdown"]["counts"]
+    n = max(1, ours["updates"])
+    rows = [
+        (name, counts.get(name, 0), f"{counts.get(name, 0) / n:.2f}", us(total), us(total / n))
+        for name, total in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]
+    for name in ("SQL statements", "commits"):
+        rows.append((name, counts.get(name, 0), f"{counts.get(name, 0) / n:.2f}", "", ""))
+    rows.append(("wall time of the run", "", "", us(ours["wall_s"]), us(ours["wall_s"] / n)))
+    return table(("outreach-bot breakdown (--profile)", "count", "per update", "total", "per update"), rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=2000, help="check-in/check-out conversations (2000)")
+    parser.add_argument("--workers", type=int, default=500, help="workers talking at once (500)")
+    parser.add_argument(
+        "--mode",
+        choices=("sequential", "concurrent", "both"),
+        default="sequential",
+        help="sequential = as bot/app.py builds it (default); concurrent = concurrent_updates=256",
+    )
+    parser.add_argument(
+        "--api-latency", type=float, default=0.0, help="ms of network round trip per Bot API call (default 0)"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile outreach-bot (slower; timings inflated)")
+    parser.add_argument("--profile-top", type=int, default=30, help="functions to list with --profile")
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per child process")
+    parser.add_argument("--role", choices=("ours", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--template", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.workers < 1 or args.conversations < 1:
+        parser.error("need at least one worker and one conversation")
+    if args.role:
+        args.template_data = json.loads(Path(args.template).read_text()) if args.template else None
+        runner = run_ours if args.role == "ours" else run_bare
+        emit_result(asyncio.run(runner(args)))
+        return 0
+    modes = ("sequential", "concurrent") if args.mode == "both" else (args.mode,)
+    common = ["--conversations", str(args.conversations), "--workers", str(args.workers)]
+    common += ["--api-latency", str(args.api_latency)]
+    if args.tracemalloc:
+        common.append("--tracemalloc")
+    verdicts: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        for mode in modes:
+            extra = ["--profile", "--profile-top", str(args.profile_top)] if args.profile else []
+            ours = run_child([__file__, "--role", "ours", "--mode", mode, *common, *extra], timeout=args.timeout)
+            template = Path(tmp) / "template.json"
+            template.write_text(json.dumps(ours.pop("template")))
+            bare = run_child(
+                [__file__, "--role", "bare", "--mode", mode, "--template", str(template), *common], timeout=args.timeout
+            )
+            text, ok = report(args, mode, ours, bare)
+            print(text)
+            print()
+            verdicts.append(f"{mode}: {'PASS' if ok else 'FAIL'}")
+    print("targets:", ", ".join(verdicts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,7 @@ from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
+from bot.updates import PerChatUpdateProcessor
 from config import OrgConfig, Settings
 from storage import Storage
 from storage.sealing import load_or_create_key
@@ -170,6 +171,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .post_init(open_resources)
         .post_shutdown(close_resources)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

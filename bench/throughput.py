@@ -18,7 +18,7 @@ from the push to the end of handling (mostly queueing), and peak RSS (each bot i
 process, the high-water mark reset after setup). Targets (issue): >= 1,000 updates/s and at most
 3x the bare bot's cost per update, on 2 cores, with full durability.
 
-outreach-bot runs as `bot/app.py` builds it (concurrent_updates off: one update at a time), with
+outreach-bot runs as `bot/app.py` builds it (its per-chat processor: chats side by side, each in order), with
 its real JobQueue (the 1 s escalation tick, the flush after each check-in and check-out), SQLite
 WAL with synchronous=FULL in a temporary directory on disk. Only the rate limiter is off: it
 models Telegram's own 30 messages/s limit, which is what this shows we stay far above.
@@ -93,17 +93,26 @@ def peak_rss_since_reset_mb() -> float:
     return math.nan
 
 
-def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], None]) -> Any:
-    """An update processor that behaves as PTB's default one and times each process_update."""
+def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], None], *, per_chat: bool = False) -> Any:
+    """An update processor that behaves as PTB's default one (or, with per_chat, as outreach-bot's own
+    per-chat one) and times each process_update."""
     from telegram.ext import SimpleUpdateProcessor
 
-    class TimedProcessor(SimpleUpdateProcessor):
+    from bot.updates import PerChatUpdateProcessor
+
+    base: Any = PerChatUpdateProcessor if per_chat else SimpleUpdateProcessor
+
+    class TimedProcessor(base):  # type: ignore[misc, valid-type]
         async def do_process_update(self, update: object, coroutine: Any) -> None:
             start = time.perf_counter()
-            try:
-                await coroutine
-            finally:
-                on_done(update, time.perf_counter() - start)
+
+            async def timed() -> None:
+                try:
+                    await coroutine
+                finally:
+                    on_done(update, time.perf_counter() - start)
+
+            await super().do_process_update(update, timed())
 
     return TimedProcessor(max_concurrent)
 
@@ -392,9 +401,13 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     logs = LogCounter.install()
     bot = BenchBot(config_with(), prefix="bench-throughput-")
     feeder = Feeder(bot.api, args.api_latency / 1000)
-    concurrency = CONCURRENT if args.mode == "concurrent" else 1
-    # PTB's default processor (or concurrent_updates=N), timed; the Application has no other hook.
-    bot.app._update_processor = make_timed_processor(concurrency, feeder.on_done)
+    # As bot/app.py builds it: PerChatUpdateProcessor (chats side by side, each in order), timed;
+    # --mode concurrent: PTB's plain concurrent_updates=256. The Application has no other hook.
+    if args.mode == "concurrent":
+        bot.app._update_processor = make_timed_processor(CONCURRENT, feeder.on_done)
+    else:
+        limit = bot.app.update_processor.max_concurrent_updates
+        bot.app._update_processor = make_timed_processor(limit, feeder.on_done, per_chat=True)
     breakdown = Breakdown() if args.profile else None
     if breakdown is not None:
         breakdown.install()

@@ -55,8 +55,35 @@ async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime
     return "sent", message.message_id
 
 
+async def _record(storage: Storage, results: list[tuple[OutboxItem, str, Any]], done: datetime) -> None:
+    """Write down what became of these messages, in one transaction."""
+    async with storage.db.tx() as tx:
+        delivered = [(item, detail) for item, status, detail in results if status == "sent"]
+        await storage.outbox.mark_sent_many(tx, [(item.id, done, detail) for item, detail in delivered])
+        await storage.alerts.events_many(
+            tx,
+            [(i.alert_id, done, f"sent:{i.kind}", i.recipient_id) for i, _ in delivered if i.alert_id],
+        )
+        for item, status, detail in results:
+            if status == "sent":
+                continue
+            if status == "retry":
+                await storage.outbox.mark_retry(tx, item.id, detail, "retry")
+            else:
+                await storage.outbox.mark_failed(tx, item.id, detail)
+                log.warning("Gave up sending a %s message: %s", item.kind, detail)
+                if item.alert_id:
+                    await storage.alerts.event(
+                        tx, item.alert_id, done, "delivery_failed", recipient_id=item.recipient_id
+                    )
+
+
 async def flush(app: Any, *, wait: bool = False) -> int:
-    """Send every due message; one flush at a time. Returns how many were sent."""
+    """Send every due message; one flush at a time. Returns how many were sent.
+
+    What came back is written down as soon as it came back (all that did since the last write, in one
+    transaction), not once the whole batch is through: a crash then sends again at most the messages
+    Telegram accepted in the instant before it, never a batch that was long delivered."""
     lock: asyncio.Lock = app.bot_data.outbox_lock
     if lock.locked() and not wait:
         return 0  # a flush is running; the next tick sends anything queued meanwhile
@@ -72,36 +99,32 @@ async def flush(app: Any, *, wait: bool = False) -> int:
                 people = await storage.people.get_many(tx, [item.recipient_id for item in items])
             if not items:
                 return sent_total
+            finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = asyncio.Queue()
 
             async def one(
-                item: OutboxItem, now: datetime = now, people: dict[str, Person] = people
-            ) -> tuple[OutboxItem, str, Any]:
-                async with gate:
-                    status, detail = await _send(app, people.get(item.recipient_id), item, now)
-                return item, status, detail
+                item: OutboxItem,
+                now: datetime = now,
+                people: dict[str, Person] = people,
+                finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = finished,
+            ) -> None:
+                status, detail = "retry", now + backoff(item.attempts)
+                try:
+                    async with gate:
+                        status, detail = await _send(app, people.get(item.recipient_id), item, now)
+                finally:
+                    finished.put_nowait((item, status, detail))
 
-            results = await asyncio.gather(*(one(item) for item in items))
-            done = clock.now()
-            async with storage.db.tx() as tx:
-                delivered = [(item, detail) for item, status, detail in results if status == "sent"]
-                await storage.outbox.mark_sent_many(tx, [(item.id, done, detail) for item, detail in delivered])
-                await storage.alerts.events_many(
-                    tx,
-                    [(i.alert_id, done, f"sent:{i.kind}", i.recipient_id) for i, _ in delivered if i.alert_id],
-                )
-                for item, status, detail in results:
-                    if status == "sent":
-                        continue
-                    if status == "retry":
-                        await storage.outbox.mark_retry(tx, item.id, detail, "retry")
-                    else:
-                        await storage.outbox.mark_failed(tx, item.id, detail)
-                        log.warning("Gave up sending a %s message: %s", item.kind, detail)
-                        if item.alert_id:
-                            await storage.alerts.event(
-                                tx, item.alert_id, done, "delivery_failed", recipient_id=item.recipient_id
-                            )
-            sent = sum(1 for _, status, _ in results if status == "sent")
+            senders = [asyncio.create_task(one(item)) for item in items]
+            sent = 0
+            remaining = len(items)
+            while remaining:
+                results = [await finished.get()]
+                while not finished.empty():
+                    results.append(finished.get_nowait())
+                remaining -= len(results)
+                await _record(storage, results, clock.now())
+                sent += sum(1 for _, status, _ in results if status == "sent")
+            await asyncio.gather(*senders)
             sent_total += sent
             if sent == 0 or len(items) < BATCH:
                 return sent_total

@@ -50,7 +50,18 @@ BOOL_PARAMS = frozenset(
     {"disable_notification", "protect_content", "show_alert", "drop_pending_updates", "allow_sending_without_reply"}
 )
 MAX_BODY = 50 * 1024 * 1024  # the Bot API's own upload limit
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 def _error(code: int, description: str) -> tuple[int, dict[str, Any]]:
@@ -173,6 +184,8 @@ class BotApiServer:
             status, payload = _error(413, "Request Entity Too Large")
         else:
             status, payload = await self._route(verb.upper(), target, headers.get("content-type", ""), body)
+        if status == 0:  # FakeBotApi.fail's "no connection": hang up without an answer, as a dead proxy does
+            return False
         data = json.dumps(payload).encode()
         # An unread (too large) body would be taken for the next request: close instead.
         keep = body is not None and headers.get("connection", "").lower() != "close" and version.upper() == "HTTP/1.1"

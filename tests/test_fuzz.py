@@ -198,11 +198,18 @@ COORD = st.one_of(
     st.sampled_from([90.0, -90.0, 90.000001, 91.0, -91.0, 180.0, -180.0, 181.0, -181.0, 1e308, -1e308, 0.0]),
     st.floats(allow_nan=False, allow_infinity=False),
 )
-WHO = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 3, 4, 5, 6, 7, 8])  # index into Cast.everyone: workers most often
+WHO = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 6, 7, 8])  # index into Cast.everyone: workers most often
 EDITED = st.sampled_from([False, False, True])
 
 # Scripted paths into every state of every flow; an action plays the first k steps, then fuzzing goes on.
 LONG_ACCOUNT = ("😀 ش " * 2000)[:4096]
+CHECKED_IN = [
+    ("say", "/checkin"),
+    ("tap", "ci:place:1"),
+    ("tap", "ci:partner:alone"),
+    ("tap", "ci:dur:30"),
+    ("tap", "ci:loc:skip"),
+]
 FLOWS: dict[str, list[tuple[Any, ...]]] = {
     "checkin": [
         ("say", "/checkin"),
@@ -237,17 +244,29 @@ FLOWS: dict[str, list[tuple[Any, ...]]] = {
         ("say", "45"),
         ("tap", "ci:loc:skip"),
     ],
-    "checkout_fine": [("say", "/checkout"), ("tap", "co:fine:")],
+    "checkout_fine": [*CHECKED_IN, ("say", "/checkout"), ("tap", "co:fine:")],
     "checkout_issue": [
+        *CHECKED_IN,
         ("say", "/checkout"),
         ("tap", "co:issue:"),
         ("tap", "rp:category:"),
         ("tap", "rp:affected:"),
         ("tap", "rp:send"),
     ],
-    "status": [("say", "/status"), ("tap", "co:ask:"), ("tap", "co:fine:")],
-    "extend": [("say", "/extend"), ("tap", "ext:30:"), ("say", "/extend"), ("say", "1h")],
-    "status_extend": [("say", "/status"), ("tap", "ext:ask:"), ("tap", "ext:60:")],
+    "status": [*CHECKED_IN, ("say", "/status"), ("tap", "co:ask:"), ("tap", "co:fine:")],
+    "extend": [*CHECKED_IN, ("say", "/extend"), ("tap", "ext:30:"), ("say", "/extend"), ("say", "1h")],
+    "status_extend": [*CHECKED_IN, ("say", "/status"), ("tap", "ext:ask:"), ("tap", "ext:60:")],
+    "overdue": [
+        *CHECKED_IN,
+        ("advance", 36),
+        ("say", "buy bread"),
+        ("advance", 16),
+        ("as", 3, ("tap", "safe:")),
+        ("advance", 5),
+        ("as", 3, ("tap", "ack:")),
+        ("say", "/extend"),
+        ("tap", "ext:30:"),
+    ],
     "report": [
         ("say", "/report"),
         ("tap", "rp:category:theft"),
@@ -316,6 +335,9 @@ def personal(who: int) -> st.SearchStrategy[tuple[Any, ...]]:
         st.tuples(st.just("text"), w, TEXT, EDITED),
         st.tuples(st.just("command"), w, COMMAND, ARGS, EDITED),
         st.tuples(
+            st.just("command"), w, st.sampled_from(["/summary", "/export", "/timeline", "/incident"]), ARGS, EDITED
+        ),
+        st.tuples(
             st.just("tap"),
             w,
             st.integers(0, 5),
@@ -361,9 +383,13 @@ async def _incident_ref(h: FuzzHarness) -> str:
     return row["ref"] if row else "R-NONE0"
 
 
-async def _step(h: FuzzHarness, person: Chatter, step: tuple[Any, ...]) -> None:
+async def _step(h: FuzzHarness, cast: Cast, person: Chatter, step: tuple[Any, ...]) -> None:
     kind = step[0]
-    if kind == "say":
+    if kind == "as":  # a step by someone else (the supervisor answering the alert)
+        await _step(h, cast, cast.everyone[step[1]], step[2])
+    elif kind == "advance":
+        await play(h, cast, ("advance", step[1]))
+    elif kind == "say":
         await h.feed(text_update(person, step[1]))
     elif kind == "loc":
         await h.feed(location_update(person, step[1], step[2]))
@@ -406,7 +432,7 @@ async def play(h: FuzzHarness, cast: Cast, action: tuple[Any, ...]) -> None:
     elif kind == "flow":
         flow = FLOWS[action[2]]
         for step in flow[: 1 + action[3] % len(flow)]:  # a prefix: every state of the flow is as likely
-            await _step(h, who, step)
+            await _step(h, cast, who, step)
     elif kind == "advance":
         h.clock.advance(timedelta(minutes=action[1]))
         await h.tick()

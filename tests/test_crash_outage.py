@@ -47,6 +47,7 @@ from bot.flows.report import QUESTIONS
 from bot.standin import FakeBotApi, Sent
 from bot.standin.api import Failure
 from bot.standin.http import BotApiServer
+from bot.updates import PerChatUpdateProcessor
 from tests.auxil.subprocess_bot import (
     TOKEN,
     BotProcess,
@@ -476,7 +477,10 @@ async def check_store(
     (stored_reports,) = query(db, "SELECT count(*) FROM incidents")[0]
     assert query(db, "SELECT count(DISTINCT ref) FROM incidents") == [(stored_reports,)]
     unanswered += stored_reports - sum(refs.values())
-    assert unanswered <= kills, f"{unanswered} operations stored without their answer, after {kills} kills"
+    # Chats are handled side by side (bot/updates.py), so a kill can catch up to one operation per chat
+    # between its commit and its answer; the person sees no confirmation and simply tries again.
+    in_flight = PerChatUpdateProcessor().max_concurrent_updates
+    assert unanswered <= kills * in_flight, f"{unanswered} operations stored without their answer, after {kills} kills"
 
     # Alerts: one per "1m" check-in, delivered to the team's supervisor exactly once. Telegram has no
     # idempotency key: a message it took but whose answer had not reached the bot when it was killed is

@@ -181,3 +181,14 @@ async def test_cli_revoke_closes_open_checkin(harness: Harness, world: dict) -> 
     assert [s.text for s in await worker.say("/checkout")] == ["This chat is by invitation only."]
     async with harness.storage.db.read() as tx:
         assert await harness.storage.checkins.open_for(tx, worker.person.id) is None
+
+
+async def test_gate_fails_closed(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    stranger = harness.chatter()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr(harness.storage.people, "by_telegram_user", broken)
+    assert await stranger.say("/checkin") == []  # nothing reached the other handlers
+    assert harness.errors == []

@@ -2,8 +2,9 @@
 state, with the state invariants checked after each one; and a state machine over check-in, extend,
 check-out, alerts, acknowledgement, time and restarts, compared with a model after every step.
 
-Failures print hypothesis' falsifying example (the list of actions, or the state machine's steps);
-rerun with `--hypothesis-seed=N` (printed with `--hypothesis-show-statistics`/`-s`) to replay one."""
+A failure prints hypothesis' falsifying example (the list of actions, or the state machine's steps) and a
+@reproduce_failure blob; .hypothesis/ keeps it, so the next run tries it first. A whole run replays with
+`pytest tests/test_fuzz.py --hypothesis-seed=N`. A long run: `OUTREACH_FUZZ_EXAMPLES=5000 pytest ...`."""
 
 from __future__ import annotations
 
@@ -464,6 +465,7 @@ async def _random_updates(pin: bool, actions: list[tuple[Any, ...]], loop: Loop)
 @settings(
     max_examples=int(250 * SCALE),
     deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 @given(pin=st.booleans(), actions=ACTIONS)
@@ -710,6 +712,7 @@ CheckinMachine.TestCase.settings = settings(
     max_examples=int(100 * SCALE),
     stateful_step_count=30,
     deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 TestCheckinMachine = CheckinMachine.TestCase

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.handlers.errors import redacted
 from bot.i18n import guess_locale, tr
 from bot.services.enrolment import stranger_may_get_reply
 
+log = logging.getLogger("outreach.gate")
 NEUTRAL = "This chat is by invitation only."
 
 
 async def gate(update: Update, context: BotContext) -> None:
+    """Fail closed: if finding the person fails (say, the database), the update goes no further.
+
+    python-telegram-bot carries on with later handler groups after an exception, so an error here
+    would otherwise let a stranger's update reach every handler."""
+    try:
+        await _gate(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception as exc:
+        log.error("Gate failed, update dropped: %s", redacted(exc))
+        raise ApplicationHandlerStop from None
+
+
+async def _gate(update: Update, context: BotContext) -> None:
     """Attach the enrolled, active person to the context; stop every update from anyone else."""
     if update.edited_message is not None:
         raise ApplicationHandlerStop  # an edit is not a new answer (or command); live-location moves are edits too

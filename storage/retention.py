@@ -26,21 +26,32 @@ async def purge(
 ) -> Purged:
     """Closed check-ins, resolved alerts and closed incidents older than their periods; open ones stay."""
     incident_cut = to_db(now - incidents_after_close)
-    old_incidents = "SELECT id FROM incidents WHERE status = 'closed' AND updated_at < ?"
-    await tx.execute(f"DELETE FROM incident_followups WHERE incident_id IN ({old_incidents})", (incident_cut,))
+    await tx.execute(
+        "DELETE FROM incident_followups WHERE incident_id IN"
+        " (SELECT id FROM incidents WHERE status = 'closed' AND updated_at < ?)",
+        (incident_cut,),
+    )
     n_incidents = await tx.execute("DELETE FROM incidents WHERE status = 'closed' AND updated_at < ?", (incident_cut,))
 
     alert_cut = to_db(now - alerts)
-    old_alerts = "SELECT id FROM alerts WHERE status = 'resolved' AND raised_at < ?"
-    await tx.execute(f"UPDATE incidents SET alert_id = NULL WHERE alert_id IN ({old_alerts})", (alert_cut,))
-    await tx.execute(f"DELETE FROM alert_events WHERE alert_id IN ({old_alerts})", (alert_cut,))
-    await tx.execute(f"DELETE FROM outbox WHERE alert_id IN ({old_alerts})", (alert_cut,))
+    for statement in (
+        "UPDATE incidents SET alert_id = NULL WHERE alert_id IN"
+        " (SELECT id FROM alerts WHERE status = 'resolved' AND raised_at < ?)",
+        "DELETE FROM alert_events WHERE alert_id IN"
+        " (SELECT id FROM alerts WHERE status = 'resolved' AND raised_at < ?)",
+        "DELETE FROM outbox WHERE alert_id IN (SELECT id FROM alerts WHERE status = 'resolved' AND raised_at < ?)",
+    ):
+        await tx.execute(statement, (alert_cut,))
     n_alerts = await tx.execute("DELETE FROM alerts WHERE status = 'resolved' AND raised_at < ?", (alert_cut,))
 
     checkin_cut = to_db(now - checkins)
-    old_checkins = "SELECT id FROM checkins WHERE status = 'closed' AND closed_at < ?"
-    await tx.execute(f"UPDATE alerts SET checkin_id = NULL WHERE checkin_id IN ({old_checkins})", (checkin_cut,))
-    await tx.execute(f"UPDATE incidents SET checkin_id = NULL WHERE checkin_id IN ({old_checkins})", (checkin_cut,))
+    for statement in (
+        "UPDATE alerts SET checkin_id = NULL WHERE checkin_id IN"
+        " (SELECT id FROM checkins WHERE status = 'closed' AND closed_at < ?)",
+        "UPDATE incidents SET checkin_id = NULL WHERE checkin_id IN"
+        " (SELECT id FROM checkins WHERE status = 'closed' AND closed_at < ?)",
+    ):
+        await tx.execute(statement, (checkin_cut,))
     n_checkins = await tx.execute("DELETE FROM checkins WHERE status = 'closed' AND closed_at < ?", (checkin_cut,))
 
     n_outbox = await tx.execute(

@@ -8,13 +8,15 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.clock import SystemClock
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
 from config.durations import parse_duration
 from storage import Storage
+from storage.orgs import Organization
 from storage.people import ROLES
 from storage.sealing import KeyProblem, load_or_create_key
 
@@ -43,6 +45,21 @@ async def _open_storage(settings: Settings, *, create: bool) -> Storage:
     return await Storage.open(settings.db_path, key)
 
 
+@asynccontextmanager
+async def _organization(*, create: bool) -> AsyncIterator[tuple[Storage, Organization, OrgConfig, SystemClock]]:
+    """The open storage and the organisation (brought up to date from the config), closed afterwards."""
+    from bot.services.enrolment import ensure_organization
+
+    settings, config = _load()
+    assert config is not None
+    clock = SystemClock()
+    storage = await _open_storage(settings, create=create)
+    try:
+        yield storage, await ensure_organization(storage, config, clock), config, clock
+    finally:
+        await storage.close()
+
+
 async def cmd_init(args: argparse.Namespace) -> None:
     """Create the data directory, key and database, and the organisation from the config (idempotent)."""
     from bot.services.enrolment import ensure_organization
@@ -61,7 +78,7 @@ async def cmd_init(args: argparse.Namespace) -> None:
 
 async def cmd_invite(args: argparse.Namespace) -> None:
     """Print a single-use invite code, alone on the last line."""
-    from bot.services.enrolment import create_invite, ensure_organization
+    from bot.services.enrolment import create_invite
 
     try:
         ttl = parse_duration(args.ttl)
@@ -69,16 +86,9 @@ async def cmd_invite(args: argparse.Namespace) -> None:
         raise Fail(f"--ttl: bad duration {args.ttl!r}; write it like 72h or 30m") from None
     if ttl > timedelta(days=30):
         raise Fail("--ttl: at most 30 days (720h)")
-    settings, config = _load()
-    assert config is not None
-    clock = SystemClock()
-    storage = await _open_storage(settings, create=True)
-    try:
-        org = await ensure_organization(storage, config, clock)
+    async with _organization(create=True) as (storage, org, config, clock):
         code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
         username = await storage.meta_get("bot_username")
-    finally:
-        await storage.close()
     where = f" in team {team!r}" if team else ""
     local = expires.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
     print(f"Invite for one {args.role}{where}, single use, valid until {local} ({config.timezone}).")
@@ -98,7 +108,6 @@ async def cmd_export(args: argparse.Namespace) -> None:
     """Write a CSV of incidents for a period; accounts only with --accounts. Audit-logged."""
     from datetime import date
 
-    from bot.services.enrolment import ensure_organization
     from bot.services.export import export
 
     try:
@@ -107,18 +116,11 @@ async def cmd_export(args: argparse.Namespace) -> None:
         raise Fail("--from/--to: write dates like 2026-09-01") from None
     if start > end:
         raise Fail("--from must not be after --to")
-    settings, config = _load()
-    assert config is not None
-    clock = SystemClock()
-    storage = await _open_storage(settings, create=False)
-    try:
-        org = await ensure_organization(storage, config, clock)
+    async with _organization(create=False) as (storage, org, _, clock):
         data, count = await export(storage, org.id, start, end, with_accounts=args.accounts)
         async with storage.db.tx() as tx:
             action = "incident.export:accounts" if args.accounts else "incident.export"
             await storage.audit.record(tx, clock.now(), action + ":cli", org_id=org.id, actor_id=None, subject_id=None)
-    finally:
-        await storage.close()
     fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the file may hold accounts
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -150,26 +152,12 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 async def cmd_revoke(args: argparse.Namespace) -> None:
     """Revoke a person by their code: from their next message on they are a stranger."""
-    from bot.services.enrolment import ensure_organization
+    from bot.services.enrolment import revoke
 
-    settings, config = _load()
-    assert config is not None
-    clock = SystemClock()
-    storage = await _open_storage(settings, create=False)
-    try:
-        org = await ensure_organization(storage, config, clock)
-        now = clock.now()
-        async with storage.db.tx() as tx:
-            person = await storage.people.by_code(tx, org.id, args.code)
-            if person is None:
-                raise Fail(f"no person with code {args.code!r}")
-            await storage.people.set_status(tx, person.id, "revoked")
-            open_checkin = await storage.checkins.open_for(tx, person.id)
-            if open_checkin is not None:  # nobody should be alerted about someone who left
-                await storage.checkins.close(tx, open_checkin.id, "revoked", now)
-            await storage.audit.record(tx, now, "person.revoke", org_id=org.id, actor_id=None, subject_id=person.id)
-    finally:
-        await storage.close()
+    async with _organization(create=False) as (storage, org, _, clock):
+        person = await revoke(storage, org, args.code, clock.now())
+    if person is None:
+        raise Fail(f"no person with code {args.code!r}")
     print(f"Revoked {person.code}.")
 
 

@@ -115,3 +115,17 @@ async def stranger_may_get_reply(storage: Storage, clock: Clock, telegram_user_i
             tx, key, "stranger", now, limit=20, window=timedelta(minutes=10), block_for=timedelta(hours=1)
         )
     return not blocked
+
+
+async def revoke(storage: Storage, org: Organization, code: str, now: datetime) -> Person | None:
+    """Make a person a stranger again; their open check-in closes, so nobody is alerted about them."""
+    async with storage.db.tx() as tx:
+        person = await storage.people.by_code(tx, org.id, code)
+        if person is None:
+            return None
+        await storage.people.set_status(tx, person.id, "revoked")
+        open_checkin = await storage.checkins.open_for(tx, person.id)
+        if open_checkin is not None:
+            await storage.checkins.close(tx, open_checkin.id, "revoked", now)
+        await storage.audit.record(tx, now, "person.revoke", org_id=org.id, actor_id=None, subject_id=person.id)
+    return person

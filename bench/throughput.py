@@ -478,6 +478,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
 def profile_text(profiler: cProfile.Profile, top: int) -> str:
     out = io.StringIO()
+    if os.environ.get("PROFILE_DUMP"):
+        profiler.dump_stats(os.environ["PROFILE_DUMP"])
     stats = pstats.Stats(profiler, stream=out)
     stats.strip_dirs()
     stats.sort_stats("tottime").print_stats(top)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from storage.migrations import MIGRATIONS
 
 __all__ = ["Database", "Row", "Tx"]
 
+READER_PRAGMAS = ("PRAGMA query_only=ON", "PRAGMA busy_timeout=200")
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -26,15 +28,23 @@ PRAGMAS = (
 
 
 class Database:
-    """Wraps the single aiosqlite connection; every statement runs under one lock.
+    """One write connection (aiosqlite) under a lock, plus read-only connections for reads.
 
     SQLite allows one writer; sharing one connection and serialising on a lock keeps a
-    transaction of one coroutine from seeing half of another's.
+    transaction of one coroutine from seeing half of another's. In WAL mode readers never wait
+    for the writer and see only committed data, so reads skip the lock: short indexed reads run
+    on the event loop's own thread (a hop to aiosqlite's thread costs more than the query), long
+    scans on a second aiosqlite connection, so neither a scan nor a write stalls the loop.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, reader: sqlite3.Connection, scanner: aiosqlite.Connection, path: Path
+    ) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._reader = reader
+        self._scanner = scanner
+        self._scan_lock = asyncio.Lock()
         self.path = path
 
     @classmethod
@@ -46,11 +56,22 @@ class Database:
         conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
             await conn.execute(pragma)
-        db = cls(conn, path)
+        # Readers open after the writer: it has set WAL mode, which is a property of the file.
+        reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        reader.row_factory = sqlite3.Row
+        scanner = await aiosqlite.connect(path, isolation_level=None)
+        scanner.row_factory = aiosqlite.Row
+        for pragma in READER_PRAGMAS:
+            reader.execute(pragma)
+            await scanner.execute(pragma)
+        db = cls(conn, reader, scanner, path)
         await db.migrate()
         return db
 
     async def close(self) -> None:
+        async with self._scan_lock:
+            await self._scanner.close()
+        self._reader.close()
         async with self._lock:
             await self._conn.close()
 
@@ -94,9 +115,28 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """Reads only, under the same lock so they never see another coroutine's open transaction."""
-        async with self._lock:
-            yield Tx(self._conn)
+        """Short reads (by key or index, a page at most), on one committed snapshot, on this thread.
+
+        The block must await nothing but its statements (which never suspend), so no other
+        coroutine can use the reader in between.
+        """
+        if self._reader.in_transaction:
+            raise RuntimeError("a read block awaited something other than its own statements")
+        self._reader.execute("BEGIN")
+        try:
+            yield Snapshot(self._reader)
+        finally:
+            self._reader.execute("COMMIT")
+
+    @asynccontextmanager
+    async def scan(self) -> AsyncIterator[Tx]:
+        """Long reads (summaries, exports, whole tables) on one snapshot, off the event loop."""
+        async with self._scan_lock:
+            await self._scanner.execute("BEGIN")
+            try:
+                yield Tx(self._scanner)
+            finally:
+                await self._scanner.execute("COMMIT")
 
     async def checkpoint(self) -> None:
         async with self._lock:
@@ -129,3 +169,22 @@ class Tx:
     async def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
         # One trip to aiosqlite's thread instead of three (execute, fetch, close).
         return list(await self._conn.execute_fetchall(sql, params))
+
+
+class Snapshot(Tx):
+    """Tx's reading methods over the loop-thread reader; writing raises (the reader is query_only)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._reader = conn
+
+    async def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
+        return self._reader.execute(sql, params).rowcount
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self._reader.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return int(self._reader.execute(sql, params).lastrowid or 0)
+
+    async def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
+        return self._reader.execute(sql, params).fetchall()

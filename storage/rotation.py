@@ -73,7 +73,7 @@ async def rotate(db: Database, sealer: Sealer, *, stop_after: int | None = None)
     for spec in TABLES:
         cols = list(spec.columns)
         while True:
-            async with db.read() as tx:
+            async with db.scan() as tx:
                 rows = await tx.all(f"SELECT {spec.key}, {', '.join(cols)} FROM {spec.table}")
             todo = [r for r in rows if any(r[c] is not None and bytes(r[c][1:5]) != sealer.key_id for c in cols)]
             if not todo:

@@ -24,11 +24,37 @@ async def test_migrations_are_recorded_once_and_pragmas_set(tmp_path: Path) -> N
         async with db.read() as tx:
             names = [r["name"] for r in await tx.all("SELECT name FROM schema_migrations ORDER BY name")]
             assert names == [name for name, _ in MIGRATIONS]
+        async with db.tx() as tx:  # pragmas are the write connection's
             assert (await tx.one("PRAGMA journal_mode"))[0] == "wal"
             assert (await tx.one("PRAGMA synchronous"))[0] == 2  # FULL
             assert (await tx.one("PRAGMA foreign_keys"))[0] == 1
             assert (await tx.one("PRAGMA secure_delete"))[0] == 1
         assert await db.migrate() == []  # applying again changes nothing
+    finally:
+        await db.close()
+
+
+async def test_reads_see_committed_data_only_and_cannot_write(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        async with db.tx() as tx:
+            await tx.execute("INSERT INTO meta (key, value_sealed) VALUES ('a', x'00')")
+        async with db.tx() as tx:
+            await tx.execute("INSERT INTO meta (key, value_sealed) VALUES ('b', x'00')")
+            # A reader during an open write transaction neither waits for it nor sees it.
+            async with db.read() as reader:
+                assert [r["key"] for r in await reader.all("SELECT key FROM meta ORDER BY key")] == ["a"]
+            async with db.scan() as reader:
+                assert [r["key"] for r in await reader.all("SELECT key FROM meta ORDER BY key")] == ["a"]
+        async with db.read() as reader:
+            assert [r["key"] for r in await reader.all("SELECT key FROM meta ORDER BY key")] == ["a", "b"]
+            with pytest.raises(sqlite3.OperationalError):
+                await reader.execute("DELETE FROM meta")
+        async with db.scan() as reader:
+            with pytest.raises(sqlite3.OperationalError):
+                await reader.execute("DELETE FROM meta")
+        async with db.read() as reader:
+            assert len(await reader.all("SELECT key FROM meta")) == 2
     finally:
         await db.close()
 

@@ -63,7 +63,7 @@ async def export(
 ) -> tuple[bytes, int]:
     """Incidents whose week falls in [start, end]; returns (csv bytes, count)."""
     filters = Filters(org_id=org_id, team_id=team_id, since_week=inc.week_of(start), until_week=end.isoformat())
-    async with storage.db.read() as tx:
+    async with storage.db.scan() as tx:
         rows = await storage.incidents.all(tx, filters, with_account=with_accounts)
     rows = [r for r in rows if start <= r.occurred_on <= end]
     return to_csv(rows, with_accounts=with_accounts), len(rows)

@@ -81,7 +81,7 @@ async def build(storage: Storage, org_id: str, week: date, tz: ZoneInfo, team_id
     """Read what the summary needs (no sealed field but one name per place) and compute it."""
     history = weeks_back(week, WEEKS_OF_HISTORY)
     start = datetime.combine(week, datetime.min.time(), tzinfo=tz)
-    async with storage.db.read() as tx:
+    async with storage.db.scan() as tx:
         rows = await storage.incidents.stats(
             tx, Filters(org_id=org_id, team_id=team_id, since_week=history[0], until_week=week.isoformat())
         )

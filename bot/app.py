@@ -20,7 +20,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
@@ -29,6 +29,7 @@ from bot.flows import checkin, checkout, pin, report
 from bot.handlers import alerts, errors, gate, reports, start, team
 from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
+from bot.lean_bot import LeanBot
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from bot.updates import PerChatUpdateProcessor
@@ -164,22 +165,25 @@ def build_application(
     rate_limit: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our context types, handlers and resources; `request` replaces the network."""
-    builder = (
+    quiet_noisy_loggers()  # before the Bot exists: it logs its URL, token included, at DEBUG
+    bot = LeanBot(
+        token or settings.token or "",
+        base_url=settings.api_base_url,
+        # ApplicationBuilder's defaults: a pool for sending, one connection for long polling.
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=request or HTTPXRequest(connection_pool_size=1),
+        # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
+        rate_limiter=AIORateLimiter(max_retries=0) if rate_limit else None,  # type: ignore[arg-type]
+    )
+    app = (
         ApplicationBuilder()
-        .token(token or settings.token or "")
-        .base_url(settings.api_base_url)
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
         .post_init(open_resources)
         .post_shutdown(close_resources)
         .concurrent_updates(PerChatUpdateProcessor())
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    if rate_limit:
-        # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
-    quiet_noisy_loggers()  # before build(): the Bot logs its URL, token included, at DEBUG
-    app = builder.build()
     app.bot_data.settings = settings
     app.bot_data.config = config
     app.bot_data.clock = clock or SystemClock()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes
 
 from bot.clock import Clock, SystemClock
+from bot.lean_bot import LeanBot
 
 if TYPE_CHECKING:
     from config import OrgConfig, Settings
@@ -29,7 +30,7 @@ class BotData:
         self.last_beat = 0.0
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotData]):
     """Adds `person`, set by the gate handler for every update from an enrolled person."""
 
     def __init__(

@@ -227,7 +227,7 @@ async def ask_location(update: Update, context: BotContext) -> str:
     )
     skip = InlineKeyboardMarkup([[InlineKeyboardButton(tr(context.locale, "Skip"), callback_data="ci:loc:skip")]])
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(tr(context.locale, "Or continue without it:"), reply_markup=skip)
+    await context.bot.send_text(update.effective_chat.id, tr(context.locale, "Or continue without it:"), skip)
     return LOCATION
 
 

@@ -6,17 +6,20 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.i18n import tr
+from bot.lean_bot import LeanBot, Markup
 
 STALE = "This button is no longer current."
 OUT_OF_ORDER = "I did not understand. Send /help to see what you can do."
 
 
-async def reply(update: Update, text: str, **kwargs: object) -> None:
+async def reply(update: Update, text: str, reply_markup: Markup | None = None) -> None:
     """Answer in the chat the update came from (after answering a button press, if it was one)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, **kwargs)  # type: ignore[arg-type]
+    bot = update.get_bot()
+    assert isinstance(bot, LeanBot)
+    await bot.send_text(update.effective_chat.id, text, reply_markup)
 
 
 async def stale(update: Update, context: BotContext) -> None:
@@ -24,7 +27,7 @@ async def stale(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(tr(context.locale, STALE), show_alert=False)
         if update.effective_chat is not None:
-            await update.effective_chat.send_message(tr(context.locale, STALE))
+            await context.bot.send_text(update.effective_chat.id, tr(context.locale, STALE))
 
 
 def is_worker(context: BotContext) -> bool:

@@ -51,5 +51,5 @@ async def _gate(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
     if await stranger_may_get_reply(context.storage, context.clock, user.id):
         locale = guess_locale(user.language_code, context.config.language)
-        await chat.send_message(tr(locale, NEUTRAL))
+        await context.bot.send_text(chat.id, tr(locale, NEUTRAL))
     raise ApplicationHandlerStop

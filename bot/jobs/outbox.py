@@ -41,7 +41,7 @@ async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime
     config = app.bot_data.config
     try:
         text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
-        message = await app.bot.send_message(chat_id=person.chat_id, text=text, reply_markup=markup)
+        message_id = await app.bot.send_text(person.chat_id, text, markup)
     except RetryAfter as exc:
         return "retry", now + _retry_after(exc)
     except (Forbidden, BadRequest) as exc:
@@ -52,7 +52,7 @@ async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime
         return "retry", now + backoff(item.attempts)
     except (KeyError, ValueError) as exc:  # a message we cannot render will not render on retry either
         return "failed", f"render:{type(exc).__name__}"
-    return "sent", message.message_id
+    return "sent", message_id
 
 
 async def _record(storage: Storage, results: list[tuple[OutboxItem, str, Any]], done: datetime) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import time as dt_time
 from datetime import timedelta
 from typing import Any
@@ -15,17 +14,16 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
-from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
 from bot.flows import checkin, checkout, pin, report
+from bot.flows.router import Flow, FlowRouter, end_on_command
 from bot.handlers import alerts, errors, gate, reports, start, team
 from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
@@ -84,23 +82,20 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
         app.bot_data.storage = None
 
 
-def followup_handler() -> ConversationHandler[Any]:
+def followup_handler() -> Flow:
     """A follow-up status on an incident, then an optional note."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
-            states={
-                reports.FOLLOWUP_NOTE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, reports.followup_note),
-                    CallbackQueryHandler(reports.followup_note, pattern=r"^fu:note:skip$"),
-                ]
-            },
-            fallbacks=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
-            name="followup",
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=30),
-        )
+    return Flow(
+        entry_points=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
+        states={
+            reports.FOLLOWUP_NOTE: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, reports.followup_note),
+                CallbackQueryHandler(reports.followup_note, pattern=r"^fu:note:skip$"),
+            ]
+        },
+        fallbacks=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
+        name="followup",
+        timeout=timedelta(minutes=30),
+    )
 
 
 def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: OrgConfig) -> None:
@@ -122,11 +117,15 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, alerts.code_word), group=CODE_GROUP)
-    app.add_handler(checkin.handler())
-    app.add_handler(checkout.extend_handler())
-    app.add_handler(checkout.checkout_handler())
-    app.add_handler(pin.handler())
-    app.add_handler(followup_handler())
+    app.add_handler(MessageHandler(filters.COMMAND & ~filters.Regex(r"^/cancel\b"), end_on_command), group=CODE_GROUP)
+    flows = [
+        checkin.handler(),
+        checkout.extend_handler(),
+        checkout.checkout_handler(),
+        pin.handler(),
+        followup_handler(),
+    ]
+    app.add_handler(FlowRouter(flows, app))
     app.add_handler(CommandHandler("start", start.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.choose_language))

@@ -182,3 +182,43 @@ async def test_cancel_stores_nothing(harness: Harness) -> None:
     assert sent[-1].text == "Cancelled. Nothing was saved."
     assert await _open(harness, worker) is None
     assert to_db(harness.clock.now())  # clock untouched
+
+
+async def test_a_command_ends_a_half_finished_checkin(harness: Harness) -> None:
+    """A check-in left at "how long?" must not take the text typed for the next thing (a report)."""
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:1")
+    duration_question = (await worker.tap(sent[-1], "ci:partner:alone"))[-1]
+    assert duration_question.text.startswith("How long will you stay?")
+    sent = await worker.say("/report")
+    sent = await worker.tap(sent[-1], "rp:category:theft")
+    sent = await worker.tap(sent[-1], "rp:affected:me")
+    sent = await worker.tap(sent[-1], "rp:when:date")
+    sent = await worker.say("45")  # a duration to the check-in, a wrong date to the report
+    assert sent[-1].text.startswith("Write the date like")
+    async with harness.storage.db.read() as tx:
+        assert await harness.storage.checkins.open_for(tx, worker.person.id) is None
+    # The old question's buttons are stale now; the check-in starts again with /checkin.
+    sent = await worker.tap(duration_question, "ci:dur:60")
+    assert [s.text for s in sent if s.method == "answerCallbackQuery"] == ["This button is no longer current."]
+
+
+async def test_a_flow_left_alone_times_out_without_any_job(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:1")
+    duration_question = (await worker.tap(sent[-1], "ci:partner:alone"))[-1]
+    harness.clock.advance(timedelta(minutes=29))
+    sent = await worker.say("nonsense")  # still the check-in's question: a hint, and the 30 minutes restart
+    assert sent[-1].text == "Write the time like 45, 45m or 1h30 (up to 12 hours)."
+    harness.clock.advance(timedelta(minutes=31))
+    sent = await worker.tap(duration_question, "ci:dur:60")
+    assert [s.text for s in sent if s.method == "answerCallbackQuery"] == ["This button is no longer current."]
+    sent = await worker.say("45")
+    assert sent[-1].text == "I did not understand. Send /help to see what you can do."
+    async with harness.storage.db.read() as tx:
+        assert await harness.storage.checkins.open_for(tx, worker.person.id) is None
+    assert not [job for job in harness.app.job_queue.jobs() if "conversation" in (job.name or "").lower()]
+    sent = await check_in(worker)  # and a new check-in works as before
+    assert sent[-1].text.startswith("Checked in at Bar La Luna")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 
 from telegram import (
@@ -14,10 +13,10 @@ from telegram import (
     Update,
 )
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.flows.common import is_worker, location_text, reply, stale
+from bot.flows.router import Flow
 from bot.i18n import N_, tr
 from bot.jobs.ticker import request_flush
 from bot.render import checkin_buttons
@@ -299,35 +298,32 @@ async def out_of_order(update: Update, context: BotContext) -> str | None:
     return None
 
 
-def handler() -> ConversationHandler:
+def handler() -> Flow:
     """The check-in conversation, wired in one place."""
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per_message=False is intended: text and buttons mix
-        return ConversationHandler(
-            entry_points=[CommandHandler("checkin", start)],
-            states={
-                PLACE: [CallbackQueryHandler(place_chosen, pattern=r"^ci:place:")],
-                PLACE_TEXT: [MessageHandler(text, place_typed)],
-                PARTNER: [CallbackQueryHandler(partner_chosen, pattern=r"^ci:partner:")],
-                ALONE: [CallbackQueryHandler(alone_confirmed, pattern=r"^ci:alone:")],
-                DURATION: [
-                    CallbackQueryHandler(duration_tapped, pattern=r"^ci:dur:"),
-                    MessageHandler(text, duration_typed),
-                ],
-                LOCATION: [
-                    MessageHandler(filters.LOCATION, location_shared),
-                    CallbackQueryHandler(location_skipped, pattern=r"^ci:loc:skip$"),
-                ],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=r"^ci:cancel$"),
-                CommandHandler("checkin", start),
-                MessageHandler(filters.ALL & ~filters.COMMAND, out_of_order),
-                CallbackQueryHandler(out_of_order, pattern=r"^ci:"),
+    return Flow(
+        entry_points=[CommandHandler("checkin", start)],
+        states={
+            PLACE: [CallbackQueryHandler(place_chosen, pattern=r"^ci:place:")],
+            PLACE_TEXT: [MessageHandler(text, place_typed)],
+            PARTNER: [CallbackQueryHandler(partner_chosen, pattern=r"^ci:partner:")],
+            ALONE: [CallbackQueryHandler(alone_confirmed, pattern=r"^ci:alone:")],
+            DURATION: [
+                CallbackQueryHandler(duration_tapped, pattern=r"^ci:dur:"),
+                MessageHandler(text, duration_typed),
             ],
-            name="checkin",
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=30),
-        )
+            LOCATION: [
+                MessageHandler(filters.LOCATION, location_shared),
+                CallbackQueryHandler(location_skipped, pattern=r"^ci:loc:skip$"),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(cancel, pattern=r"^ci:cancel$"),
+            CommandHandler("checkin", start),
+            MessageHandler(filters.ALL & ~filters.COMMAND, out_of_order),
+            CallbackQueryHandler(out_of_order, pattern=r"^ci:"),
+        ],
+        name="checkin",
+        timeout=timedelta(minutes=30),
+    )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.flows import report
 from bot.flows.checkin import DURATION_EXAMPLE
 from bot.flows.common import is_worker, location_text, reply, stale
 from bot.flows.pin import forget_message
+from bot.flows.router import Flow
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.services.alerts import WRONG_PIN_LIMIT, check_pin
@@ -136,18 +135,15 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
         await report.start_prefilled(update, context, prefill | {"when": "today", "checkin_id": result.checkin.id})
 
 
-def checkout_handler() -> ConversationHandler:
+def checkout_handler() -> Flow:
     """The answer to "Are you safe?", and the PIN after it when the organisation uses PINs."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
-            states={PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, pin_typed)]},
-            fallbacks=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
-            name="checkout",
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=15),
-        )
+    return Flow(
+        entry_points=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
+        states={PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, pin_typed)]},
+        fallbacks=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
+        name="checkout",
+        timeout=timedelta(minutes=15),
+    )
 
 
 def _extend_keyboard(context: BotContext, checkin_id: str) -> InlineKeyboardMarkup:
@@ -264,20 +260,17 @@ async def location_update(update: Update, context: BotContext) -> None:
         await reply(update, tr(context.locale, NOT_IN))
 
 
-def extend_handler() -> ConversationHandler:
+def extend_handler() -> Flow:
     """The extend conversation: a typed time is only read right after the question."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
-            states={
-                EXTEND_TYPED: [
-                    CallbackQueryHandler(extend_tapped, pattern=r"^ext:\d+:"),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, extend_typed),
-                ]
-            },
-            fallbacks=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
-            name="extend",
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=15),
-        )
+    return Flow(
+        entry_points=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
+        states={
+            EXTEND_TYPED: [
+                CallbackQueryHandler(extend_tapped, pattern=r"^ext:\d+:"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, extend_typed),
+            ]
+        },
+        fallbacks=[CommandHandler("extend", ask_extend), CallbackQueryHandler(ask_extend, pattern=r"^ext:ask:")],
+        name="extend",
+        timeout=timedelta(minutes=15),
+    )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.flows.common import is_worker, reply
+from bot.flows.router import Flow
 from bot.i18n import N_, tr
 from bot.services.alerts import set_pins, valid_pin
 
@@ -87,15 +86,12 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-def handler() -> ConversationHandler:
+def handler() -> Flow:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("pin", start)],
-            states={SAFE: [MessageHandler(text, safe_typed)], DURESS: [MessageHandler(text, duress_typed)]},
-            fallbacks=[CommandHandler("cancel", cancel), CommandHandler("pin", start)],
-            name="pin",
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=10),
-        )
+    return Flow(
+        entry_points=[CommandHandler("pin", start)],
+        states={SAFE: [MessageHandler(text, safe_typed)], DURESS: [MessageHandler(text, duress_typed)]},
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("pin", start)],
+        name="pin",
+        timeout=timedelta(minutes=10),
+    )

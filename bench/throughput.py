@@ -312,7 +312,7 @@ class Breakdown:
             start = time.perf_counter()
             async with original_read(self) as inner:
                 entered = time.perf_counter()
-                me.add("db.read: lock wait", entered - start)
+                me.add("db.read: BEGIN", entered - start)
                 yield inner
                 me.add("db.read: statements inside", time.perf_counter() - entered)
 

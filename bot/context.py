@@ -27,6 +27,7 @@ class BotData:
         self.org: Organization | None = None
         self.key: bytes | None = None
         self.outbox_lock = asyncio.Lock()
+        self.flush_requested = False
         self.last_beat = 0.0
 
 

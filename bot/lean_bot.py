@@ -40,3 +40,7 @@ class LeanBot(ExtBot[None]):
             data["reply_markup"] = markup_json(reply_markup)
         result = await self._post("sendMessage", data)
         return int(result["message_id"])
+
+    async def answer_button(self, query_id: str, text: str | None = None) -> None:
+        """answerCallbackQuery (stops the spinner on the button; `text` shows as a small notice)."""
+        await self._post("answerCallbackQuery", {"callback_query_id": query_id, "text": text})

@@ -113,20 +113,13 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
+    def read(self) -> _ReadBlock:
         """Short reads (by key or index, a page at most), on one committed snapshot, on this thread.
 
         The block must await nothing but its statements (which never suspend), so no other
         coroutine can use the reader in between.
         """
-        if self._reader.in_transaction:
-            raise RuntimeError("a read block awaited something other than its own statements")
-        self._reader.execute("BEGIN")
-        try:
-            yield Snapshot(self._reader)
-        finally:
-            self._reader.execute("COMMIT")
+        return _ReadBlock(self._reader)
 
     @asynccontextmanager
     async def scan(self) -> AsyncIterator[Tx]:
@@ -169,6 +162,23 @@ class Tx:
     async def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
         # One trip to aiosqlite's thread instead of three (execute, fetch, close).
         return list(await self._conn.execute_fetchall(sql, params))
+
+
+class _ReadBlock:
+    """`async with db.read() as tx`: BEGIN and COMMIT around the block (a plain class: this is the
+    most frequent block of all, and asynccontextmanager's generator costs more than the query)."""
+
+    def __init__(self, reader: sqlite3.Connection) -> None:
+        self._reader = reader
+
+    async def __aenter__(self) -> Tx:
+        if self._reader.in_transaction:
+            raise RuntimeError("a read block awaited something other than its own statements")
+        self._reader.execute("BEGIN")
+        return Snapshot(self._reader)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._reader.execute("COMMIT")
 
 
 class Snapshot(Tx):

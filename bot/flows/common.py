@@ -14,18 +14,18 @@ OUT_OF_ORDER = "I did not understand. Send /help to see what you can do."
 
 async def reply(update: Update, text: str, reply_markup: Markup | None = None) -> None:
     """Answer in the chat the update came from (after answering a button press, if it was one)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    assert update.effective_chat is not None
     bot = update.get_bot()
     assert isinstance(bot, LeanBot)
+    if update.callback_query is not None:
+        await bot.answer_button(update.callback_query.id)
+    assert update.effective_chat is not None
     await bot.send_text(update.effective_chat.id, text, reply_markup)
 
 
 async def stale(update: Update, context: BotContext) -> None:
     """A button from an old message: say so, change nothing."""
     if update.callback_query is not None:
-        await update.callback_query.answer(tr(context.locale, STALE), show_alert=False)
+        await context.bot.answer_button(update.callback_query.id, tr(context.locale, STALE))
         if update.effective_chat is not None:
             await context.bot.send_text(update.effective_chat.id, tr(context.locale, STALE))
 

@@ -51,9 +51,9 @@ def beat(data: Any) -> None:
     os.replace(temporary, path)  # atomic: health never reads half a file
 
 
-async def flush_now(context: BotContext) -> None:
-    """Send what a handler just queued, without waiting for the next tick."""
-    await outbox.flush(context.application)
+async def _flush_requested(app: Any) -> None:
+    app.bot_data.flush_requested = False  # what is queued from now on needs a flush of its own
+    await outbox.flush(app)
 
 
 def schedule(app: Any) -> None:
@@ -73,5 +73,10 @@ def schedule(app: Any) -> None:
 
 
 def request_flush(context: BotContext) -> None:
-    if context.job_queue is not None:
-        context.job_queue.run_once(flush_now, 0, name="flush", job_kwargs={"misfire_grace_time": None})  # type: ignore[arg-type]
+    """Send what a handler just queued, without waiting for the next tick.
+
+    A task rather than a scheduler job (adding a job costs more than the flush finding nothing), and
+    at most one waiting: a burst of check-ins at shift start shares one flush."""
+    if not context.bot_data.flush_requested:
+        context.bot_data.flush_requested = True
+        context.application.create_task(_flush_requested(context.application), name="outbox-flush")

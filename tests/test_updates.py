@@ -38,3 +38,34 @@ async def test_one_chat_in_order_other_chats_alongside() -> None:
     await asyncio.gather(*tasks)
     assert log.index("end a1") < log.index("start a2")
     assert processor._locks == {}  # idle chats are forgotten
+
+
+async def test_lean_bot_sends_keyboards_and_reads_presses_without_the_echoed_keyboard() -> None:
+    """What LeanBot leaves out (Telegram's echo of a keyboard) is nothing the bot needs."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from bot.lean_bot import LeanBot
+    from bot.standin import FakeBotApi, StandinRequest
+
+    api = FakeBotApi()
+    request = StandinRequest(api)
+    bot = LeanBot("123:TOKEN", base_url="http://standin/bot", request=request, get_updates_request=request)
+    await bot.initialize()
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="co:fine:7")]])
+    message_id = await bot.send_text(42, "Are you safe?", keyboard)
+    [sent] = api.to(42)
+    assert sent.message_id == message_id and sent.params["reply_markup"] == keyboard.to_dict()
+    chat = UpdateFactory(42)
+    api.push_update(chat.tap({"message_id": message_id, "date": 0, "chat": chat.chat, "text": "Are you safe?",
+                              "reply_markup": keyboard.to_dict()}, "co:fine:7"))  # fmt: skip
+    [update] = await bot.get_updates(timeout=0)
+    assert update.callback_query is not None and update.callback_query.data == "co:fine:7"
+    assert update.callback_query.message is not None and update.callback_query.message.message_id == message_id
+    assert update.callback_query.message.reply_markup is None
+    await bot.answer_button(update.callback_query.id, "noted")
+    assert (api.sent[-1].method, api.sent[-1].params["callback_query_id"], api.sent[-1].text) == (
+        "answerCallbackQuery",
+        update.callback_query.id,
+        "noted",
+    )
+    await bot.shutdown()

@@ -28,6 +28,7 @@ class OutboxItem:
 class OutboxRepo:
     def __init__(self, sealer: Sealer) -> None:
         self._s = sealer
+        self.enqueued = 0  # messages queued by this process: lets a handler see whether it queued any
 
     async def enqueue(
         self,
@@ -47,6 +48,7 @@ class OutboxRepo:
                    next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
             (key, recipient_id, kind, sealed, alert_id, to_db(now), to_db(now), to_db(now)),
         )
+        self.enqueued += changed
         return changed == 1
 
     async def due(self, tx: Tx, now: datetime, limit: int = 500) -> list[OutboxItem]:

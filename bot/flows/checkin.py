@@ -262,12 +262,13 @@ async def finish(update: Update, context: BotContext) -> int:
         location=draft.get("location"),
     )
     now = context.clock.now()
+    queued = context.storage.outbox.enqueued
     result = await open_checkin(context.storage, context.config.escalation, context.person, new, now)
     if result.outcome is Outcome.ALREADY_OPEN:
         await reply(update, tr(context.locale, "You are already checked in."), reply_markup=ReplyKeyboardRemove())
         return END
     assert result.checkin is not None
-    request_flush(context)
+    request_flush(context, since=queued)
     lines = [
         tr(
             context.locale,

@@ -110,6 +110,7 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
     """Close and answer; the answer depends only on what the worker chose, never on the PIN."""
     assert context.person is not None
     now = context.clock.now()
+    queued = context.storage.outbox.enqueued
     result = await checkout(
         context.storage,
         context.person,
@@ -121,7 +122,7 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
     if result.outcome is not Outcome.OK or result.checkin is None:
         await stale(update, context)
         return
-    request_flush(context)
+    request_flush(context, since=queued)
     if outcome == "fine":
         await reply(update, tr(context.locale, "Checked out. Thank you, take care."))
     else:
@@ -173,6 +174,7 @@ async def ask_extend(update: Update, context: BotContext) -> str | int:
 async def _do_extend(update: Update, context: BotContext, checkin_id: str | None, delta: timedelta) -> int:
     assert context.person is not None
     now = context.clock.now()
+    queued = context.storage.outbox.enqueued
     result = await extend(context.storage, context.config.escalation, context.person, checkin_id, delta, now)
     if result.outcome is Outcome.NOT_OPEN and checkin_id is None:
         await reply(update, tr(context.locale, NOT_IN))
@@ -180,7 +182,7 @@ async def _do_extend(update: Update, context: BotContext, checkin_id: str | None
     if result.outcome is not Outcome.OK or result.checkin is None:
         await stale(update, context)
         return END
-    request_flush(context)
+    request_flush(context, since=queued)
     await reply(
         update,
         tr(

@@ -72,11 +72,14 @@ def schedule(app: Any) -> None:
     )
 
 
-def request_flush(context: BotContext) -> None:
+def request_flush(context: BotContext, since: int | None = None) -> None:
     """Send what a handler just queued, without waiting for the next tick.
 
-    A task rather than a scheduler job (adding a job costs more than the flush finding nothing), and
-    at most one waiting: a burst of check-ins at shift start shares one flush."""
+    `since`: `storage.outbox.enqueued` before the handler's change; if nothing was queued since,
+    there is nothing to send (most check-ins and check-outs queue no message at all). A task rather
+    than a scheduler job, and at most one waiting: a burst at shift start shares one flush."""
+    if since is not None and context.storage.outbox.enqueued == since:
+        return
     if not context.bot_data.flush_requested:
         context.bot_data.flush_requested = True
         context.application.create_task(_flush_requested(context.application), name="outbox-flush")

@@ -59,6 +59,22 @@ async def test_reads_see_committed_data_only_and_cannot_write(tmp_path: Path) ->
         await db.close()
 
 
+async def test_execute_counts_rows_and_insert_returns_the_row_id(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        async with db.tx() as tx:
+            sql = "INSERT INTO meta (key, value_sealed) VALUES (?, x'00') ON CONFLICT (key) DO NOTHING"
+            assert [await tx.execute(sql, (k,)) for k in ("a", "b", "c", "a")] == [1, 1, 1, 0]
+            assert await tx.execute("UPDATE meta SET value_sealed = x'01' WHERE key != ?", ("a",)) == 2
+            assert await tx.execute("SELECT * FROM meta") == 0
+            assert await tx.execute("DELETE FROM meta WHERE key IN ('a', 'b', 'zz')") == 2
+            first = await tx.insert("INSERT INTO schema_migrations (name, applied_at) VALUES ('x', 'now')")
+            row = await tx.one("SELECT rowid FROM schema_migrations WHERE name = 'x'")
+            assert row is not None and first == row[0] > 0
+    finally:
+        await db.close()
+
+
 async def test_failed_migration_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = [*MIGRATIONS, ("9999_broken", ("CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"))]
     monkeypatch.setattr("storage.db.MIGRATIONS", broken)

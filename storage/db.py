@@ -1,14 +1,15 @@
-"""The one SQLite connection: durable pragmas, serialised transactions, migrations on open."""
+"""The one write connection: durable pragmas, serialised transactions, migrations on open."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from aiosqlite import Row
@@ -17,30 +18,39 @@ from storage.migrations import MIGRATIONS
 
 __all__ = ["Database", "Row", "Tx"]
 
+T = TypeVar("T")
 READER_PRAGMAS = ("PRAGMA query_only=ON", "PRAGMA busy_timeout=200")
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
-    "PRAGMA busy_timeout=5000",
+    "PRAGMA busy_timeout=0",  # never wait on the event loop; see Database.tx
 )
+WAIT_FOR_OTHER_WRITER_MS = 5000
 
 
 class Database:
-    """One write connection (aiosqlite) under a lock, plus read-only connections for reads.
+    """One write connection under a lock, plus read-only connections.
 
     SQLite allows one writer; sharing one connection and serialising on a lock keeps a
-    transaction of one coroutine from seeing half of another's. In WAL mode readers never wait
-    for the writer and see only committed data, so reads skip the lock: short indexed reads run
-    on the event loop's own thread (a hop to aiosqlite's thread costs more than the query), long
-    scans on a second aiosqlite connection, so neither a scan nor a write stalls the loop.
+    transaction of one coroutine from seeing half of another's. Only what waits on the disk or on
+    another process leaves the event loop: COMMIT (the fsync) runs on the writer's own thread, and
+    so does BEGIN when another process (`outreach-bot revoke`) holds the write lock. The statements
+    in between touch only SQLite's page cache and take microseconds, so they run inline: a trip to
+    another thread for each (aiosqlite's way) held the write lock for as long as the busy event loop
+    took to come back to the transaction, and at shift start that lock became the bottleneck.
+
+    In WAL mode readers never wait for the writer and see only committed data, so reads skip the
+    lock: short indexed reads run inline on a read-only connection, long scans on an aiosqlite
+    connection of their own, so that neither a scan nor a write stalls the loop.
     """
 
     def __init__(
-        self, conn: aiosqlite.Connection, reader: sqlite3.Connection, scanner: aiosqlite.Connection, path: Path
+        self, writer: sqlite3.Connection, reader: sqlite3.Connection, scanner: aiosqlite.Connection, path: Path
     ) -> None:
-        self._conn = conn
+        self._writer = writer
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._lock = asyncio.Lock()
         self._reader = reader
         self._scanner = scanner
@@ -52,10 +62,10 @@ class Database:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Created 0600 up front: SQLite gives the -wal and -shm files the database file's mode.
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
+        writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        writer.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
-            await conn.execute(pragma)
+            writer.execute(pragma)
         # Readers open after the writer: it has set WAL mode, which is a property of the file.
         reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         reader.row_factory = sqlite3.Row
@@ -64,54 +74,72 @@ class Database:
         for pragma in READER_PRAGMAS:
             reader.execute(pragma)
             await scanner.execute(pragma)
-        db = cls(conn, reader, scanner, path)
+        db = cls(writer, reader, scanner, path)
         await db.migrate()
         return db
+
+    async def _off_loop(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._io, fn)
 
     async def close(self) -> None:
         async with self._scan_lock:
             await self._scanner.close()
         self._reader.close()
         async with self._lock:
-            await self._conn.close()
+            await self._off_loop(self._writer.close)
+        self._io.shutdown(wait=True)
 
     async def migrate(self) -> list[str]:
         """Apply each named migration not yet recorded, each in its own transaction."""
         applied: list[str] = []
-        async with self._lock:
-            await self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
-            async with self._conn.execute("SELECT name FROM schema_migrations") as cur:
-                done = {row[0] for row in await cur.fetchall()}
-            for name, statements in MIGRATIONS:
-                if name in done:
-                    continue
-                await self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in statements:
-                        await self._conn.execute(statement)
-                    await self._conn.execute(
-                        "INSERT INTO schema_migrations (name, applied_at) VALUES (?, datetime('now'))", (name,)
-                    )
-                    await self._conn.execute("COMMIT")
-                except BaseException:
-                    await self._conn.execute("ROLLBACK")
-                    raise
-                applied.append(name)
+        self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self._writer.execute("SELECT name FROM schema_migrations").fetchall()}
+        for name, statements in MIGRATIONS:
+            if name in done:
+                continue
+            async with self.tx() as tx:
+                for statement in statements:
+                    await tx.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, datetime('now'))", (name,)
+                )
+            applied.append(name)
         return applied
+
+    def _run(self, sql: str) -> list[Any]:
+        """A statement run to its end: a cursor left behind (say, in a future's result) would keep
+        its statement open, and SQLite refuses to COMMIT while one is."""
+        return self._writer.execute(sql).fetchall()
+
+    def _begin_waiting(self) -> None:
+        """BEGIN IMMEDIATE that waits (off the loop) while another process holds the write lock."""
+        self._writer.execute(f"PRAGMA busy_timeout={WAIT_FOR_OTHER_WRITER_MS}")
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+        finally:
+            self._writer.execute("PRAGMA busy_timeout=0")
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+        """A write transaction: committed (durably) when the block ends, rolled back if it raises."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(self._conn)
+                self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # busy: another process is writing
+                await self._off_loop(self._begin_waiting)
+            try:
+                yield WriteTx(self._writer)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            try:
+                await self._off_loop(lambda: self._run("COMMIT"))
+            except BaseException:
+                if self._writer.in_transaction:  # a failed COMMIT leaves the transaction open
+                    self._writer.execute("ROLLBACK")
+                raise
 
     def read(self) -> _ReadBlock:
         """Short reads (by key or index, a page at most), on one committed snapshot, on this thread.
@@ -133,21 +161,18 @@ class Database:
 
     async def checkpoint(self) -> None:
         async with self._lock:
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._off_loop(lambda: self._run("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 class Tx:
-    """Statements inside a transaction (or a read block)."""
+    """Statements in a block: `db.scan()` runs them on aiosqlite's thread (this class); `db.read()`
+    and `db.tx()` inline (Snapshot, WriteTx). Repositories take any of them."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
-        """Run a statement; returns how many rows it inserted, changed or deleted.
-
-        One trip to aiosqlite's thread instead of two (execute, then closing the cursor): the count
-        comes from the connection's running total, which nothing else moves while the block holds
-        the write lock (the schema has no triggers or cascades that would add to it)."""
+        """Run a statement; returns how many rows it inserted, changed or deleted (a scan: none)."""
         before = self._conn.total_changes
         await self._conn.execute_fetchall(sql, params)
         return self._conn.total_changes - before
@@ -157,7 +182,7 @@ class Tx:
             await self._conn.executemany(sql, rows)
 
     async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """Run an INSERT and return the new row's id (in one trip to aiosqlite's thread)."""
+        """Run an INSERT and return the new row's id."""
         row = await self._conn.execute_insert(sql, params)
         return int(row[0]) if row else 0
 
@@ -188,19 +213,32 @@ class _ReadBlock:
 
 
 class Snapshot(Tx):
-    """Tx's reading methods over the loop-thread reader; writing raises (the reader is query_only)."""
+    """Tx's methods, inline on a plain sqlite3 connection: the read-only reader (writing raises,
+    it is query_only), or the writer inside `Database.tx` (see WriteTx)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._reader = conn
 
     async def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
-        return self._reader.execute(sql, params).rowcount
+        cursor = self._reader.execute(sql, params)
+        try:
+            return max(cursor.rowcount, 0)
+        finally:
+            cursor.close()  # ends the statement even if it returned rows: COMMIT needs none open
 
     async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self._reader.executemany(sql, rows)
+        self._reader.executemany(sql, rows).close()
 
     async def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        return int(self._reader.execute(sql, params).lastrowid or 0)
+        cursor = self._reader.execute(sql, params)
+        try:
+            return int(cursor.lastrowid or 0)
+        finally:
+            cursor.close()
 
     async def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
         return self._reader.execute(sql, params).fetchall()
+
+
+class WriteTx(Snapshot):
+    """Statements of a write transaction, inline: they only touch SQLite's page cache."""

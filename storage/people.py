@@ -31,14 +31,38 @@ class Person:
         return f"{self.code} ({self.alias})" if self.alias else self.code
 
 
+CACHE_SIZE = 4096
+
+
 class PeopleRepo:
+    """Every update starts by finding its sender, so the keyed digest of a Telegram id and the
+    unsealed Person are remembered. A Person is remembered by its whole stored row, so any change
+    to the row (a revocation, even by `outreach-bot revoke` from another process) is a new row and
+    is read afresh: the database stays the only truth."""
+
     def __init__(self, sealer: Sealer) -> None:
         self._s = sealer
+        self._user_keys: dict[int, str] = {}
+        self._decoded: dict[tuple[object, ...], Person] = {}
 
     def user_key(self, telegram_user_id: int) -> str:
-        return self._s.lookup("tg_user", telegram_user_id)
+        key = self._user_keys.get(telegram_user_id)
+        if key is None:
+            if len(self._user_keys) >= CACHE_SIZE:
+                self._user_keys.clear()
+            key = self._user_keys[telegram_user_id] = self._s.lookup("tg_user", telegram_user_id)
+        return key
 
     def _person(self, r: Row) -> Person:
+        raw = tuple(r)
+        person = self._decoded.get(raw)
+        if person is None:
+            if len(self._decoded) >= CACHE_SIZE:
+                self._decoded.clear()
+            person = self._decoded[raw] = self._unseal(r)
+        return person
+
+    def _unseal(self, r: Row) -> Person:
         return Person(
             id=r["id"],
             org_id=r["org_id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import sqlite3
@@ -72,6 +73,33 @@ async def test_execute_counts_rows_and_insert_returns_the_row_id(tmp_path: Path)
             row = await tx.one("SELECT rowid FROM schema_migrations WHERE name = 'x'")
             assert row is not None and first == row[0] > 0
     finally:
+        await db.close()
+
+
+async def test_a_write_waits_off_the_loop_while_another_process_writes(tmp_path: Path) -> None:
+    """`outreach-bot revoke` writing from another process: the bot's write waits, the loop does not."""
+    db = await Database.open(tmp_path / "t.db")
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO meta (key, value_sealed) VALUES ('other', x'00')")
+
+        async def write() -> None:
+            async with db.tx() as tx:
+                await tx.execute("INSERT INTO meta (key, value_sealed) VALUES ('bot', x'00')")
+
+        writing = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(20):  # the event loop keeps running while the write waits for the lock
+            await asyncio.sleep(0)
+            ticks += 1
+        assert not writing.done() and ticks == 20
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+        async with db.read() as tx:
+            assert [r["key"] for r in await tx.all("SELECT key FROM meta ORDER BY key")] == ["bot", "other"]
+    finally:
+        other.close()
         await db.close()
 
 

@@ -17,11 +17,14 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.ext import ExtBot
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Keyboard = dict[str, Any]  # an inline keyboard already as the Bot API's JSON (bot.keyboards.inline)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | Keyboard
 
 
 def markup_json(markup: Markup) -> dict[str, Any]:
     """The keyboard as the Bot API expects it; text+callback_data buttons without to_dict's walk."""
+    if isinstance(markup, dict):
+        return markup
     if isinstance(markup, InlineKeyboardMarkup):
         rows: list[list[dict[str, Any]]] = []
         for row in markup.inline_keyboard:

@@ -19,6 +19,7 @@ from bot.flows.common import is_worker, location_text, reply, stale
 from bot.flows.router import Flow
 from bot.i18n import N_, tr
 from bot.jobs.ticker import request_flush
+from bot.keyboards import inline
 from bot.render import checkin_buttons
 from bot.services.checkins import NewCheckin, Outcome, open_checkin
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
@@ -76,13 +77,10 @@ async def start(update: Update, context: BotContext) -> str | int:
             else len(recent) + i
         ),
     )
-    rows = [
-        [InlineKeyboardButton(context.config.hotspots[i].label(context.locale), callback_data=f"ci:place:{i}")]
-        for i in order
-    ]
-    rows.append([InlineKeyboardButton(tr(context.locale, "Other place"), callback_data="ci:place:other")])
-    rows.append([InlineKeyboardButton(tr(context.locale, "Cancel"), callback_data="ci:cancel")])
-    await reply(update, tr(context.locale, "Where are you going?"), reply_markup=InlineKeyboardMarkup(rows))
+    rows = [[(context.config.hotspots[i].label(context.locale), f"ci:place:{i}")] for i in order]
+    rows.append([(tr(context.locale, "Other place"), "ci:place:other")])
+    rows.append([(tr(context.locale, "Cancel"), "ci:cancel")])
+    await reply(update, tr(context.locale, "Where are you going?"), reply_markup=inline(rows))
     return PLACE
 
 
@@ -120,13 +118,9 @@ async def ask_partner(update: Update, context: BotContext) -> str:
     if context.person.team_id:
         async with context.storage.db.read() as tx:
             team = await context.storage.people.in_team(tx, context.person.team_id, "worker")
-        rows = [
-            [InlineKeyboardButton(p.display, callback_data=f"ci:partner:{p.id}")]
-            for p in team
-            if p.id != context.person.id
-        ]
-    rows.append([InlineKeyboardButton(tr(context.locale, "Alone"), callback_data="ci:partner:alone")])
-    await reply(update, tr(context.locale, "Who is with you?"), reply_markup=InlineKeyboardMarkup(rows))
+        rows = [[(p.display, f"ci:partner:{p.id}")] for p in team if p.id != context.person.id]
+    rows.append([(tr(context.locale, "Alone"), "ci:partner:alone")])
+    await reply(update, tr(context.locale, "Who is with you?"), reply_markup=inline(rows))
     return PARTNER
 
 
@@ -181,11 +175,11 @@ async def alone_confirmed(update: Update, context: BotContext) -> str | int:
 
 async def ask_duration(update: Update, context: BotContext) -> str:
     """Buttons for the usual times; any other time may be typed."""
-    row = [InlineKeyboardButton(tr(context.locale, label), callback_data=f"ci:dur:{m}") for m, label in DURATIONS]
+    row = [(tr(context.locale, label), f"ci:dur:{m}") for m, label in DURATIONS]
     await reply(
         update,
         tr(context.locale, "How long will you stay? Tap, or write it (like 45 or 1h30)."),
-        reply_markup=InlineKeyboardMarkup([row[:2], row[2:]]),
+        reply_markup=inline([row[:2], row[2:]]),
     )
     return DURATION
 
@@ -224,7 +218,7 @@ async def ask_location(update: Update, context: BotContext) -> str:
     await reply(
         update, tr(context.locale, "Share your location? It helps if something goes wrong."), reply_markup=keyboard
     )
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton(tr(context.locale, "Skip"), callback_data="ci:loc:skip")]])
+    skip = inline([[(tr(context.locale, "Skip"), "ci:loc:skip")]])
     assert update.effective_chat is not None
     await context.bot.send_text(update.effective_chat.id, tr(context.locale, "Or continue without it:"), skip)
     return LOCATION

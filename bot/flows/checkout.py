@@ -15,6 +15,7 @@ from bot.flows.pin import forget_message
 from bot.flows.router import Flow
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
+from bot.keyboards import inline
 from bot.services.alerts import WRONG_PIN_LIMIT, check_pin
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
@@ -52,10 +53,10 @@ async def ask_safe(update: Update, context: BotContext) -> None:
     current = await _current(update, context, "co:ask:")
     if current is None:
         return
-    keyboard = InlineKeyboardMarkup(
+    keyboard = inline(
         [
-            [InlineKeyboardButton(tr(context.locale, "Yes, all fine"), callback_data=f"co:fine:{current.id}")],
-            [InlineKeyboardButton(tr(context.locale, "Something happened"), callback_data=f"co:issue:{current.id}")],
+            [(tr(context.locale, "Yes, all fine"), f"co:fine:{current.id}")],
+            [(tr(context.locale, "Something happened"), f"co:issue:{current.id}")],
         ]
     )
     await reply(update, tr(context.locale, "Are you safe?"), reply_markup=keyboard)

@@ -142,3 +142,24 @@ async def test_team_lists_overdue_first_and_acknowledges(harness: Harness) -> No
     assert sent[-1].buttons == [(f"{late.person.code} is safe", f"safe:{alert_id}")]
     await supervisor.tap(sent[-1], f"safe:{alert_id}")
     assert (await supervisor.say("/team"))[-1].text.splitlines()[0] == "Out now: 1"
+
+
+async def test_revoking_a_person_does_not_silence_an_alert_about_them(harness: Harness) -> None:
+    """A person is often revoked because their phone was taken: the alert about them is exactly
+    what must not go quiet. It keeps repeating until a supervisor closes it, which still works."""
+    from bot.services.enrolment import revoke
+
+    worker, supervisor, _ = await _team(harness)
+    await check_in(worker, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=40))  # 30 min + grace 10 min
+    sent = await harness.tick()
+    alert = next(s for s in sent if s.chat_id == supervisor.chat_id)
+    assert alert.text.startswith("Missed check-out")
+    assert await revoke(harness.storage, harness.app.bot_data.org, worker.person.code, harness.clock.now())
+    harness.clock.advance(timedelta(minutes=5))
+    sent = await harness.tick()
+    assert [s.chat_id for s in sent] == [supervisor.chat_id] and sent[0].text.startswith("Still no answer")
+    sent = await supervisor.tap(alert, alert.buttons[1][1])  # "Reached them, they are safe"
+    assert sent[-1].text == "Thank you. The alert is closed and the others are told."
+    harness.clock.advance(timedelta(minutes=30))
+    assert await harness.tick() == []

@@ -26,7 +26,7 @@ from tests.auxil.fuzz import (
     MEDIA_KINDS,
     Cast,
     Chatter,
-    FuzzHarness,
+    Harness,
     Loop,
     all_problems,
     blocked_update,
@@ -378,13 +378,13 @@ ACTIONS = st.lists(
 ).map(lambda groups: [action for group in groups for action in group])
 
 
-async def _incident_ref(h: FuzzHarness) -> str:
+async def _incident_ref(h: Harness) -> str:
     async with h.storage.db.read() as tx:
         row = await tx.one("SELECT ref FROM incidents ORDER BY reported_at DESC, rowid DESC LIMIT 1")
     return row["ref"] if row else "R-NONE0"
 
 
-async def _step(h: FuzzHarness, cast: Cast, person: Chatter, step: tuple[Any, ...]) -> None:
+async def _step(h: Harness, cast: Cast, person: Chatter, step: tuple[Any, ...]) -> None:
     kind = step[0]
     if kind == "as":  # a step by someone else (the supervisor answering the alert)
         await _step(h, cast, cast.everyone[step[1]], step[2])
@@ -401,7 +401,7 @@ async def _step(h: FuzzHarness, cast: Cast, person: Chatter, step: tuple[Any, ..
         await h.feed(tap_update(h, person, *found) if found else callback_update(person, step[1]))
 
 
-async def play(h: FuzzHarness, cast: Cast, action: tuple[Any, ...]) -> None:
+async def play(h: Harness, cast: Cast, action: tuple[Any, ...]) -> None:
     kind = action[0]
     who = cast.everyone[action[1]] if kind not in ("advance", "restart") else cast.everyone[0]
     if kind == "text":
@@ -449,7 +449,7 @@ async def _random_updates(pin: bool, actions: list[tuple[Any, ...]], loop: Loop)
     config = copy.deepcopy(FUZZ_CONFIG)
     if pin:
         config["checkout"] = {"pin": True}
-    h = FuzzHarness(loop.tmp, config)
+    h = Harness(loop.tmp, config)
     cast = await start_with_cast(h)
     try:
         since = len(h.api.sent)
@@ -499,7 +499,7 @@ class CheckinMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = Loop()
         config = copy.deepcopy(FUZZ_CONFIG)
-        self.h = FuzzHarness(self.loop.tmp, config)
+        self.h = Harness(self.loop.tmp, config)
         self.loop.run(self.h.start())
         self.worker = self.loop.run(self.h.enrol("worker", "north"))
         self.supervisor = self.loop.run(self.h.enrol("supervisor", "north"))

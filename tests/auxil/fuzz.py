@@ -1,4 +1,4 @@
-"""Helpers for tests/test_fuzz.py: a harness that keeps its config over restarts, a cast of people,
+"""Helpers for tests/test_fuzz.py: a cast of people,
 Bot API update JSON of every kind, and the invariants checked after every update."""
 
 from __future__ import annotations
@@ -46,19 +46,6 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FuzzHarness(Harness):
-    """A Harness whose restart() keeps the config it was built with and every error seen so far."""
-
-    raw_config: dict[str, Any]
-
-    def __init__(self, tmp: Path, config: dict[str, Any] | None = None) -> None:
-        if config is not None or not hasattr(self, "raw_config"):
-            self.raw_config = config or EXAMPLE
-        errors: list[BaseException] = getattr(self, "errors", [])
-        super().__init__(tmp, self.raw_config)
-        self.errors = errors  # the error handler looks the list up on self each time
-
-
 @dataclass
 class Cast:
     """Everyone who writes to the bot in a fuzz run."""
@@ -102,7 +89,7 @@ async def _build_template() -> tuple[Path, list[tuple[int, str | None, Any]]]:
     """Enrol the cast once per test session; each example starts from a copy of that database."""
     tmp = Path(tempfile.mkdtemp(prefix="outreach-fuzz-template-", dir=scratch_dir()))
     atexit.register(shutil.rmtree, tmp, True)
-    h = FuzzHarness(tmp, FUZZ_CONFIG)
+    h = Harness(tmp, FUZZ_CONFIG)
     await h.start()
     try:
         cast = await make_cast(h)
@@ -112,7 +99,7 @@ async def _build_template() -> tuple[Path, list[tuple[int, str | None, Any]]]:
     return tmp / "data", [(c.chat_id, c.factory.user.get("language_code"), c.person) for c in cast.everyone]
 
 
-async def start_with_cast(h: FuzzHarness) -> Cast:
+async def start_with_cast(h: Harness) -> Cast:
     """Start `h` (not started yet) on a copy of the enrolled cast: as make_cast() leaves it, but faster."""
     global _template
     if _template is None:

@@ -84,7 +84,8 @@ class Harness:
         self.settings = Settings(
             token=TOKEN, api_base_url="http://stand-in.invalid/bot", data_dir=tmp / "data", config_path=tmp / "org.toml"
         )
-        self.config: OrgConfig = parse_org_config(config or EXAMPLE)
+        self.raw_config = config or EXAMPLE
+        self.config: OrgConfig = parse_org_config(self.raw_config)
         self.errors: list[BaseException] = []
         self.app = build_application(
             self.settings, self.config, clock=self.clock, request=StandinRequest(self.api), rate_limit=False
@@ -123,10 +124,12 @@ class Harness:
         await close_resources(self.app)
 
     async def restart(self) -> None:
-        """Stop and start a new Application on the same data (as after a crash or deploy)."""
+        """Stop and start a new Application on the same data and config (as after a crash or deploy);
+        what was sent and the errors seen so far are kept."""
         await self.stop()
-        api, clock = self.api, self.clock
-        self.__init__(self.tmp, None)  # type: ignore[misc]
+        api, clock, errors = self.api, self.clock, self.errors
+        Harness.__init__(self, self.tmp, self.raw_config)
+        self.errors = errors  # the error handler looks the list up on self each time
         self.api.sent, self.api.calls = api.sent, api.calls
         self.clock = clock
         self.app.bot_data.clock = clock

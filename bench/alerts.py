@@ -16,6 +16,15 @@ same messages straight from its handler (no database, no outbox): the ratios are
 
     .venv/bin/python bench/alerts.py            # N=500, about 20 s
     .venv/bin/python bench/alerts.py --n 100    # quick
+    .venv/bin/python bench/alerts.py --check --n 100 --burst 20 --duress 2   # as tests/ runs it
+
+Invariants (the "invariant" table, every run), for outreach-bot: in each scenario every recipient
+handed its message once, nothing to anyone else, and every worker its reply; over the whole run,
+counted two ticks after the last scenario (so that a message sent twice by a later flush shows),
+each (alert, recipient) exactly once; one alert in the database per red code and duress PIN; nothing
+left unsent in the outbox; no handler error; no warning logged. With --check the exit status is 1,
+with a one-line reason on stderr, exactly when one fails, whatever the timings (the 10 s target
+included); without, it is 0 (`make bench` measures).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import math
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -34,13 +44,25 @@ from typing import Any, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _alerts_common import BareBot, BenchBot, config_with, dist, next_user_id, ptb_version, wait_until
-from _common import LogCounter, percentile, ratio, seconds, table
+from _common import (
+    Invariants,
+    LogCounter,
+    add_check_flag,
+    compare_tally,
+    exit_status,
+    outbox_unsent,
+    percentile,
+    ratio,
+    seconds,
+    table,
+)
 
 TEAM_SIZE = 20
 MANAGERS = 3
 TARGET = 10.0  # seconds
 RED_WORD = "buy bread"
 SAFE_PIN, DURESS_PIN = "4821", "1379"
+SETTLE = 2.2  # seconds after the last scenario: two more ticks, in which a message sent twice would show
 RED_REPLY = "OK, noted."
 CHECKOUT_REPLY = "Checked out. Thank you, take care."
 CODE_RE = re.compile(r"\bW-[0-9A-Z]{4}\b")
@@ -250,6 +272,18 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     factories = {w.id: UpdateFactory(w.chat_id) for w in workers}
     result: dict[str, Any] = {"setup_s": time.perf_counter() - t_setup, "n": len(workers)}
     listeners = bot.api.listeners
+    seen: Counter[tuple[str, int]] = Counter()  # (worker code, recipient chat) -> urgent messages, whole run
+    expected: Counter[tuple[str, int]] = Counter()
+
+    def count(sent: Any) -> None:
+        if sent.method == "sendMessage" and (sent.text or "").startswith("URGENT:"):
+            match = CODE_RE.search(sent.text)
+            seen[(match.group(0) if match else "?", sent.chat_id)] += 1
+
+    def expect(chosen: list[Any]) -> None:
+        expected.update((w.code, chat) for w in chosen for chat in recipients[w.team_id])
+
+    listeners.append(count)
 
     def senders(chosen: list[Any]) -> list[tuple[Any, str, int, set[int]]]:
         return [(factories[w.id], w.code, w.chat_id, recipients[w.team_id]) for w in chosen]
@@ -263,6 +297,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     duress: list[dict[str, Any]] = []
     for worker in duress_workers:
         duress.append(await duress_checkout(bot, factories[worker.id], worker, recipients[worker.team_id]))
+        expect([worker])
         await asyncio.sleep(0.5)
     result["duress"] = merge(duress)
     result["duress_inst"] = inst.summary()
@@ -274,8 +309,16 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         inst.reset()
         result[name] = await burst(bot.push, listeners, senders(chosen), args.timeout)
         result[name + "_inst"] = inst.summary()
+        expect(chosen)
 
+    await asyncio.sleep(SETTLE)
+    result["tally"] = compare_tally(seen, expected)
+    result["unsent"] = await outbox_unsent(bot.storage)
+    async with bot.storage.db.read() as tx:
+        rows = await tx.all("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")
+    result["alerts_in_db"] = ", ".join(f"{kind} {n}" for kind, n in rows)
     await bot.stop()
+    result["n_errors"] = len(bot.errors)
     result["errors"] = [repr(e)[:160] for e in bot.errors[:3]]
     result["warnings"] = logs.count
     result["first_warnings"] = logs.first
@@ -458,6 +501,24 @@ def scenario_table(title: str, ours: dict[str, Any], bare: dict[str, Any], inst:
     return out + "\n" + note
 
 
+def invariants(args: argparse.Namespace, ours: dict[str, Any]) -> Invariants:
+    """outreach-bot's, whatever the timings (the bare bot is the baseline for the ratios only)."""
+    inv = Invariants()
+    for key, name in (("burst_small", "red code, smaller burst"), ("burst_all", "red code, all"), ("duress", "duress")):
+        o = ours[key]
+        told = f"{o['delivered']} of {o['expected']}, {o['duplicates']} doubled, {o['unexpected']} unexpected"
+        ok = o["delivered"] == o["expected"] and not o["duplicates"] and not o["unexpected"]
+        inv.check(f"{name}: every recipient told once, nobody else", told, ok)
+        inv.equal(f"{name}: every worker answered", o["replies"], o["alerts"])
+    inv.tally("whole run, two ticks later: each (alert, recipient) exactly once", ours["tally"])
+    red = ours["burst_small"]["alerts"] + ours["burst_all"]["alerts"]  # red codes sent
+    inv.equal("alerts in the database", ours["alerts_in_db"], f"duress {ours['duress']['alerts']}, red {red}")
+    inv.equal("outbox messages left unsent", ours["unsent"], 0)
+    inv.equal("handler errors (outreach-bot)", ours["n_errors"], 0)
+    inv.equal("warnings logged (outreach-bot)", ours["warnings"], 0)
+    return inv
+
+
 def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any]) -> str:
     n = ours["n"]
     small = min(args.burst, n)
@@ -488,7 +549,7 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any])
             ("notes", "value"),
             [
                 ("setup (people, check-ins)", seconds(ours["setup_s"])),
-                ("handler errors (outreach-bot)", len(ours["errors"])),
+                ("handler errors (outreach-bot)", ours["n_errors"]),
                 ("warnings logged (outreach-bot)", ours["warnings"]),
             ],
         ),
@@ -504,13 +565,15 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=50, help="workers in the smaller burst (default 50)")
     parser.add_argument("--duress", type=int, default=5, help="duress check-outs, one after another (default 5)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a burst to be delivered")
+    add_check_flag(parser)
     args = parser.parse_args()
     if args.n < 1 or args.burst < 1 or args.duress < 1:
         parser.error("--n, --burst and --duress must be at least 1")
     bare = asyncio.run(run_bare(args))
     ours = asyncio.run(run_ours(args))
-    print(report(args, ours, bare))
-    return 0
+    checked = invariants(args, ours)
+    print(f"{report(args, ours, bare)}\n\n{checked.table()}\n")
+    return exit_status(args.check, checked)
 
 
 if __name__ == "__main__":

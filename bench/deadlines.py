@@ -14,9 +14,16 @@ and the ratio outreach-bot / bare bot for each.
     .venv/bin/python bench/deadlines.py               # N=10000, about 3 minutes
     .venv/bin/python bench/deadlines.py --n 500       # quick
     .venv/bin/python bench/deadlines.py --step alert  # live step = supervisor alert (deadline + grace)
+    .venv/bin/python bench/deadlines.py --check --n 200 --window 1 --lead 1 --drain 20   # as tests/ runs it
 
 Both bots run on the real clock; outreach-bot with its real 1 s escalation tick, SQLite with
 synchronous=FULL in a temporary directory, and the in-process Bot API stand-in (no network).
+
+Invariants (the "invariant" table, every run): each due message handed off exactly once, to the
+right chat, and nothing else, live, at restart and in the catch-up (counted two ticks after the last
+one, so that a message sent twice shows); nothing left unsent in the outbox; one open alert per
+check-in after the catch-up; no warning logged. With --check the exit status is 1, with a one-line
+reason on stderr, exactly when one fails, whatever the timings; without, it is 0 (`make bench`).
 """
 
 from __future__ import annotations
@@ -24,13 +31,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
-import pstats
 import random
 import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,21 +45,27 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _alerts_common import API_BASE, TOKEN, ptb_version, wait_until
 from _common import (
+    Invariants,
     LogCounter,
+    add_check_flag,
+    compare_tally,
     current_rss_mb,
     emit_result,
+    exit_status,
     mib,
+    outbox_unsent,
     peak_rss_mb,
     percentile,
+    profile_text,
     ratio,
     run_child,
     seconds,
     table,
 )
 
-TOKEN = "123456:BENCHTOKENabcdefghijklmnopqrstuvwxyz"
-API_BASE = "http://stand-in.invalid/bot"
+SETTLE = 2.2  # seconds after the last expected hand-off: two more ticks, in which a message sent twice would show
 NO_MISFIRE = {"misfire_grace_time": None}
 TEAM_SIZE = 20  # workers per team, each team with one supervisor
 CODE_RE = re.compile(r"\bW-[0-9A-Z]{4,6}\b")
@@ -80,7 +92,8 @@ class Clocks:
 
 
 class Arrivals:
-    """Hand-offs to the fake Bot API, matched to their due times by chat (prompts) or worker code (alerts)."""
+    """Hand-offs to the fake Bot API, matched to their due times by chat (prompts) or worker code (alerts),
+    and counted by chat (prompts) and by (worker code, recipient chat) (alerts)."""
 
     def __init__(self) -> None:
         self.due_by_chat: dict[int, float] = {}
@@ -89,7 +102,8 @@ class Arrivals:
         self.alert_delays: list[float] = []
         self.alert_times: list[float] = []
         self.prompt_times: list[float] = []
-        self.other = 0
+        self.prompts: Counter[int] = Counter()
+        self.alerts: Counter[tuple[str, int]] = Counter()
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -98,28 +112,45 @@ class Arrivals:
         if sent.method != "sendMessage":
             return
         text = sent.text or ""
-        if text.startswith("Missed check-out") or "Missed check-out" in text:
+        if "Missed check-out" in text:
             match = CODE_RE.search(text)
-            due = self.due_by_code.pop(match.group(0), None) if match else None
+            code = match.group(0) if match else "?"
+            self.alerts[(code, sent.chat_id)] += 1
+            due = self.due_by_code.pop(code, None)
             self.alert_times.append(sent.at)
             if due is not None:
                 self.alert_delays.append(sent.at - due)
             return
+        self.prompts[sent.chat_id] += 1
         due = self.due_by_chat.pop(sent.chat_id, None) if sent.chat_id is not None else None
         self.prompt_times.append(sent.at)
         if due is not None:
             self.prompt_delays.append(sent.at - due)
-        else:
-            self.other += 1
 
+    def catchup(self, t0: float, cpu0: float) -> dict[str, Any]:
+        """Hand-offs since the (re)start at t0 (time.monotonic), CPU since cpu0."""
+        alerts, prompts = [t - t0 for t in self.alert_times], [t - t0 for t in self.prompt_times]
+        return {
+            "alerts": len(alerts),
+            "prompts": len(prompts),
+            "first_alert": min(alerts, default=float("nan")),
+            "p50": percentile(alerts, 50),
+            "p99": percentile(alerts, 99),
+            "all_alerts": max(alerts, default=float("nan")),
+            "all_prompts": max(prompts, default=float("nan")),
+            "cpu_s": time.process_time() - cpu0,
+            "wall_s": time.monotonic() - t0,
+        }
 
-async def wait_until(predicate: Callable[[], bool], limit: float, poll: float = 0.02) -> bool:
-    end = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        await asyncio.sleep(poll)
-    return True
+    def sent(self) -> int:
+        return self.prompts.total() + self.alerts.total()
+
+    def tally(self, prompts: list[int], alerts: list[tuple[str, int]]) -> dict[str, dict[str, int]]:
+        """What was handed off since the last reset against: each of these prompts and alerts exactly once."""
+        return {
+            "prompts": compare_tally(self.prompts, Counter(prompts)),
+            "alerts": compare_tally(self.alerts, Counter(alerts)),
+        }
 
 
 def delay_stats(delays: list[float]) -> dict[str, float]:
@@ -230,9 +261,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     logs = LogCounter.install()
     inst = Instruments()
     inst.install()
-    rss_imports = current_rss_mb()
     n, window = args.n, args.window
-    result: dict[str, Any] = {"n": n, "rss_after_imports": rss_imports}
+    result: dict[str, Any] = {"n": n, "rss_after_imports": current_rss_mb()}
     tmp = tempfile.TemporaryDirectory(prefix="bench-deadlines-")
     settings = Settings(
         token=TOKEN, api_base_url=API_BASE, data_dir=Path(tmp.name) / "data", config_path=Path(tmp.name) / "org.toml"
@@ -266,38 +296,32 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     storage: Storage = app.bot_data.storage
     org = app.bot_data.org
     workers: list[Any] = []
+    supervisor_chat: dict[str, int] = {}  # team id -> its supervisor's chat, where its alerts go
     user_ids = iter(range(600_000_001, 700_000_000))
     now = clock.now()
     teams = (n + TEAM_SIZE - 1) // TEAM_SIZE
+
+    async def person(tx: Any, team_id: str, role: str) -> Any:
+        uid = next(user_ids)
+        return await storage.people.create(
+            tx, org_id=org.id, team_id=team_id, role=role, telegram_user_id=uid, chat_id=uid, locale="en", now=now
+        )
+
     for first_team in range(0, teams, 50):  # 50 teams (~1000 people) per transaction
         async with storage.db.tx() as tx:
             for t in range(first_team, min(teams, first_team + 50)):
                 team = await storage.orgs.team_get_or_create(tx, org.id, f"team {t}", now)
-                uid = next(user_ids)
-                await storage.people.create(
-                    tx,
-                    org_id=org.id,
-                    team_id=team.id,
-                    role="supervisor",
-                    telegram_user_id=uid,
-                    chat_id=uid,
-                    locale="en",
-                    now=now,
-                )
+                supervisor_chat[team.id] = (await person(tx, team.id, "supervisor")).chat_id
                 for _ in range(min(TEAM_SIZE, n - t * TEAM_SIZE)):
-                    uid = next(user_ids)
-                    workers.append(
-                        await storage.people.create(
-                            tx,
-                            org_id=org.id,
-                            team_id=team.id,
-                            role="worker",
-                            telegram_user_id=uid,
-                            chat_id=uid,
-                            locale="en",
-                            now=now,
-                        )
-                    )
+                    workers.append(await person(tx, team.id, "worker"))
+    prompts = [w.chat_id for w in workers]
+    alerts = [(w.code, supervisor_chat[w.team_id]) for w in workers]
+
+    async def settle(prompts_due: list[int], alerts_due: list[tuple[str, int]]) -> dict[str, Any]:
+        """Two more ticks (a message sent twice shows), then what was handed off, and what is left unsent."""
+        await asyncio.sleep(SETTLE)
+        await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)
+        return {"tally": arrivals.tally(prompts_due, alerts_due), "unsent": await outbox_unsent(app.bot_data.storage)}
 
     async def create_checkins(due_times: list[datetime], kind: str) -> None:
         """One open check-in per worker. kind "due": next step is the deadline (prompt to the worker);
@@ -341,8 +365,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     cpu0 = time.process_time()
     delays = arrivals.prompt_delays if args.step == "due" else arrivals.alert_delays
     last_due = clocks.mono(due_times[-1])
-    await wait_until(lambda: len(delays) >= n, limit=(last_due - time.monotonic()) + args.drain)
-    await wait_until(lambda: not inst.in_tick, limit=args.drain)  # the outbox rows are marked sent
+    await wait_until(lambda: len(delays) >= n, (last_due - time.monotonic()) + args.drain, poll=0.02)
+    await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)  # the outbox rows are marked sent
     result["live"] = {
         "delivered": len(delays),
         **delay_stats(delays),
@@ -354,15 +378,18 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         "transactions": inst.transactions,
         "statements": inst.statements,
     }
+    due = args.step == "due"
+    result["live"] |= await settle(prompts if due else [], [] if due else alerts)
 
     # -- restart: N open check-ins, none due: how long until the first tick has looked at them ---
     await stop(app)
     api.clear()
+    sent_before = arrivals.sent()
     t_restart = time.monotonic()
     app = new_app()
     await start(app)
     t_started = time.monotonic()
-    await wait_until(lambda: bool(inst.ticks_since(t_restart)), limit=60)
+    await wait_until(lambda: bool(inst.ticks_since(t_restart)), 60, poll=0.02)
     first = [(s, d) for s, d in inst.ticks if s >= t_restart][:1]
     result["restart"] = {
         "start_s": t_started - t_restart,
@@ -372,6 +399,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     storage = app.bot_data.storage
     async with storage.db.read() as tx:
         result["restart"]["open"] = len(await storage.checkins.open_in_org(tx, org.id))
+    await asyncio.sleep(SETTLE)  # none due: two ticks that must send nothing
+    result["restart"]["sent"] = arrivals.sent() - sent_before
 
     # -- catch-up: the bot was down while all N check-ins passed deadline + grace ---------------
     await stop(app)
@@ -399,34 +428,23 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     t_catchup = time.monotonic()
     app = new_app()
     await start(app)
-    await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, limit=args.drain)
-    await wait_until(lambda: not inst.in_tick, limit=args.drain)
+    await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, args.drain, poll=0.02)
+    await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)
     if profiler is not None:
         profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs()
-        stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(40)
         sys.stderr.write("cProfile of the catch-up (event-loop thread only; SQLite runs in aiosqlite's thread)\n")
-        sys.stderr.write(out.getvalue())
-    alerts_after = [t - t_catchup for t in arrivals.alert_times]
-    prompts_after = [t - t_catchup for t in arrivals.prompt_times]
-    result["catchup"] = {
-        "alerts": len(alerts_after),
-        "prompts": len(prompts_after),
-        "first_alert": min(alerts_after, default=float("nan")),
-        "p50": percentile(alerts_after, 50),
-        "p99": percentile(alerts_after, 99),
-        "all_alerts": max(alerts_after, default=float("nan")),
-        "all_prompts": max(prompts_after, default=float("nan")),
-        "cpu_s": time.process_time() - cpu0,
-        "wall_s": time.monotonic() - t_catchup,
+        sys.stderr.write(profile_text(profiler, 25, 40))
+    result["catchup"] = arrivals.catchup(t_catchup, cpu0) | {
         "first_tick_at": ([s - t_catchup for s, _ in inst.ticks if s >= t_catchup][:1] or [float("nan")])[0],
         "first_tick_s": (inst.ticks_since(t_catchup)[:1] or [float("nan")])[0],
         "phase": dict(inst.phase),
         "transactions": inst.transactions,
         "statements": inst.statements,
     }
+    result["catchup"] |= await settle(prompts, alerts)
+    async with app.bot_data.storage.db.read() as tx:
+        open_alerts = await app.bot_data.storage.alerts.active_in_org(tx, org.id)
+    result["catchup"] |= {"open_alerts": len(open_alerts), "alerted": len({a.checkin_id for a in open_alerts})}
     await stop(app)
     tmp.cleanup()
     result["peak_rss"] = peak_rss_mb()
@@ -447,9 +465,8 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from bot.standin import FakeBotApi, StandinRequest
 
     logs = LogCounter.install()
-    rss_imports = current_rss_mb()
     n, window = args.n, args.window
-    result: dict[str, Any] = {"n": n, "rss_after_imports": rss_imports}
+    result: dict[str, Any] = {"n": n, "rss_after_imports": current_rss_mb()}
     api = FakeBotApi()
     arrivals = Arrivals()
     api.listeners.append(arrivals.on_sent)
@@ -504,7 +521,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     cpu0 = time.process_time()
     delays = arrivals.prompt_delays if args.step == "due" else arrivals.alert_delays
     last_due = clocks.mono(due_times[-1])
-    await wait_until(lambda: len(delays) >= n, limit=(last_due - time.monotonic()) + args.drain)
+    await wait_until(lambda: len(delays) >= n, (last_due - time.monotonic()) + args.drain, poll=0.02)
     result["live"] = {
         "delivered": len(delays),
         **delay_stats(delays),
@@ -530,20 +547,8 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         # once it dropped 90% of them. A bare bot that means to deliver everything turns that off.
         app.job_queue.run_once(send, when=0, chat_id=chat, data=prompt(code), job_kwargs=NO_MISFIRE)
         app.job_queue.run_once(send, when=0, chat_id=supervisor, data=alert(code), job_kwargs=NO_MISFIRE)
-    await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, limit=args.drain)
-    alerts_after = [t - t_catchup for t in arrivals.alert_times]
-    prompts_after = [t - t_catchup for t in arrivals.prompt_times]
-    result["catchup"] = {
-        "alerts": len(alerts_after),
-        "prompts": len(prompts_after),
-        "first_alert": min(alerts_after, default=float("nan")),
-        "p50": percentile(alerts_after, 50),
-        "p99": percentile(alerts_after, 99),
-        "all_alerts": max(alerts_after, default=float("nan")),
-        "all_prompts": max(prompts_after, default=float("nan")),
-        "cpu_s": time.process_time() - cpu0,
-        "wall_s": time.monotonic() - t_catchup,
-    }
+    await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, args.drain, poll=0.02)
+    result["catchup"] = arrivals.catchup(t_catchup, cpu0)
     await app.stop()
     await app.shutdown()
     result["peak_rss"] = peak_rss_mb()
@@ -561,13 +566,32 @@ def compare(label: str, ours: dict[str, Any], bare: dict[str, Any], key: str) ->
     return label, seconds(ours[key]), seconds(bare[key]), ratio(ours[key], bare[key])
 
 
+def invariants(args: argparse.Namespace, ours: dict[str, Any]) -> Invariants:
+    """outreach-bot's, whatever the timings (the bare bot is the baseline for the ratios only)."""
+    n, lo, ro, co = args.n, ours["live"], ours["restart"], ours["catchup"]
+    due, other = ("prompts", "alerts") if args.step == "due" else ("alerts", "prompts")
+    inv = Invariants()
+    inv.tally(f"live: each check-in's {due[:-1]} handed off exactly once", lo["tally"][due])
+    inv.tally(f"live: {other} sent (none due)", lo["tally"][other])
+    inv.equal("live: outbox messages left unsent", lo["unsent"], 0)
+    inv.equal("restart: check-ins still open", ro["open"], n)
+    inv.equal("restart: messages sent (none due)", ro["sent"], 0)
+    inv.tally("catch-up: each worker's prompt exactly once", co["tally"]["prompts"])
+    inv.tally("catch-up: each alert exactly once, to the team's supervisor", co["tally"]["alerts"])
+    alerted = f"{co['open_alerts']} for {co['alerted']}"
+    inv.equal("catch-up: open alerts in the database, one per check-in", alerted, f"{n} for {n}")
+    inv.equal("catch-up: outbox messages left unsent", co["unsent"], 0)
+    inv.equal("warnings logged (outreach-bot)", ours["warnings"], 0)
+    return inv
+
+
 def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any]) -> str:
     n = args.n
     step = "worker prompt at the deadline" if args.step == "due" else "supervisor alert at deadline + grace"
     out = [
         f"deadlines: {n} open check-ins falling due within {args.window:g} s ({step}); "
         f"teams of {TEAM_SIZE} workers + 1 supervisor; real clock, 1 s tick, SQLite synchronous=FULL",
-        f"bare = python-telegram-bot {_ptb_version()} echo bot keeping the same deadlines as JobQueue jobs in memory",
+        f"bare = python-telegram-bot {ptb_version()} echo bot keeping the same deadlines as JobQueue jobs in memory",
         "",
     ]
     lo, lb = ours["live"], bare["live"]
@@ -616,29 +640,13 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any])
     ]
     out += [table(("memory (each run in its own process)", "outreach-bot", "bare PTB", "ratio"), rows), ""]
 
-    rows = []
-    for name, part in (("live minute", lo), ("catch-up", co)):
-        phase = part["phase"]
-        rows.append(
-            (
-                name,
-                seconds(phase.get("advance_checkins")),
-                seconds(phase.get("advance_alerts")),
-                seconds(phase.get("outbox.flush")),
-                part["transactions"],
-                part["statements"],
-                f"{part['statements'] / n:.1f}",
-            )
-        )
-    header = (
-        "outreach-bot time in",
-        "advance_checkins",
-        "advance_alerts",
-        "outbox.flush",
-        "commits",
-        "DB calls",
-        "per check-in",
-    )
+    rows = [
+        (name, *(seconds(part["phase"].get(k)) for k in ("advance_checkins", "advance_alerts", "outbox.flush")),
+         part["transactions"], part["statements"], f"{part['statements'] / n:.1f}")
+        for name, part in (("live minute", lo), ("catch-up", co))
+    ]  # fmt: skip
+    header = ("outreach-bot time in", "advance_checkins", "advance_alerts", "outbox.flush", "commits", "DB calls",
+              "per check-in")  # fmt: skip
     out += [table(header, rows), ""]
     rows = [
         ("setup (people, check-ins)", seconds(ours["setup_s"])),
@@ -657,12 +665,6 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any])
     return "\n".join(out)
 
 
-def _ptb_version() -> str:
-    import telegram
-
-    return telegram.__version__
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="open check-ins (default 10000)")
@@ -673,6 +675,7 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=90.0, help="seconds to wait for stragglers")
     parser.add_argument("--step", choices=("due", "alert"), default="due", help="which step falls due live")
     parser.add_argument("--profile", action="store_true", help="cProfile outreach-bot's catch-up, to stderr")
+    add_check_flag(parser)
     parser.add_argument("--role", choices=("ours", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.window is None:  # the same rate as 10,000 in a minute, so that a small --n finishes in seconds
@@ -688,8 +691,9 @@ def main() -> int:
     budget = args.lead + args.window + 3 * args.drain + 120
     bare = run_child([__file__, "--role", "bare", *common], timeout=budget)
     ours = run_child([__file__, "--role", "ours", *common], timeout=budget)
-    print(report(args, ours, bare))
-    return 0
+    checked = invariants(args, ours)
+    print(f"{report(args, ours, bare)}\n\n{checked.table()}\n")
+    return exit_status(args.check, checked)
 
 
 if __name__ == "__main__":

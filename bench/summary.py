@@ -18,6 +18,16 @@ memory (the framework's floor), for ratios.
 
     .venv/bin/python bench/summary.py              # 100,000 incidents, about 45 s
     .venv/bin/python bench/summary.py --n 10000    # quick
+    .venv/bin/python bench/summary.py --check --n 10000 --runs 1   # as tests/ runs it
+
+Invariants (the "invariant" table, every run), against counts kept while filling (not read back
+from the database): the database holds every incident and alert; build() for the latest full week,
+org-wide and for one team, has the right total, counts by type, severity, place and perpetrator,
+12 weeks of counts by type, and alerts and missed check-outs; /summary through the bot says this
+week's total; every timeline page, through the bot and from incidents.page, says the right total
+and shows the right number of rows; no handler error; no warning logged. With --check the exit
+status is 1, with a one-line reason on stderr, exactly when one fails, whatever the timings (the
+2 s and 100 ms targets included); without, it is 0 (`make bench` measures).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import random
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
@@ -39,7 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _alerts_common import BareBot, BenchBot, config_with, median, next_user_id, ptb_version, wait_until
-from _common import LogCounter, emit_result, ratio, run_child, seconds, table
+from _common import Invariants, LogCounter, add_check_flag, emit_result, exit_status, ratio, run_child, seconds, table
 
 WEEKS = 104
 TEAMS = 10
@@ -60,6 +71,13 @@ PERPETRATOR_WEIGHTS = {
     "unknown": 15, "other": 5,
 }  # fmt: skip
 CUSTOM_PLACES = ("Behind the market", "Bus stop 14", "Hotel Rex", "Corner of 6th and 9th")
+TIMELINES = {
+    "tl_12w": "/timeline (12 weeks, page 1)",
+    "tl_all": "/timeline all (page 1)",
+    "tl_5000": "Next button at offset 5000 (all)",
+    "tl_50000": "Next button at offset 50000 (all)",
+    "tl_filtered": "/timeline all physical parque central",
+}
 
 
 class DirectTx:
@@ -161,17 +179,20 @@ async def fill(bot: BenchBot, n: int, rng: random.Random) -> dict[str, Any]:
                     now=reported,
                 )
     t_incidents = time.perf_counter() - t0
+    alerts = []  # (raised at, kind, team id): what the summaries must count
     with direct_tx(bot.settings.db_path) as tx:
         for _ in range(n // 20):
             reporter = rng.choice(reporters)
             raised = now - timedelta(seconds=rng.randrange(days * 86400))
+            kind = rng.choice(("missed_checkout", "missed_checkout", "red", "yellow"))
+            alerts.append((raised, kind, reporter.team_id))
             alert_id = await storage.alerts.create(
                 tx,
                 org_id=org.id,
                 person_id=reporter.id,
                 team_id=reporter.team_id,
                 checkin_id=None,
-                kind=rng.choice(("missed_checkout", "missed_checkout", "red", "yellow")),
+                kind=kind,
                 raised_at=raised,
                 managers_due_at=None,
                 next_repeat_at=None,
@@ -181,7 +202,51 @@ async def fill(bot: BenchBot, n: int, rng: random.Random) -> dict[str, Any]:
                 acked = raised + timedelta(seconds=rng.randrange(30, 1800))
                 await storage.alerts.acknowledge(tx, alert_id, supervisor.id, acked)
             await storage.alerts.resolve(tx, alert_id, supervisor.id, "reached_safe", raised + timedelta(hours=1))
-    return {"fill_s": time.perf_counter() - t0, "incidents_s": t_incidents, "teams": teams}
+    written = [(reporter.team_id, day, fields) for _, reporter, day, fields in reports]
+    elapsed = time.perf_counter() - t0
+    return {"fill_s": elapsed, "incidents_s": t_incidents, "teams": teams, "written": written, "alerts": alerts}
+
+
+def expected_summary(filled: dict[str, Any], week: date, tz: Any, team_id: str | None = None) -> dict[str, Any]:
+    """What build() must find for `week`, counted from what fill() wrote (not read back from the database)."""
+    from bot.services.incidents import week_of
+    from bot.services.summary import WEEKS_OF_HISTORY, weeks_back
+
+    history = set(weeks_back(week, WEEKS_OF_HISTORY))
+    mine = [(week_of(day), f) for team, day, f in filled["written"] if team_id in (None, team)]
+    this = [f for w, f in mine if w == week.isoformat()]
+    start = datetime.combine(week, dtime(), tzinfo=tz)
+    end = start + timedelta(weeks=1)
+    raised = [kind for at, kind, team in filled["alerts"] if team_id in (None, team) and start <= at < end]
+    return {
+        "total": len(this),
+        "by type": Counter(f["category"] for f in this),
+        "by severity": Counter(f["severity"] for f in this if f["severity"]),
+        "by place": Counter(f["place"] for f in this if f["place"]),
+        "by perpetrator": Counter(f["perpetrator"] for f in this if f["perpetrator"]),
+        "12 weeks by type": Counter((w, f["category"]) for w, f in mine if w in history),
+        "alerts": len(raised),
+        "missed check-outs": raised.count("missed_checkout"),
+    }
+
+
+def summary_counts(summary: Any) -> dict[str, Any]:
+    """The same numbers as expected_summary, from a Summary."""
+    return {
+        "total": summary.total,
+        "by type": summary.by_category,
+        "by severity": summary.by_severity,
+        "by place": summary.by_place,
+        "by perpetrator": summary.by_perpetrator,
+        "12 weeks by type": Counter({(w, c): n for w, counts in summary.weekly.items() for c, n in counts.items()}),
+        "alerts": summary.alerts_raised,
+        "missed check-outs": summary.missed_checkouts,
+    }
+
+
+def differences(got: dict[str, Any], expected: dict[str, Any]) -> str:
+    """ "" when they agree, else which counts differ."""
+    return ", ".join(f"{key} differs" for key in expected if got.get(key) != expected[key])
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, Any]:
@@ -253,6 +318,7 @@ async def through_bot(
     cold, got = await replies.after(lambda: push(factory.text("/summary")), both)
     result["summary_cold"] = cold
     result["summary_text"] = got["sendMessage"].text
+    first_lines = result["first_lines"] = {"summary": got["sendMessage"].text.splitlines()[0]}
     async with StallWatch() as watch:
         durations = [(await replies.after(lambda: push(factory.text("/summary")), both))[0] for _ in range(runs)]
     result["summary_warm"] = median(durations)
@@ -267,12 +333,16 @@ async def through_bot(
 
     result["tl_12w"], sent = await page(lambda: factory.text("/timeline"))
     result["tl_12w_text"] = sent.text if sent else None
+    first_lines["tl_12w"] = sent.text.splitlines()[0]
     result["tl_all"], sent = await page(lambda: factory.text("/timeline all"))
+    first_lines["tl_all"] = sent.text.splitlines()[0]
     message = {"message_id": sent.message_id, "date": 0, "chat": factory.chat, "text": sent.text}
     for offset in (5000, 50000):
         key = f"tl_{offset}"
-        result[key], _ = await page(lambda o=offset: factory.tap(message, f"tl:{o}:all:-:-"))
-    result["tl_filtered"], _ = await page(lambda: factory.text("/timeline all physical parque central"))
+        result[key], sent = await page(lambda o=offset: factory.tap(message, f"tl:{o}:all:-:-"))
+        first_lines[key] = sent.text.splitlines()[0]
+    result["tl_filtered"], sent = await page(lambda: factory.text("/timeline all physical parque central"))
+    first_lines["tl_filtered"] = sent.text.splitlines()[0]
     return result
 
 
@@ -315,7 +385,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     result["week"] = week.isoformat()
     team_id = filled["teams"][0].id
     result["build"], summary = await timed(lambda: build(storage, org.id, week, tz), runs)
-    result["build_team"], _ = await timed(lambda: build(storage, org.id, week, tz, team_id=team_id), runs)
+    result["build_team"], team_summary = await timed(lambda: build(storage, org.id, week, tz, team_id=team_id), runs)
     result["week_total"] = summary.total
     result["text"], text = await timed(_sync(lambda: summary_text(summary, "en")), runs)
     labels = {k: tr("en", v) for k, v in inc.CATEGORIES.items()}
@@ -344,11 +414,48 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         duration, (items, total) = await timed(one_page, runs)
         pages.append((label, duration, len(items), total))
     result["pages"] = pages
+
+    # -- invariants: what was read against what fill() wrote ---------------------------------------
+    inv = result["invariants"] = Invariants()
+    inv.equal("incidents in the database", result["count"], args.n)
+    async with storage.db.read() as tx:
+        inv.equal("alerts in the database", (await tx.one("SELECT count(*) FROM alerts"))[0], args.n // 20)
+    for scope, built, team in (("org-wide", summary, None), ("one team", team_summary, team_id)):
+        got, expected = summary_counts(built), expected_summary(filled, week, tz, team)
+        measured = differences(got, expected) or f"{got['total']} incidents, {got['alerts']} alerts"
+        inv.check(f"build(), {scope}, week of {week}: every count as written", measured, got == expected)
+    lines = result["app"].pop("first_lines")
+    now_week = this_week(bot.clock.now(), tz)
+    said = f"Week of {now_week}. Incidents: {expected_summary(filled, now_week, tz)['total']}."
+    inv.equal("/summary through the bot: this week's total", lines["summary"], said)
+    weeks = [inc.week_of(day) for _, day, _ in filled["written"]]
+    physical = sum(f["category"] == "physical" and f["place"] == "Parque Central" for _, _, f in filled["written"])
+    totals = {"tl_12w": sum(w >= since for w in weeks), "tl_all": args.n, "tl_filtered": physical}
+    offsets = {"tl_12w": 0, "tl_all": 0, "tl_5000": 5000, "tl_50000": 50000, "tl_filtered": 0}
+    for key, offset in offsets.items():
+        inv.equal(f"{TIMELINES[key]} through the bot", lines[key], page_line(offset, totals.get(key, args.n)))
+    for (label, _, shown, total), key in zip(
+        pages, ("tl_12w", "tl_all", "tl_5000", "tl_50000", "tl_filtered"), strict=True
+    ):
+        want = totals.get(key, args.n)
+        inv.equal(
+            f"incidents.page(): {label}", f"{shown} of {total}", f"{min(10, max(0, want - offsets[key]))} of {want}"
+        )
     await bot.stop()
+    inv.equal("handler errors (outreach-bot)", len(bot.errors), 0)
+    inv.equal("warnings logged (outreach-bot)", logs.count, 0)
     result["errors"] = [repr(e)[:160] for e in bot.errors[:3]]
+    result["n_errors"] = len(bot.errors)
     result["warnings"] = logs.count
     result["first_warnings"] = logs.first
     return result
+
+
+def page_line(offset: int, total: int) -> str:
+    """The first line of the timeline page at `offset` of `total` incidents, as the bot writes it in English."""
+    if offset >= total:
+        return "No incidents for this choice."
+    return f"Incidents {offset + 1}–{min(offset + 10, total)} of {total}:"
 
 
 def _sync(fn: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
@@ -456,13 +563,7 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any],
     ]
     out += [table(("weekly summary", "outreach-bot", "bare PTB", "target", "meets", "ratio"), rows), ""]
 
-    rows = [
-        via_bot("/timeline (12 weeks, page 1)", "tl_12w", PAGE_TARGET, "< 100 ms"),
-        via_bot("/timeline all (page 1)", "tl_all", PAGE_TARGET, "< 100 ms"),
-        via_bot("Next button at offset 5000 (all)", "tl_5000", PAGE_TARGET, "< 100 ms"),
-        via_bot("Next button at offset 50000 (all)", "tl_50000", PAGE_TARGET, "< 100 ms"),
-        via_bot("/timeline all physical parque central", "tl_filtered", PAGE_TARGET, "< 100 ms"),
-    ]
+    rows = [via_bot(label, key, PAGE_TARGET, "< 100 ms") for key, label in TIMELINES.items()]
     for label, duration, shown, count in ours["pages"]:
         name = f"incidents.page(): {label} [{shown} of {count:,}]"
         rows.append((name, seconds(duration), "", "< 100 ms", meets(duration, PAGE_TARGET), ""))
@@ -470,7 +571,7 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any],
     notes = [
         ("fill: incidents through incidents.create", seconds(ours["incidents_s"])),
         ("fill: everything (people, incidents, alerts)", seconds(ours["fill_s"])),
-        ("handler errors (outreach-bot)", len(ours["errors"])),
+        ("handler errors (outreach-bot)", ours["n_errors"]),
         ("warnings logged (outreach-bot)", ours["warnings"]),
     ]
     out.append(table(("notes", "value"), notes))
@@ -483,6 +584,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="incidents (default 100000)")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is shown (default 5)")
+    add_check_flag(parser)
     parser.add_argument("--role", choices=("cold-chart",), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "cold-chart":
@@ -493,8 +595,9 @@ def main() -> int:
     cold = run_child([__file__, "--role", "cold-chart"], timeout=120)["cold_chart"]
     ours = asyncio.run(run_ours(args))
     bare = asyncio.run(run_bare(args, ours.pop("bare_payload")))
-    print(report(args, ours, bare, cold))
-    return 0
+    checked = ours.pop("invariants")
+    print(f"{report(args, ours, bare, cold)}\n\n{checked.table()}\n")
+    return exit_status(args.check, checked)
 
 
 if __name__ == "__main__":

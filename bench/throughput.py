@@ -109,13 +109,18 @@ def timed_around(do_process_update: Any, on_done: Callable[[Any, float], None]) 
     return timed_process_update
 
 
-def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], None]) -> Any:
-    """An update processor that behaves as PTB's default one and times each process_update."""
+def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], None], unconfirmed: Any = None) -> Any:
+    """An update processor that behaves as PTB's default one and times each process_update
+    (telling outreach-bot's getUpdates when an update is handled, as its own processor does)."""
     from telegram.ext import SimpleUpdateProcessor
 
     class TimedProcessor(SimpleUpdateProcessor):
         async def do_process_update(self, update: object, coroutine: Any) -> None:
-            await timed_around(super().do_process_update, on_done)(update, coroutine)
+            try:
+                await timed_around(super().do_process_update, on_done)(update, coroutine)
+            finally:
+                if unconfirmed is not None:
+                    unconfirmed.done(getattr(update, "update_id", -1))
 
     return TimedProcessor(max_concurrent)
 
@@ -381,7 +386,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     # As bot/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
     # place; --mode concurrent: PTB's plain concurrent_updates=256. The Application has no other hook.
     if args.mode == "concurrent":
-        bot.app._update_processor = make_timed_processor(CONCURRENT, feeder.on_done)
+        bot.app._update_processor = make_timed_processor(CONCURRENT, feeder.on_done, bot.app.bot.unconfirmed)
     else:
         processor = bot.app.update_processor
         processor.do_process_update = timed_around(processor.do_process_update, feeder.on_done)
@@ -553,7 +558,7 @@ def invariants(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: 
 def report(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: dict[str, Any]) -> tuple[str, bool]:
     n_updates = args.conversations * len(STEPS)
     label = (
-        "one update at a time, as bot/app.py builds it"
+        "chats side by side, each chat in order, as bot/app.py builds it"
         if mode == "sequential"
         else f"concurrent_updates={CONCURRENT} (not how bot/app.py builds it)"
     )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -30,7 +31,7 @@ from bot.jobs import drafts, retention, ticker
 from bot.lean_bot import LeanBot
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
-from bot.updates import PerChatUpdateProcessor
+from bot.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
 from storage import Storage
 from storage.sealing import load_or_create_key
@@ -73,6 +74,18 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     ticker.schedule(app)
     schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)
+
+
+async def confirm_handled(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_stop: every fetched update has now been handled; tell Telegram so (after a crash it is
+    not told, and sends again what was not)."""
+    unconfirmed = getattr(app.bot, "unconfirmed", None)
+    if app.updater is None or unconfirmed is None or not unconfirmed.highest:
+        return
+    try:
+        await app.bot.get_updates(offset=unconfirmed.highest + 1, limit=1, timeout=0)
+    except TelegramError as exc:  # the next start gets those updates again, and handles them again
+        log.warning("Could not confirm the last updates: %s", type(exc).__name__)
 
 
 async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -165,8 +178,10 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our context types, handlers and resources; `request` replaces the network."""
     quiet_noisy_loggers()  # before the Bot exists: it logs its URL, token included, at DEBUG
+    unconfirmed = Unconfirmed()
     bot = LeanBot(
         token or settings.token or "",
+        unconfirmed=unconfirmed,
         base_url=settings.api_base_url,
         # ApplicationBuilder's defaults: a pool for sending, one connection for long polling.
         request=request or HTTPXRequest(connection_pool_size=256),
@@ -179,8 +194,9 @@ def build_application(
         .bot(bot)
         .context_types(CONTEXT_TYPES)
         .post_init(open_resources)
+        .post_stop(confirm_handled)
         .post_shutdown(close_resources)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(unconfirmed=unconfirmed))
         .build()
     )
     app.bot_data.settings = settings

@@ -12,10 +12,15 @@ before the update is parsed.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ExtBot
+
+if TYPE_CHECKING:
+    from bot.updates import Unconfirmed
 
 Keyboard = dict[str, Any]  # an inline keyboard already as the Bot API's JSON (bot.keyboards.inline)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | Keyboard
@@ -47,13 +52,40 @@ def drop_echoed_keyboard(update: dict[str, Any]) -> None:
 
 
 class LeanBot(ExtBot[None]):
+    def __init__(self, *args: Any, unconfirmed: Unconfirmed | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unconfirmed = unconfirmed  # see bot.updates (a _name: PTB freezes a Bot's public attributes)
+
+    @property
+    def unconfirmed(self) -> Unconfirmed | None:
+        return self._unconfirmed
+
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
+            if self.unconfirmed is not None:  # updates still being handled come again: not twice
+                result = self.unconfirmed.take_new(result)
             for update in result:
-                if isinstance(update, dict):
-                    drop_echoed_keyboard(update)
+                drop_echoed_keyboard(update)
         return result
+
+    async def get_updates(  # type: ignore[override]
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: int | timedelta | None = None,  # noqa: ASYNC109 - the Bot API's long-poll parameter
+        allowed_updates: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
+        """getUpdates confirming only updates whose handling has ended (see bot.updates.Unconfirmed)."""
+        unconfirmed = self.unconfirmed
+        if unconfirmed is None:
+            return await super().get_updates(offset, limit, timeout, allowed_updates, **kwargs)
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout or 0)
+        # Polling: the next batch once the last is handled. A quick call (the one PTB makes when it
+        # stops): confirm only what is handled now; post_stop confirms the rest once handled.
+        confirm = await unconfirmed.settle() if seconds > 0 else unconfirmed.offset(offset)
+        return await super().get_updates(confirm, limit, timeout, allowed_updates, **kwargs)
 
     async def send_text(self, chat_id: int, text: str, reply_markup: Markup | None = None) -> int:
         """sendMessage with plain text; returns the new message's id. Raises as send_message does."""

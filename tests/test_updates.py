@@ -69,3 +69,64 @@ async def test_lean_bot_sends_keyboards_and_reads_presses_without_the_echoed_key
         "noted",
     )
     await bot.shutdown()
+
+
+async def test_telegram_forgets_an_update_only_once_its_handling_has_ended(tmp_path, monkeypatch) -> None:
+    """A kill while a code word is being handled must not lose it: until the handling ends, the
+    update stays unconfirmed at Telegram (which sends it again after a restart); it is handled once;
+    and one stuck update holds the others back only for HOLD_SECONDS."""
+    from bot import updates
+    from tests.auxil.harness import Harness
+
+    harness = Harness(tmp_path)
+    await harness.start()
+    worker, other = await harness.enrol("worker", "north"), await harness.enrol("worker", "north")
+    api = harness.api
+    release, reached = asyncio.Event(), asyncio.Event()
+    answer = api.handle
+
+    async def slow_reply_to_worker(method: str, params: dict) -> tuple[int, dict]:
+        if method == "sendMessage" and params.get("chat_id") == worker.chat_id:
+            reached.set()
+            await release.wait()
+        return await answer(method, params)
+
+    async def until(condition) -> None:  # a bounded wait: a broken bot fails the test, not hangs it
+        async def poll() -> None:
+            while not condition():
+                await asyncio.sleep(0)
+
+        await asyncio.wait_for(poll(), 10)
+
+    def noted(chatter) -> int:
+        return sum(1 for s in api.to(chatter.chat_id) if s.text == "OK, noted.")
+
+    api.handle = slow_reply_to_worker  # type: ignore[method-assign]
+    assert harness.app.updater is not None
+    await harness.app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        update = worker.factory.text("buy bread")
+        api.push_update(update)
+        await asyncio.wait_for(reached.wait(), 5)
+        for _ in range(100):
+            await asyncio.sleep(0)
+        assert update in api._pending  # not confirmed: Telegram would send it again after a crash
+        release.set()
+        await until(lambda: update not in api._pending)  # confirmed with the next poll, once handled
+        assert noted(worker) == 1
+        async with harness.storage.db.read() as tx:
+            assert (await tx.one("SELECT count(*) FROM alerts WHERE kind = 'red'"))[0] == 1
+
+        # A stuck update: the others are fetched and handled after the hold, not after it.
+        monkeypatch.setattr(updates, "HOLD_SECONDS", 0.05)
+        release.clear()
+        reached.clear()
+        api.push_update(worker.factory.text("buy bread"))
+        await asyncio.wait_for(reached.wait(), 5)
+        api.push_update(other.factory.text("buy bread"))
+        await until(lambda: noted(other) == 1)
+        assert noted(worker) == 1  # still stuck
+    finally:
+        release.set()
+        await harness.app.updater.stop()
+        await harness.stop()

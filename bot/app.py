@@ -161,6 +161,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("incident", reports.incident))
     app.add_handler(CommandHandler("summary", reports.summary_command))
     app.add_handler(CommandHandler("export", reports.export_command))
+    app.add_handler(MessageHandler(filters.Regex(r"^\s*\d{4,8}\s*$"), checkout.digits_typed))  # a PIN, else as below
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, report.typed))  # report answers, else a hint
     app.add_handler(MessageHandler(filters.ALL, start.fallback))
     app.add_handler(CallbackQueryHandler(start.fallback))

@@ -77,11 +77,12 @@ class AlertRepo:
         raised_at: datetime,
         managers_due_at: datetime | None,
         next_repeat_at: datetime | None,
+        update_id: int | None = None,
     ) -> str:
         alert_id = new_id()
         await tx.execute(
             """INSERT INTO alerts (id, org_id, person_id, team_id, checkin_id, kind, raised_at, managers_due_at,
-                   next_repeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   next_repeat_at, update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 alert_id,
                 org_id,
@@ -92,10 +93,20 @@ class AlertRepo:
                 to_db(raised_at),
                 to_db(managers_due_at) if managers_due_at else None,
                 to_db(next_repeat_at) if next_repeat_at else None,
+                update_id,
             ),
         )
         await self.event(tx, alert_id, raised_at, "raised")
         return alert_id
+
+    async def raised_by_update(self, tx: Tx, person_id: str, update_id: int, since: datetime) -> str | None:
+        """The alert this person's update already raised. Only recent ones count: Telegram numbers updates
+        afresh after a week without any, so an old number may come again for another message."""
+        row = await tx.one(
+            "SELECT id FROM alerts WHERE person_id = ? AND update_id = ? AND raised_at >= ?",
+            (person_id, update_id, to_db(since)),
+        )
+        return None if row is None else str(row["id"])
 
     async def get(self, tx: Tx, alert_id: str) -> Alert | None:
         row = await tx.one("SELECT * FROM alerts WHERE id = ?", (alert_id,))

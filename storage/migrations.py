@@ -208,4 +208,13 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX incidents_status ON incidents (org_id, status, team_id)",
         ),
     ),
+    (
+        # The Telegram update that raised a code alert: after a crash Telegram sends an update again when
+        # the bot had not confirmed it, and that must not raise the same alert twice.
+        "0006_alert_update",
+        (
+            "ALTER TABLE alerts ADD COLUMN update_id INTEGER",
+            "CREATE INDEX alerts_update ON alerts (person_id, update_id) WHERE update_id IS NOT NULL",
+        ),
+    ),
 ]

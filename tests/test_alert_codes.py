@@ -84,6 +84,24 @@ async def test_code_word_wins_over_an_open_flow(h: Harness) -> None:
     assert len(_urgent(h, supervisor.chat_id)) == 1
 
 
+async def test_the_same_update_sent_again_after_a_crash_raises_its_alert_once(h: Harness) -> None:
+    # Telegram sends an update again when the bot was killed before confirming it, even if the alert
+    # it raised was already committed.
+    worker, supervisor, manager = await _people(h)
+    update = worker.factory.text("buy bread")
+    await h.feed(update)
+    await h.restart()
+    again = await h.feed(update)
+    assert [s.text for s in again if s.chat_id == worker.chat_id] == ["OK, noted."]
+    assert len(_urgent(h, supervisor.chat_id)) == len(_urgent(h, manager.chat_id)) == 1
+    await worker.say("buy bread")  # a new message is a new alert
+    assert len(_urgent(h, supervisor.chat_id)) == 2
+    # Telegram numbers updates afresh after a week without any: an old number is then another message.
+    h.clock.advance(timedelta(days=8))
+    await h.feed(update)
+    assert len(_urgent(h, supervisor.chat_id)) == 3
+
+
 async def test_yellow_asks_supervisor_then_managers_and_green_clears_it(h: Harness) -> None:
     worker, supervisor, manager = await _people(h)
     await worker.say("call aunt")
@@ -175,6 +193,42 @@ async def test_three_wrong_pins_count_as_duress(h: Harness) -> None:
     shown = await _checkout_with(h, worker, ["0000", "1111", "2222"])
     assert shown == [("sendMessage", "Checked out. Thank you, take care.", None)]
     assert len(_urgent(h, supervisor.chat_id)) == 1
+
+
+async def test_a_duress_pin_typed_after_a_restart_still_alerts(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    await _set_pins(worker)
+    await check_in(worker)
+    question = (await worker.say("/checkout"))[-1]
+    assert (await worker.tap(question, question.buttons[0][1]))[-1].text == "Type your PIN."
+    await h.restart()  # the bot no longer knows it asked for a PIN
+    sent = await worker.say(" 1379 ")
+    assert [(s.method, s.text) for s in sent if s.chat_id == worker.chat_id] == [
+        ("deleteMessage", None),
+        ("sendMessage", "Checked out. Thank you, take care."),
+    ]
+    for person in (supervisor, manager):
+        [alert] = _urgent(h, person.chat_id)
+        assert "duress PIN" in alert.text
+    async with h.storage.db.read() as tx:
+        assert await h.storage.checkins.open_for(tx, worker.person.id) is None
+
+
+async def test_digits_without_a_question_waiting(h: Harness) -> None:
+    worker, supervisor, _ = await _people(h)
+    await _set_pins(worker)
+    hint = "I did not understand. Send /help to see what you can do."
+    assert [s.text for s in await worker.say("4821")] == [hint]  # not checked in: ordinary text, kept
+    await check_in(worker)
+    sent = await worker.say("5555")  # not a PIN: removed from the screen all the same, nothing closed
+    assert [(s.method, s.text) for s in sent] == [("deleteMessage", None), ("sendMessage", hint)]
+    async with h.storage.db.read() as tx:
+        assert await h.storage.checkins.open_for(tx, worker.person.id) is not None
+    sent = await worker.say("4821")  # the safe PIN checks out, quietly
+    assert [s.text for s in sent if s.method == "sendMessage"] == ["Checked out. Thank you, take care."]
+    assert _urgent(h, supervisor.chat_id) == []
+    async with h.storage.db.read() as tx:
+        assert await h.storage.checkins.open_for(tx, worker.person.id) is None
 
 
 async def test_something_happened_offers_support_for_the_area_legal_first(h: Harness) -> None:

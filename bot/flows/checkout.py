@@ -16,7 +16,7 @@ from bot.flows.router import Flow
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.keyboards import inline
-from bot.services.alerts import WRONG_PIN_LIMIT, check_pin
+from bot.services.alerts import WRONG_PIN_LIMIT, check_pin, valid_pin
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.support import area_of, directory_text
@@ -105,6 +105,30 @@ async def pin_typed(update: Update, context: BotContext) -> str | int:
     context.drafts.pop(DRAFT, None)
     await _close(update, context, draft["checkin_id"], draft["outcome"], duress=verdict == "duress")
     return END
+
+
+async def digits_typed(update: Update, context: BotContext) -> None:
+    """A PIN typed when no question waits for it still counts: after a restart the bot has forgotten that
+    it asked, and a duress PIN must alert all the same. Anything else goes on as ordinary text."""
+    message = update.message
+    typed = (message.text or "").strip() if message is not None else ""
+    if (
+        context.config.checkout_pin
+        and is_worker(context)
+        and valid_pin(typed)
+        and not await report.awaits_text(context)
+    ):
+        assert context.person is not None
+        async with context.storage.db.read() as tx:
+            has_pins = await context.storage.people.pins(tx, context.person.id) is not None
+            current = await context.storage.checkins.open_for(tx, context.person.id)
+        if has_pins and current is not None:
+            await forget_message(update)
+            verdict = await check_pin(context.storage, context.person, typed)
+            if verdict in ("safe", "duress"):
+                await _close(update, context, current.id, "fine", duress=verdict == "duress")
+                return
+    await report.typed(update, context)
 
 
 async def _close(update: Update, context: BotContext, checkin_id: str, outcome: str, *, duress: bool) -> None:

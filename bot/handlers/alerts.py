@@ -61,7 +61,14 @@ async def code_word(update: Update, context: BotContext) -> None:
     if level is None:
         return
     assert context.person is not None and update.effective_chat is not None
-    await raise_code_alert(context.storage, context.config.escalation, context.person, level, context.clock.now())
+    await raise_code_alert(
+        context.storage,
+        context.config.escalation,
+        context.person,
+        level,
+        context.clock.now(),
+        update_id=update.update_id,
+    )
     request_flush(context)
     answer = await update.effective_chat.send_message(discreet_reply(context))
     schedule_deletion(context, update.effective_chat.id, [message.message_id, answer.message_id])
@@ -94,7 +101,14 @@ async def alert_tapped(update: Update, context: BotContext) -> None:
         await stale(update, context)
         return
     assert context.person is not None
-    await raise_code_alert(context.storage, context.config.escalation, context.person, level, context.clock.now())
+    await raise_code_alert(
+        context.storage,
+        context.config.escalation,
+        context.person,
+        level,
+        context.clock.now(),
+        update_id=update.update_id,
+    )
     request_flush(context)
     await query.answer()
     edited = await query.edit_message_text(discreet_reply(context))

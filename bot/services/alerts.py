@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services.escalation import alert_recipients, checkin_params, tell
@@ -14,6 +14,7 @@ from storage import Person, Storage, Tx
 
 LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
 WRONG_PIN_LIMIT = 3
+SAME_UPDATE_WITHIN = timedelta(days=1)  # Telegram re-sends an unconfirmed update within minutes, not days
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,38 @@ class Raised:
 
 
 async def raise_code_alert(
-    storage: Storage, esc: Escalation, worker: Person, level: str, now: datetime, *, duress: bool = False
+    storage: Storage,
+    esc: Escalation,
+    worker: Person,
+    level: str,
+    now: datetime,
+    *,
+    duress: bool = False,
+    update_id: int | None = None,
 ) -> Raised:
     """red: supervisors and managers at once; yellow: supervisors, then managers if nobody answers;
-    green: clears the worker's open yellow alerts and tells whoever was told."""
+    green: clears the worker's open yellow alerts and tells whoever was told. The same Telegram update
+    (sent again after a crash) raises its alert once."""
     async with storage.db.tx() as tx:
         if level == "green":
             return Raised(None, await _clear_yellow(storage, tx, worker, now))
-        return Raised(await raise_in_tx(storage, tx, esc, worker, level, now, duress=duress))
+        if update_id is not None:
+            earlier = await storage.alerts.raised_by_update(tx, worker.id, update_id, now - SAME_UPDATE_WITHIN)
+            if earlier is not None:
+                return Raised(earlier)
+        return Raised(await raise_in_tx(storage, tx, esc, worker, level, now, duress=duress, update_id=update_id))
 
 
 async def raise_in_tx(
-    storage: Storage, tx: Tx, esc: Escalation, worker: Person, level: str, now: datetime, *, duress: bool = False
+    storage: Storage,
+    tx: Tx,
+    esc: Escalation,
+    worker: Person,
+    level: str,
+    now: datetime,
+    *,
+    duress: bool = False,
+    update_id: int | None = None,
 ) -> str:
     """Write the alert and queue its messages inside the caller's transaction."""
     kind = "duress" if duress else LEVEL_KINDS[level]
@@ -54,6 +75,7 @@ async def raise_in_tx(
         raised_at=now,
         managers_due_at=None if urgent or managers_instead else now + esc.ack_timeout,
         next_repeat_at=now + esc.repeat_every,
+        update_id=update_id,
     )
     if urgent or managers_instead:
         await storage.alerts.set_schedule(

@@ -18,12 +18,14 @@ from storage.outbox import OutboxItem
 log = logging.getLogger("outreach.outbox")
 BATCH = 500
 PARALLEL = 64
-MAX_BACKOFF = timedelta(seconds=30)
+# Alerts must arrive within 35 s of the Bot API coming back: a 15 s cap leaves room for a retry that
+# just missed the recovery, the 1 s tick and the sending itself (30 s left about 5 s).
+MAX_BACKOFF = timedelta(seconds=15)
 GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
 
 
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 ... seconds, at most 30: short enough that alerts go out soon after an outage ends."""
+    """1, 2, 4 ... seconds, at most MAX_BACKOFF."""
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 

@@ -144,6 +144,25 @@ async def test_team_lists_overdue_first_and_acknowledges(harness: Harness) -> No
     assert (await supervisor.say("/team"))[-1].text.splitlines()[0] == "Out now: 1"
 
 
+async def test_team_of_a_whole_organisation_at_shift_start_fits_telegram(harness: Harness) -> None:
+    # 120 workers out and overdue: more lines than one message holds and more alerts than one keyboard.
+    manager = await harness.enrol("manager")
+    await harness.enrol("supervisor", "north")
+    workers = [await harness.enrol("worker", "north") for _ in range(120)]
+    for worker in workers:
+        await check_in(worker, duration="ci:dur:30")
+    harness.clock.advance(timedelta(minutes=45))
+    await harness.tick()
+    shown = await manager.say("/team")
+    assert len(shown) >= 2 and all(len(s.text) <= 4096 for s in shown) and not harness.errors
+    lines = "\n".join(s.text for s in shown).splitlines()
+    assert lines[0] == "Out now: 120" and len(lines) == 121
+    assert {line.split(" · ")[0] for line in lines[1:]} == {f"• {w.person.code}" for w in workers}
+    assert [len(s.buttons) for s in shown] == [0] * (len(shown) - 1) + [50]
+    sent = await manager.tap(shown[-1], shown[-1].buttons[0][1])  # the buttons on the last piece work
+    assert not harness.errors and sent
+
+
 async def test_revoking_a_person_does_not_silence_an_alert_about_them(harness: Harness) -> None:
     """A person is often revoked because their phone was taken: the alert about them is exactly
     what must not go quiet. It keeps repeating until a supervisor closes it, which still works."""

@@ -7,6 +7,11 @@ import csv
 import io
 from datetime import timedelta
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from bot.standin.api import utf16_len
+from bot.textsplit import pieces
 from storage.incidents import Filters
 from tests.auxil.harness import Chatter, Harness
 from tests.test_checkin import check_in
@@ -109,6 +114,30 @@ async def test_dates_typed_place_and_long_account(harness: Harness) -> None:
     assert full.account == long_text[:4096] + "\nand the rest of it"
     raw = b"".join(p.read_bytes() for p in (harness.tmp / "data").glob("outreach.db*"))
     assert b"Mkplace" not in raw and b"Mkstory" not in raw and b"2026-11-20" not in raw
+
+
+async def test_a_long_account_in_emoji_and_arabic_reads_whole_in_pieces_telegram_accepts(harness: Harness) -> None:
+    # Telegram counts a message's 4,096 characters in UTF-16 units, where an emoji counts twice; the
+    # stand-in refuses longer texts as the Bot API does.
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/report")
+    for data in BUTTONS[:6]:
+        sent = await worker.tap(sent[-1], data)
+    parts = [("😀 شكرا " * 600)[:4000], ("🚨 لا " * 800)[:4000], "end of it"]
+    for part in parts:
+        sent = await worker.say(part)
+    for data in BUTTONS[7:]:
+        sent = await worker.tap(sent[-1], data)
+    sent = await worker.tap(sent[-1], "rp:send")
+    ref = [s for s in sent if s.chat_id == worker.chat_id][-1].text.split("reference: ")[1].split(".")[0]
+    shown = await manager.say(f"/incident {ref}")
+    assert len(shown) >= 3 and all(s.method == "sendMessage" for s in shown)
+    assert all(utf16_len(s.text) <= 4096 for s in shown)
+    words = "\n".join(parts).split()  # the account ends the view, whole; pieces are cut between words
+    assert " ".join(s.text for s in shown).split()[-len(words) :] == words
+    assert [bool(s.buttons) for s in shown] == [False] * (len(shown) - 1) + [True]  # follow-ups on the last
+    assert not harness.errors
 
 
 async def test_change_before_sending(harness: Harness) -> None:
@@ -298,3 +327,21 @@ async def test_cli_export_writes_private_csv(harness: Harness, tmp_path) -> None
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.strip() == "outreach-bot: --from/--to: write dates like 2026-09-01"
+
+
+@given(
+    text=st.text(st.sampled_from(["a", " ", "\n", "ش", "😀", "\u200d", "é"]), max_size=300),
+    limit=st.integers(2, 40),
+)
+@example(text="aaaa    bbbb", limit=4)
+def test_pieces_fit_telegram_and_lose_only_blanks(text: str, limit: int) -> None:
+    shown = pieces(text, limit)
+    assert all(utf16_len(piece) <= limit and piece.strip() for piece in shown)
+    cursor = 0  # the pieces are the text in order; only blanks are left out between them
+    for piece in shown:
+        found = text.index(piece, cursor)
+        assert not text[cursor:found].strip()
+        cursor = found + len(piece)
+    assert not text[cursor:].strip()
+    if utf16_len(text) <= limit and text.strip():
+        assert shown == [text]

@@ -36,6 +36,7 @@ PLACE, PLACE_TEXT, PARTNER, ALONE, DURATION, LOCATION = (
 )
 END = ConversationHandler.END
 DRAFT = "checkin"
+MAX_PARTNERS = 40  # Telegram refuses a keyboard of more than 100 buttons
 DURATIONS = ((30, N_("30 min")), (60, N_("1 h")), (120, N_("2 h")), (180, N_("3 h")))
 ADVICE = {
     "high": N_("High-risk place: stay with your partner, keep your phone charged, know your way out."),
@@ -114,11 +115,15 @@ async def place_typed(update: Update, context: BotContext) -> str | int:
 async def ask_partner(update: Update, context: BotContext) -> str:
     """Colleagues of the same team, or alone."""
     assert context.person is not None
-    rows = []
+    colleagues = []
     if context.person.team_id:
         async with context.storage.db.read() as tx:
             team = await context.storage.people.in_team(tx, context.person.team_id, "worker")
-        rows = [[(p.display, f"ci:partner:{p.id}")] for p in team if p.id != context.person.id]
+            colleagues = [p for p in team if p.id != context.person.id]
+            if len(colleagues) > MAX_PARTNERS:  # a big team: those out now first, they are the likely partners
+                out = {c.person_id for c in await context.storage.checkins.open_in_team(tx, context.person.team_id)}
+                colleagues = sorted(colleagues, key=lambda p: p.id not in out)[:MAX_PARTNERS]
+    rows = [[(p.display, f"ci:partner:{p.id}")] for p in colleagues]
     rows.append([(tr(context.locale, "Alone"), "ci:partner:alone")])
     await reply(update, tr(context.locale, "Who is with you?"), reply_markup=inline(rows))
     return PARTNER

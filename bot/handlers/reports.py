@@ -17,6 +17,7 @@ from bot.i18n import tr
 from bot.services import incidents as inc
 from bot.services.export import export
 from bot.services.summary import Summary, build, this_week
+from bot.textsplit import pieces
 from bot.timefmt import when
 from storage import Person
 from storage.incidents import Filters
@@ -175,9 +176,9 @@ async def incident(update: Update, context: BotContext) -> None:
                 if code != "open"
             ]
         )
-    text = "\n".join(lines)
-    for start in range(0, len(text), 4000):  # Telegram's limit is 4096 characters a message
-        await reply(update, text[start : start + 4000], reply_markup=markup if start + 4000 >= len(text) else None)
+    shown = pieces("\n".join(lines))
+    for index, piece in enumerate(shown):
+        await reply(update, piece, reply_markup=markup if index == len(shown) - 1 else None)
 
 
 FOLLOWUP_NOTE = "followup:note"

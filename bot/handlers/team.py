@@ -9,7 +9,10 @@ from bot.flows.common import reply, stale
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.services.checkins import Outcome, acknowledge, resolve_safe
+from bot.textsplit import pieces
 from bot.timefmt import minutes, when
+
+MAX_BUTTONS = 50  # Telegram refuses a keyboard of more than 100 buttons; the alert message has them too
 
 
 async def team(update: Update, context: BotContext) -> None:
@@ -54,7 +57,10 @@ async def team(update: Update, context: BotContext) -> None:
             buttons.append(
                 [InlineKeyboardButton(tr(loc, "{worker} is safe", worker=who), callback_data=f"safe:{alert.id}")]
             )
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+    shown = pieces("\n".join(lines))  # a whole organisation at shift start is more than one message
+    markup = InlineKeyboardMarkup(buttons[:MAX_BUTTONS]) if buttons else None  # the most overdue first
+    for index, piece in enumerate(shown):
+        await reply(update, piece, reply_markup=markup if index == len(shown) - 1 else None)
 
 
 async def acknowledge_alert(update: Update, context: BotContext) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 Failure = tuple[int, dict[str, Any]]
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64  # UTF-16 units, UTF-16 units, bytes
+BUTTON_LIMIT = 100  # buttons in one inline keyboard
 
 
 @dataclass
@@ -30,6 +33,38 @@ class Sent:
         return [
             (b.get("text", ""), b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row
         ]
+
+
+def utf16_len(text: str) -> int:
+    """Telegram measures texts in UTF-16 code units: an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _refused(name: str, params: dict[str, Any]) -> str | None:
+    """What the Bot API would refuse in this call, in its words; None when it would accept it."""
+    sends = ("sendmessage", "sendphoto", "senddocument", "sendlocation")
+    if name in sends and not params.get("chat_id"):
+        return "chat_id is empty"
+    if name in ("sendmessage", "editmessagetext"):
+        text = params.get("text")
+        if not text or not str(text).strip():
+            return "message text is empty"
+        if utf16_len(str(text)) > TEXT_LIMIT:
+            return "message is too long"
+    if name in ("sendphoto", "senddocument") and utf16_len(str(params.get("caption") or "")) > CAPTION_LIMIT:
+        return "message caption is too long"
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if isinstance(markup, dict):
+        if sum(len(row) for row in markup.get("inline_keyboard", [])) > BUTTON_LIMIT:
+            return "reply markup is too long"
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
+                    return "BUTTON_DATA_INVALID"
+    return None
 
 
 class FakeBotApi:
@@ -112,12 +147,11 @@ class FakeBotApi:
             return 200, {"ok": True, "result": self.bot_user}
         if name == "getupdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
+        refused = _refused(name, params)
+        if refused is not None:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {refused}"}
         if name in ("sendmessage", "sendphoto", "senddocument", "sendlocation"):
-            if not params.get("chat_id"):
-                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat_id is empty"}
             text = params.get("text") if name == "sendmessage" else params.get("caption")
-            if name == "sendmessage" and not text:
-                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
             message = self._message(params["chat_id"], text, params)
             self._record(method, params, message["message_id"])
             return 200, {"ok": True, "result": message}

@@ -40,13 +40,16 @@ class OutboxRepo:
         params: dict[str, Any],
         now: datetime,
         alert_id: str | None = None,
+        due: datetime | None = None,
     ) -> bool:
-        """Queue one message; False if this step was queued before (nothing is sent twice)."""
+        """Queue one message (sent from `due`, at once by default); False if this step was queued before
+        (nothing is sent twice)."""
         sealed = self._s.seal(json.dumps(params, sort_keys=True), "outbox", "params", key)
+        due_at = to_db(due or now)
         changed = await tx.execute(
             """INSERT INTO outbox (dedupe_key, recipient_id, kind, params_sealed, alert_id, created_at, due_at,
                    next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
-            (key, recipient_id, kind, sealed, alert_id, to_db(now), to_db(now), to_db(now)),
+            (key, recipient_id, kind, sealed, alert_id, to_db(now), due_at, due_at),
         )
         self.enqueued += changed
         return changed == 1

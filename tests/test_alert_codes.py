@@ -249,17 +249,23 @@ async def test_support_lists_everything(h: Harness) -> None:
     assert text.splitlines()[0] == "Support contacts:" and text.count("•") == 4
 
 
-async def test_delete_after_removes_code_message_and_reply(tmp_path: Path) -> None:
+async def test_delete_after_removes_code_message_and_reply_even_across_a_restart(tmp_path: Path) -> None:
     harness = Harness(tmp_path, _config(privacy={"delete_after": "60s"}))
     await harness.start()
     try:
         worker = await harness.enrol("worker", "north")
         update = worker.factory.text("buy bread")
         sent = await harness.feed(update)
-        [job] = harness.app.job_queue.get_jobs_by_name("delete")
-        assert 55 < (job.next_t - job.next_t.now(job.next_t.tzinfo)).total_seconds() <= 60
-        await job.run(harness.app)
-        deleted = {s.message_id for s in harness.api.sent if s.method == "deleteMessage"}
-        assert deleted == {update["message"]["message_id"], sent[-1].message_id}
+        await harness.restart()  # a deploy or crash between the code word and its deletion
+        harness.clock.advance(timedelta(seconds=59))
+        assert [s for s in await harness.tick() if s.method == "deleteMessage"] == []
+        harness.clock.advance(timedelta(seconds=2))
+        deleted = [s for s in await harness.tick() if s.method == "deleteMessage"]
+        assert {(s.chat_id, s.message_id) for s in deleted} == {
+            (worker.chat_id, update["message"]["message_id"]),
+            (worker.chat_id, sent[-1].message_id),
+        }
+        harness.clock.advance(timedelta(minutes=5))
+        assert await harness.tick() == []  # once
     finally:
         await harness.stop()

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-from typing import cast
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.flows.common import is_worker, reply, stale
 from bot.i18n import N_, tr
+from bot.jobs.outbox import DELETE
 from bot.jobs.ticker import request_flush
 from bot.services.alerts import raise_code_alert
 from bot.support import directory_text
 
-log = logging.getLogger("outreach.alerts")
 DEFAULT_LABELS = {"red": N_("Pick me up"), "yellow": N_("Call me"), "green": N_("All good")}
 DEFAULT_REPLY = N_("OK, noted.")
 LEVELS = ("red", "yellow", "green")
@@ -27,29 +23,23 @@ def discreet_reply(context: BotContext) -> str:
     return context.config.alerts.reply or tr(context.locale, DEFAULT_REPLY)
 
 
-def schedule_deletion(context: BotContext, chat_id: int, message_ids: list[int]) -> None:
-    """With [privacy] delete_after, remove these messages from the chat after the delay."""
+async def schedule_deletion(context: BotContext, message_ids: list[int]) -> None:
+    """With [privacy] delete_after, remove these messages from the person's chat after the delay. Queued
+    in the outbox, so a restart in between does not leave them on the phone."""
     delay = context.config.delete_after
-    if delay is None or context.job_queue is None:
+    if delay is None or context.person is None:
         return
-    context.job_queue.run_once(
-        delete_messages,  # type: ignore[arg-type]
-        delay,
-        data=(chat_id, message_ids),
-        name="delete",
-        job_kwargs={"misfire_grace_time": None},
-    )
-
-
-async def delete_messages(context: BotContext) -> None:
-    """The deletion job: a failure is logged once, never retried."""
-    assert context.job is not None
-    chat_id, message_ids = cast(tuple[int, list[int]], context.job.data)
-    for message_id in message_ids:
-        try:
-            await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
-        except TelegramError as exc:
-            log.warning("Could not delete a message: %s", type(exc).__name__)
+    now = context.clock.now()
+    async with context.storage.db.tx() as tx:
+        await context.storage.outbox.enqueue(
+            tx,
+            key=f"delete:{context.person.id}:{message_ids[0]}",
+            recipient_id=context.person.id,
+            kind=DELETE,
+            params={"message_ids": message_ids},
+            now=now,
+            due=now + delay,
+        )
 
 
 async def code_word(update: Update, context: BotContext) -> None:
@@ -71,7 +61,7 @@ async def code_word(update: Update, context: BotContext) -> None:
     )
     request_flush(context)
     answer = await update.effective_chat.send_message(discreet_reply(context))
-    schedule_deletion(context, update.effective_chat.id, [message.message_id, answer.message_id])
+    await schedule_deletion(context, [message.message_id, answer.message_id])
     raise ApplicationHandlerStop
 
 
@@ -113,7 +103,7 @@ async def alert_tapped(update: Update, context: BotContext) -> None:
     await query.answer()
     edited = await query.edit_message_text(discreet_reply(context))
     if update.effective_chat is not None and not isinstance(edited, bool):
-        schedule_deletion(context, update.effective_chat.id, [edited.message_id])
+        await schedule_deletion(context, [edited.message_id])
 
 
 async def support(update: Update, context: BotContext) -> None:

@@ -21,12 +21,23 @@ PARALLEL = 64
 # Alerts must arrive within 35 s of the Bot API coming back: a 15 s cap leaves room for a retry that
 # just missed the recovery, the 1 s tick and the sending itself (30 s left about 5 s).
 MAX_BACKOFF = timedelta(seconds=15)
+DELETE = "delete"  # an outbox item that removes messages instead of sending one
 GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
 
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 ... seconds, at most MAX_BACKOFF."""
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+async def _delete(app: Any, chat_id: int, message_ids: list[int]) -> None:
+    """Remove messages from a chat ([privacy] delete_after); one already gone, or too old for a bot
+    to delete (48 h), counts as done: asking again would not change the answer."""
+    for message_id in message_ids:
+        try:
+            await app.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except BadRequest:
+            log.info("A message to delete was already gone or too old")
 
 
 def _retry_after(exc: RetryAfter) -> timedelta:
@@ -42,6 +53,9 @@ async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime
         return "failed", "no_recipient"
     config = app.bot_data.config
     try:
+        if item.kind == DELETE:
+            await _delete(app, person.chat_id, item.params["message_ids"])
+            return "sent", None
         text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
         message_id = await app.bot.send_text(person.chat_id, text, markup)
     except RetryAfter as exc:

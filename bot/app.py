@@ -23,7 +23,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
 from bot.context import CONTEXT_TYPES
-from bot.flows import checkin, checkout, pin, report
+from bot.flows import checkin, checkout, checkout_pin, pin, report
 from bot.flows.router import Flow, FlowRouter, end_on_command
 from bot.handlers import alerts, errors, gate, reports, start, team
 from bot.i18n import LANGUAGES, N_, tr
@@ -36,8 +36,9 @@ from config import OrgConfig, Settings
 from storage import Storage
 from storage.sealing import load_or_create_key
 
-GATE_GROUP = -2
-CODE_GROUP = -1  # code words win over every flow
+GATE_GROUP = -3
+CODE_GROUP = -2  # code words win over every flow
+PIN_GROUP = -1  # and so do PINs (bot/flows/checkout_pin.py)
 log = logging.getLogger("outreach")
 
 COMMANDS = [
@@ -131,6 +132,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, alerts.code_word), group=CODE_GROUP)
     app.add_handler(MessageHandler(filters.COMMAND & ~filters.Regex(r"^/cancel\b"), end_on_command), group=CODE_GROUP)
+    app.add_handler(MessageHandler(filters.Regex(checkout_pin.PIN_PATTERN), checkout_pin.pin_typed), group=PIN_GROUP)
     flows = [
         checkin.handler(),
         checkout.extend_handler(),
@@ -161,7 +163,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("incident", reports.incident))
     app.add_handler(CommandHandler("summary", reports.summary_command))
     app.add_handler(CommandHandler("export", reports.export_command))
-    app.add_handler(MessageHandler(filters.Regex(r"^\s*\d{4,8}\s*$"), checkout.digits_typed))  # a PIN, else as below
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, report.typed))  # report answers, else a hint
     app.add_handler(MessageHandler(filters.ALL, start.fallback))
     app.add_handler(CallbackQueryHandler(start.fallback))

@@ -22,6 +22,7 @@ def _fit(text: str, limit: int) -> int:
 def pieces(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """`text` in pieces of at most `limit` units, in order: each cut at the last line break that fits, else
     at the last space (either dropped), when that keeps at least half of it; else between two characters."""
+    assert limit >= 2, "an emoji outside the BMP takes two units"
     out: list[str] = []
     rest = text
     while utf16_units(rest) > limit:

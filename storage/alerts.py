@@ -33,6 +33,7 @@ class Alert:
     resolved_at: datetime | None
     resolved_by: str | None
     resolution: str | None
+    update_id: int | None = None  # the Telegram update that raised it (code words, /alert, duress)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class AlertRepo:
             resolved_at=_t(r["resolved_at"]),
             resolved_by=r["resolved_by"],
             resolution=r["resolution"],
+            update_id=r["update_id"],
         )
 
     async def create(
@@ -99,12 +101,13 @@ class AlertRepo:
         await self.event(tx, alert_id, raised_at, "raised")
         return alert_id
 
-    async def raised_by_update(self, tx: Tx, person_id: str, update_id: int, since: datetime) -> str | None:
-        """The alert this person's update already raised. Only recent ones count: Telegram numbers updates
-        afresh after a week without any, so an old number may come again for another message."""
+    async def raised_by_update(self, tx: Tx, person_id: str, update_id: int, kind: str, since: datetime) -> str | None:
+        """The alert this person's update already raised. Only recent ones of the same kind count: Telegram
+        numbers updates afresh after a week without any (or for a new token), so an old number may come
+        again for another message."""
         row = await tx.one(
-            "SELECT id FROM alerts WHERE person_id = ? AND update_id = ? AND raised_at >= ?",
-            (person_id, update_id, to_db(since)),
+            "SELECT id FROM alerts WHERE person_id = ? AND update_id = ? AND kind = ? AND raised_at >= ?",
+            (person_id, update_id, kind, to_db(since)),
         )
         return None if row is None else str(row["id"])
 

@@ -32,6 +32,9 @@ class Checkin:
     location_at: datetime | None
     status: str
     outcome: str | None
+    pin_asked_at: datetime | None = None  # "Type your PIN." asked at check-out, for this choice:
+    pin_outcome: str | None = None
+    pin_wrong: int = 0  # wrong PINs typed since
 
 
 class CheckinRepo:
@@ -56,6 +59,9 @@ class CheckinRepo:
             location_at=from_db(r["location_at"]) if r["location_at"] else None,
             status=r["status"],
             outcome=r["outcome"],
+            pin_asked_at=from_db(r["pin_asked_at"]) if r["pin_asked_at"] else None,
+            pin_outcome=r["pin_outcome"],
+            pin_wrong=r["pin_wrong"],
         )
 
     async def create(
@@ -157,6 +163,20 @@ class CheckinRepo:
             "UPDATE checkins SET location_sealed = ?, location_at = ? WHERE id = ?",
             (self._s.seal(location, "checkins", "location", checkin_id), to_db(at), checkin_id),
         )
+
+    async def ask_pin(self, tx: Tx, checkin_id: str, outcome: str, at: datetime) -> bool:
+        """Remember that the worker chose `outcome` and was asked for their PIN; wrong tries start at 0."""
+        changed = await tx.execute(
+            "UPDATE checkins SET pin_asked_at = ?, pin_outcome = ?, pin_wrong = 0 WHERE id = ? AND status = 'open'",
+            (to_db(at), outcome, checkin_id),
+        )
+        return changed == 1
+
+    async def wrong_pin(self, tx: Tx, checkin_id: str) -> int:
+        """Count one more wrong PIN; how many there have been since the question."""
+        await tx.execute("UPDATE checkins SET pin_wrong = pin_wrong + 1 WHERE id = ?", (checkin_id,))
+        row = await tx.one("SELECT pin_wrong FROM checkins WHERE id = ?", (checkin_id,))
+        return int(row["pin_wrong"]) if row else 0
 
     async def close(self, tx: Tx, checkin_id: str, outcome: str, at: datetime) -> bool:
         changed = await tx.execute(

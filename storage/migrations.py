@@ -217,4 +217,14 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX alerts_update ON alerts (person_id, update_id) WHERE update_id IS NOT NULL",
         ),
     ),
+    (
+        # "Type your PIN." asked at check-out, kept with the check-in rather than in memory, so that the
+        # answer still counts after a restart, with the worker's choice and the wrong tries so far.
+        "0007_checkout_pin_question",
+        (
+            "ALTER TABLE checkins ADD COLUMN pin_asked_at TEXT",
+            "ALTER TABLE checkins ADD COLUMN pin_outcome TEXT",
+            "ALTER TABLE checkins ADD COLUMN pin_wrong INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 ]

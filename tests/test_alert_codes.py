@@ -102,6 +102,20 @@ async def test_the_same_update_sent_again_after_a_crash_raises_its_alert_once(h:
     assert len(_urgent(h, supervisor.chat_id)) == 3
 
 
+async def test_a_green_sent_again_after_a_crash_does_not_close_a_later_yellow(h: Harness) -> None:
+    worker, supervisor, _ = await _people(h)
+    green, yellow = worker.factory.text("all good here"), worker.factory.text("call aunt")
+    await h.feed(green)
+    await h.feed(yellow)
+    await h.restart()  # killed before confirming either: Telegram sends both again, in order
+    await h.feed(green)
+    await h.feed(yellow)
+    async with h.storage.db.read() as tx:
+        [still_open] = await h.storage.alerts.active_for_person(tx, worker.person.id, "yellow")
+    assert still_open.update_id == yellow["update_id"]
+    assert "says all is good now" not in supervisor.last().text
+
+
 async def test_yellow_asks_supervisor_then_managers_and_green_clears_it(h: Harness) -> None:
     worker, supervisor, manager = await _people(h)
     await worker.say("call aunt")
@@ -214,21 +228,78 @@ async def test_a_duress_pin_typed_after_a_restart_still_alerts(h: Harness) -> No
         assert await h.storage.checkins.open_for(tx, worker.person.id) is None
 
 
-async def test_digits_without_a_question_waiting(h: Harness) -> None:
+HINT = "I did not understand. Send /help to see what you can do."
+
+
+async def _is_open(h: Harness, worker: Chatter) -> bool:
+    async with h.storage.db.read() as tx:
+        return await h.storage.checkins.open_for(tx, worker.person.id) is not None
+
+
+async def test_pins_typed_without_a_question(h: Harness) -> None:
+    worker, supervisor, manager = await _people(h)
+    await _set_pins(worker)
+    shown = await worker.say("4821")  # the safe PIN, not checked in: it only leaves the screen
+    assert [(s.method, s.text) for s in shown] == [("deleteMessage", None), ("sendMessage", HINT)]
+    await check_in(worker)
+    assert [(s.method, s.text) for s in await worker.say("5555")] == [("sendMessage", HINT)]  # just digits
+    shown = await worker.say("4821")  # nobody asked: it checks nobody out (a guesser gains nothing)
+    assert [(s.method, s.text) for s in shown] == [("deleteMessage", None), ("sendMessage", HINT)]
+    assert await _is_open(h, worker) and _urgent(h, supervisor.chat_id) == []
+    # The duress PIN works wherever it is typed, here in the middle of /extend, as a code word does.
+    await worker.say("/extend")
+    shown = await worker.say("1379")
+    assert [(s.method, s.text) for s in shown if s.chat_id == worker.chat_id] == [
+        ("deleteMessage", None),
+        ("sendMessage", "Checked out. Thank you, take care."),
+    ]
+    assert not await _is_open(h, worker)
+    for person in (supervisor, manager):
+        [alert] = _urgent(h, person.chat_id)
+        assert "duress PIN" in alert.text
+    # Not checked in, the duress PIN still alerts; the screen shows only an ordinary hint.
+    shown = await worker.say("1379")
+    assert [(s.method, s.text) for s in shown if s.chat_id == worker.chat_id] == [
+        ("deleteMessage", None),
+        ("sendMessage", HINT),
+    ]
+    assert len(_urgent(h, supervisor.chat_id)) == 2
+
+
+async def test_the_pin_question_outlives_a_restart_with_its_choice_and_wrong_tries(h: Harness) -> None:
     worker, supervisor, _ = await _people(h)
     await _set_pins(worker)
-    hint = "I did not understand. Send /help to see what you can do."
-    assert [s.text for s in await worker.say("4821")] == [hint]  # not checked in: ordinary text, kept
     await check_in(worker)
-    sent = await worker.say("5555")  # not a PIN: removed from the screen all the same, nothing closed
-    assert [(s.method, s.text) for s in sent] == [("deleteMessage", None), ("sendMessage", hint)]
+    question = (await worker.say("/checkout"))[-1]
+    await worker.tap(question, question.buttons[1][1])  # "Something happened"
+    assert (await worker.say("0000"))[-1].text == "That PIN is not right. Try again."
+    await h.restart()
+    assert (await worker.say("1111"))[-1].text == "That PIN is not right. Try again."
+    await h.restart()
+    await worker.say("2222")  # the third wrong one, across two restarts: duress
+    assert len(_urgent(h, supervisor.chat_id)) == 1 and not await _is_open(h, worker)
+    await check_in(worker)
     async with h.storage.db.read() as tx:
-        assert await h.storage.checkins.open_for(tx, worker.person.id) is not None
-    sent = await worker.say("4821")  # the safe PIN checks out, quietly
-    assert [s.text for s in sent if s.method == "sendMessage"] == ["Checked out. Thank you, take care."]
-    assert _urgent(h, supervisor.chat_id) == []
+        checkin_id = (await h.storage.checkins.open_for(tx, worker.person.id)).id
+    question = (await worker.say("/checkout"))[-1]
+    await worker.tap(question, question.buttons[1][1])
+    await h.restart()
+    shown = await worker.say("4821")
+    assert [s.text for s in shown if s.method == "sendMessage"][-1] == "What happened?"  # the choice was kept
     async with h.storage.db.read() as tx:
-        assert await h.storage.checkins.open_for(tx, worker.person.id) is None
+        assert (await h.storage.checkins.get(tx, checkin_id)).outcome == "something_happened"
+
+
+async def test_a_question_left_unanswered_is_forgotten(h: Harness) -> None:
+    worker, supervisor, _ = await _people(h)
+    await _set_pins(worker)
+    await check_in(worker)
+    question = (await worker.say("/checkout"))[-1]
+    await worker.tap(question, question.buttons[0][1])
+    h.clock.advance(timedelta(minutes=16))
+    for wrong in ("0000", "1111", "2222"):  # no longer an answer: no wrong tries, no duress
+        assert [s.text for s in await worker.say(wrong)] == [HINT]
+    assert await _is_open(h, worker) and _urgent(h, supervisor.chat_id) == []
 
 
 async def test_something_happened_offers_support_for_the_area_legal_first(h: Harness) -> None:
@@ -267,5 +338,14 @@ async def test_delete_after_removes_code_message_and_reply_even_across_a_restart
         }
         harness.clock.advance(timedelta(minutes=5))
         assert await harness.tick() == []  # once
+        # The same code word sent again after a crash: the second reply leaves too. And a person revoked
+        # (their phone taken) still has the messages removed.
+        again = await harness.feed(update)
+        from bot.services.enrolment import revoke
+
+        assert await revoke(harness.storage, harness.app.bot_data.org, worker.person.code, harness.clock.now())
+        harness.clock.advance(timedelta(seconds=61))
+        deleted = [s for s in await harness.tick() if s.method == "deleteMessage"]
+        assert [(s.chat_id, s.message_id) for s in deleted] == [(worker.chat_id, again[-1].message_id)]
     finally:
         await harness.stop()

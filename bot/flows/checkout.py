@@ -11,12 +11,10 @@ from bot.context import BotContext
 from bot.flows import report
 from bot.flows.checkin import DURATION_EXAMPLE
 from bot.flows.common import is_worker, location_text, reply, stale
-from bot.flows.pin import forget_message
 from bot.flows.router import Flow
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.keyboards import inline
-from bot.services.alerts import WRONG_PIN_LIMIT, check_pin, valid_pin
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.support import area_of, directory_text
@@ -24,7 +22,6 @@ from bot.timefmt import when
 from storage.checkins import Checkin
 
 EXTEND_TYPED = "extend:duration"
-PIN = "checkout:pin"
 DRAFT = "checkout"
 END = ConversationHandler.END
 NOT_IN = "You are not checked in. To start: /checkin."
@@ -78,60 +75,16 @@ async def answered_safe(update: Update, context: BotContext) -> str | int:
         if current is None or current.id != checkin_id:
             await stale(update, context)
             return END
-        if has_pins:
-            context.drafts[DRAFT] = {"checkin_id": checkin_id, "outcome": outcome, "wrong": 0}
+        if has_pins:  # the answer is taken by bot/flows/checkout_pin.py, also after a restart
+            async with context.storage.db.tx() as tx:
+                await context.storage.checkins.ask_pin(tx, checkin_id, outcome, context.clock.now())
             await reply(update, tr(context.locale, "Type your PIN."))
-            return PIN
-    await _close(update, context, checkin_id, outcome, duress=False)
+            return END
+    await close_and_answer(update, context, checkin_id, outcome, duress=False)
     return END
 
 
-async def pin_typed(update: Update, context: BotContext) -> str | int:
-    """The PIN: the safe one closes; the duress one (or a third wrong one) closes the same way and alerts."""
-    assert update.message is not None and context.person is not None
-    draft = context.drafts.get(DRAFT)
-    typed = (update.message.text or "").strip()
-    await forget_message(update)
-    if not draft:
-        await stale(update, context)
-        return END
-    verdict = await check_pin(context.storage, context.person, typed)
-    if verdict == "wrong":
-        draft["wrong"] += 1
-        if draft["wrong"] < WRONG_PIN_LIMIT:
-            await reply(update, tr(context.locale, "That PIN is not right. Try again."))
-            return PIN
-        verdict = "duress"  # three wrong PINs: someone may be guessing for the worker
-    context.drafts.pop(DRAFT, None)
-    await _close(update, context, draft["checkin_id"], draft["outcome"], duress=verdict == "duress")
-    return END
-
-
-async def digits_typed(update: Update, context: BotContext) -> None:
-    """A PIN typed when no question waits for it still counts: after a restart the bot has forgotten that
-    it asked, and a duress PIN must alert all the same. Anything else goes on as ordinary text."""
-    message = update.message
-    typed = (message.text or "").strip() if message is not None else ""
-    if (
-        context.config.checkout_pin
-        and is_worker(context)
-        and valid_pin(typed)
-        and not await report.awaits_text(context)
-    ):
-        assert context.person is not None
-        async with context.storage.db.read() as tx:
-            has_pins = await context.storage.people.pins(tx, context.person.id) is not None
-            current = await context.storage.checkins.open_for(tx, context.person.id)
-        if has_pins and current is not None:
-            await forget_message(update)
-            verdict = await check_pin(context.storage, context.person, typed)
-            if verdict in ("safe", "duress"):
-                await _close(update, context, current.id, "fine", duress=verdict == "duress")
-                return
-    await report.typed(update, context)
-
-
-async def _close(update: Update, context: BotContext, checkin_id: str, outcome: str, *, duress: bool) -> None:
+async def close_and_answer(update: Update, context: BotContext, checkin_id: str, outcome: str, *, duress: bool) -> None:
     """Close and answer; the answer depends only on what the worker chose, never on the PIN."""
     assert context.person is not None
     now = context.clock.now()
@@ -143,6 +96,7 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
         outcome,
         now,
         duress_esc=context.config.escalation if duress else None,
+        update_id=update.update_id,
     )
     if result.outcome is not Outcome.OK or result.checkin is None:
         await stale(update, context)
@@ -162,10 +116,10 @@ async def _close(update: Update, context: BotContext, checkin_id: str, outcome: 
 
 
 def checkout_handler() -> Flow:
-    """The answer to "Are you safe?", and the PIN after it when the organisation uses PINs."""
+    """The answer to "Are you safe?" (the PIN after it, when asked, is taken by checkout_pin.py)."""
     return Flow(
         entry_points=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
-        states={PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, pin_typed)]},
+        states={},
         fallbacks=[CallbackQueryHandler(answered_safe, pattern=r"^co:(fine|issue):")],
         name="checkout",
         timeout=timedelta(minutes=15),

@@ -23,7 +23,7 @@ def discreet_reply(context: BotContext) -> str:
     return context.config.alerts.reply or tr(context.locale, DEFAULT_REPLY)
 
 
-async def schedule_deletion(context: BotContext, message_ids: list[int]) -> None:
+async def schedule_deletion(context: BotContext, chat_id: int, message_ids: list[int]) -> None:
     """With [privacy] delete_after, remove these messages from the person's chat after the delay. Queued
     in the outbox, so a restart in between does not leave them on the phone."""
     delay = context.config.delete_after
@@ -33,10 +33,10 @@ async def schedule_deletion(context: BotContext, message_ids: list[int]) -> None
     async with context.storage.db.tx() as tx:
         await context.storage.outbox.enqueue(
             tx,
-            key=f"delete:{context.person.id}:{message_ids[0]}",
+            key=f"delete:{context.person.id}:" + ",".join(map(str, message_ids)),  # the key is in clear: no chat id
             recipient_id=context.person.id,
             kind=DELETE,
-            params={"message_ids": message_ids},
+            params={"chat_id": chat_id, "message_ids": message_ids},
             now=now,
             due=now + delay,
         )
@@ -60,8 +60,9 @@ async def code_word(update: Update, context: BotContext) -> None:
         update_id=update.update_id,
     )
     request_flush(context)
+    await schedule_deletion(context, update.effective_chat.id, [message.message_id])  # even if the reply fails
     answer = await update.effective_chat.send_message(discreet_reply(context))
-    await schedule_deletion(context, [message.message_id, answer.message_id])
+    await schedule_deletion(context, update.effective_chat.id, [answer.message_id])
     raise ApplicationHandlerStop
 
 
@@ -103,7 +104,7 @@ async def alert_tapped(update: Update, context: BotContext) -> None:
     await query.answer()
     edited = await query.edit_message_text(discreet_reply(context))
     if update.effective_chat is not None and not isinstance(edited, bool):
-        await schedule_deletion(context, [edited.message_id])
+        await schedule_deletion(context, update.effective_chat.id, [edited.message_id])
 
 
 async def support(update: Update, context: BotContext) -> None:

@@ -49,13 +49,14 @@ def _retry_after(exc: RetryAfter) -> timedelta:
 
 async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime) -> tuple[str, Any]:
     """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
-    if person is None or person.status != "active":
-        return "failed", "no_recipient"
+    if item.kind != DELETE and (person is None or person.status != "active"):
+        return "failed", "no_recipient"  # a deletion is still owed to a revoked person: their phone may be seized
     config = app.bot_data.config
     try:
         if item.kind == DELETE:
-            await _delete(app, person.chat_id, item.params["message_ids"])
+            await _delete(app, item.params["chat_id"], item.params["message_ids"])
             return "sent", None
+        assert person is not None
         text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
         message_id = await app.bot.send_text(person.chat_id, text, markup)
     except RetryAfter as exc:

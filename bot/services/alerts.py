@@ -11,6 +11,7 @@ from typing import Any
 from bot.services.escalation import alert_recipients, checkin_params, tell
 from config.org import Escalation
 from storage import Person, Storage, Tx
+from storage.alerts import Alert
 
 LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
 WRONG_PIN_LIMIT = 3
@@ -38,9 +39,10 @@ async def raise_code_alert(
     (sent again after a crash) raises its alert once."""
     async with storage.db.tx() as tx:
         if level == "green":
-            return Raised(None, await _clear_yellow(storage, tx, worker, now))
+            return Raised(None, await _clear_yellow(storage, tx, worker, now, update_id))
         if update_id is not None:
-            earlier = await storage.alerts.raised_by_update(tx, worker.id, update_id, now - SAME_UPDATE_WITHIN)
+            kind = "duress" if duress else LEVEL_KINDS[level]
+            earlier = await storage.alerts.raised_by_update(tx, worker.id, update_id, kind, now - SAME_UPDATE_WITHIN)
             if earlier is not None:
                 return Raised(earlier)
         return Raised(await raise_in_tx(storage, tx, esc, worker, level, now, duress=duress, update_id=update_id))
@@ -92,10 +94,17 @@ async def raise_in_tx(
     return alert_id
 
 
-async def _clear_yellow(storage: Storage, tx: Tx, worker: Person, now: datetime) -> int:
+async def _clear_yellow(storage: Storage, tx: Tx, worker: Person, now: datetime, update_id: int | None) -> int:
+    """Close the worker's open yellow alerts, but only those raised before this green: when Telegram sends
+    a green again after a crash, a yellow sent after it must stay open."""
     from bot.services.checkins import close_alert
 
-    open_yellow = await storage.alerts.active_for_person(tx, worker.id, "yellow")
+    def before(alert: Alert) -> bool:
+        if update_id is None or alert.update_id is None or alert.raised_at < now - SAME_UPDATE_WITHIN:
+            return True
+        return alert.update_id < update_id
+
+    open_yellow = [a for a in await storage.alerts.active_for_person(tx, worker.id, "yellow") if before(a)]
     for alert in open_yellow:
         await close_alert(storage, tx, alert, None, "green", now)
     return len(open_yellow)

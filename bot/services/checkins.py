@@ -155,9 +155,10 @@ async def checkout(
     now: datetime,
     *,
     duress_esc: Escalation | None = None,
+    update_id: int | None = None,
 ) -> Result:
     """Close the worker's check-in ("fine" or "something_happened"); a late check-out closes its alert.
-    With `duress_esc`, a red alert marked duress is raised in the same transaction."""
+    With `duress_esc`, a red alert marked duress is raised in the same transaction (by `update_id`)."""
     async with storage.db.tx() as tx:
         found = await _own_open(storage, tx, worker, checkin_id)
         if isinstance(found, Outcome):
@@ -168,7 +169,9 @@ async def checkout(
         if duress_esc is not None:
             from bot.services.alerts import raise_in_tx
 
-            await raise_in_tx(storage, tx, duress_esc, worker, "red", now, duress=True)  # sees the open check-in
+            await raise_in_tx(  # it sees the open check-in
+                storage, tx, duress_esc, worker, "red", now, duress=True, update_id=update_id
+            )
         await storage.checkins.close(tx, found.id, "duress" if duress_esc else outcome, now)
         await storage.audit.record(
             tx, now, f"checkin.close:{outcome}", org_id=worker.org_id, actor_id=worker.id, subject_id=found.id

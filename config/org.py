@@ -312,6 +312,8 @@ def _retention(data: Any) -> Retention:
                 values[key] = parse_duration(data[key])
             except ValueError:
                 raise ConfigError(f"retention.{key}", f'bad duration {data[key]!r}; write it like "90d"') from None
+            if values[key] < timedelta(days=1):  # a day: what Telegram may send again after a crash is known
+                raise ConfigError(f"retention.{key}", "must be at least 1d")
     return Retention(**values)
 
 

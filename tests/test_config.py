@@ -62,6 +62,8 @@ def _broken(change: str) -> dict:
         del data["organization"]["name"]
     elif change == "bad language":
         data["organization"]["language"] = "de"
+    elif change == "short retention":
+        data["retention"] = {"alerts": "12h"}
     return data
 
 
@@ -79,6 +81,7 @@ def _broken(change: str) -> dict:
         ("short code", "alert_codes[1].word", "too short"),
         ("missing name", "organization.name", "missing"),
         ("bad language", "organization.language", "unknown value"),
+        ("short retention", "retention.alerts", "at least 1d"),
     ],
 )
 def test_bad_config_names_the_key(change: str, key: str, words: str) -> None:

@@ -57,6 +57,8 @@ async def team(update: Update, context: BotContext) -> None:
             buttons.append(
                 [InlineKeyboardButton(tr(loc, "{worker} is safe", worker=who), callback_data=f"safe:{alert.id}")]
             )
+    if len(buttons) > MAX_BUTTONS:
+        lines += ["", tr(loc, "Buttons for the first {n} only. Handle them, then send /team again.", n=MAX_BUTTONS)]
     shown = pieces("\n".join(lines))  # a whole organisation at shift start is more than one message
     markup = InlineKeyboardMarkup(buttons[:MAX_BUTTONS]) if buttons else None  # the most overdue first
     for index, piece in enumerate(shown):

@@ -183,6 +183,7 @@ class Person:
     def __init__(self, api: FakeBotApi, user_id: int, first_name: str, language_code: str = "en") -> None:
         self.api = api
         self.factory = UpdateFactory(user_id, first_name=first_name, language_code=language_code)
+        self.said: list[tuple[int, str]] = []  # (update_id, text) of every message typed, in order
 
     @property
     def chat_id(self) -> int:
@@ -190,7 +191,9 @@ class Person:
 
     def say(self, text: str) -> float:
         """Type a message; returns when it was pushed (time.monotonic())."""
-        self.api.push_update(self.factory.text(text))
+        update = self.factory.text(text)
+        self.said.append((update["update_id"], text))
+        self.api.push_update(update)
         return time.monotonic()
 
     def tap(self, sent: Sent, data: str) -> float:

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import struct
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.standin import FakeBotApi, Sent, UpdateFactory
+from bot.standin import FakeBotApi, UpdateFactory
 from bot.standin.http import BotApiServer
+from tests.auxil.subprocess_bot import ROOT, TOKEN, cli, shown, until, write_config
+from tests.auxil.subprocess_bot import environment as installation_environment
 
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "7123456789:AAEmulatorTokenQwErTy_0123456789xyz"
 NEUTRAL = "This chat is by invitation only."
 USED = "This code was already used. Ask your supervisor for a new one."
 # Above 2**32 so SQLite would store them in 6 bytes; distinctive names nobody else uses.
@@ -44,52 +43,8 @@ async def emulator() -> AsyncIterator[tuple[FakeBotApi, BotApiServer]]:
 
 
 def environment(tmp_path: Path, server: BotApiServer, token: str = TOKEN) -> dict[str, str]:
-    config = tmp_path / "org.toml"
-    config.write_text((ROOT / "config" / "org.example.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTREACH_", "TELEGRAM_"))}
-    env.update(
-        OUTREACH_DATA_DIR=str(tmp_path / "data"),
-        OUTREACH_CONFIG=str(config),
-        TELEGRAM_BOT_TOKEN=token,
-        TELEGRAM_API_BASE_URL=server.base_url,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """One short `python -m bot ...`; the event loop keeps serving the emulator meanwhile."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-async def until(condition: Callable[[], bool], what: str, within: float = 15.0) -> None:
-    """Waits in real seconds for the bot process to do something (this test crosses a process)."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def shown(api: FakeBotApi, chat_id: int, method: str = "sendMessage") -> list[Sent]:
-    return [s for s in api.to(chat_id) if s.method == method]
+    """An installation with the example config, as an admin copies it."""
+    return installation_environment(tmp_path, server, write_config(tmp_path / "org.toml"), token)
 
 
 async def push(client: httpx.AsyncClient, server: BotApiServer, update: dict[str, Any]) -> None:

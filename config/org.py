@@ -240,6 +240,8 @@ def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
             raise ConfigError(f"{where}.word", f"{word!r} is also a command; choose an ordinary phrase")
         if len(word) < 4:
             raise ConfigError(f"{where}.word", f"{word!r} is too short; use at least 4 characters")
+        if normalize_code(word).replace(" ", "").isdecimal():
+            raise ConfigError(f"{where}.word", f"{word!r} is only digits: it could be taken for a PIN; use words")
         if word.casefold() in seen:
             raise ConfigError(f"{where}.word", f"duplicate code word {word!r}")
         seen.add(word.casefold())

@@ -164,17 +164,23 @@ class CheckinRepo:
             (self._s.seal(location, "checkins", "location", checkin_id), to_db(at), checkin_id),
         )
 
-    async def ask_pin(self, tx: Tx, checkin_id: str, outcome: str, at: datetime) -> bool:
-        """Remember that the worker chose `outcome` and was asked for their PIN; wrong tries start at 0."""
+    async def ask_pin(self, tx: Tx, checkin_id: str, outcome: str, at: datetime, keep_since: datetime) -> bool:
+        """Remember that the worker chose `outcome` and was asked for their PIN. Wrong tries start at 0,
+        unless the question was already asked since `keep_since`: asking again must not wipe them."""
         changed = await tx.execute(
-            "UPDATE checkins SET pin_asked_at = ?, pin_outcome = ?, pin_wrong = 0 WHERE id = ? AND status = 'open'",
-            (to_db(at), outcome, checkin_id),
+            "UPDATE checkins SET pin_asked_at = ?, pin_outcome = ?,"
+            " pin_wrong = CASE WHEN pin_asked_at >= ? THEN pin_wrong ELSE 0 END WHERE id = ? AND status = 'open'",
+            (to_db(at), outcome, to_db(keep_since), checkin_id),
         )
         return changed == 1
 
-    async def wrong_pin(self, tx: Tx, checkin_id: str) -> int:
-        """Count one more wrong PIN; how many there have been since the question."""
-        await tx.execute("UPDATE checkins SET pin_wrong = pin_wrong + 1 WHERE id = ?", (checkin_id,))
+    async def wrong_pin(self, tx: Tx, checkin_id: str, update_id: int) -> int:
+        """Count one more wrong PIN, once per Telegram update; how many there have been since the question."""
+        await tx.execute(
+            "UPDATE checkins SET pin_wrong = pin_wrong + 1, pin_wrong_update = ?"
+            " WHERE id = ? AND (pin_wrong_update IS NULL OR pin_wrong_update != ?)",
+            (update_id, checkin_id, update_id),
+        )
         row = await tx.one("SELECT pin_wrong FROM checkins WHERE id = ?", (checkin_id,))
         return int(row["pin_wrong"]) if row else 0
 

@@ -227,4 +227,9 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE checkins ADD COLUMN pin_wrong INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    (
+        # The update that carried the last wrong PIN: Telegram may send it again after a crash.
+        "0008_pin_wrong_update",
+        ("ALTER TABLE checkins ADD COLUMN pin_wrong_update INTEGER",),
+    ),
 ]

@@ -62,6 +62,8 @@ def _broken(change: str) -> dict:
         del data["organization"]["name"]
     elif change == "bad language":
         data["organization"]["language"] = "de"
+    elif change == "digit code":
+        data["alert_codes"][0]["word"] = "1379"
     elif change == "short retention":
         data["retention"] = {"alerts": "12h"}
     return data
@@ -82,6 +84,7 @@ def _broken(change: str) -> dict:
         ("missing name", "organization.name", "missing"),
         ("bad language", "organization.language", "unknown value"),
         ("short retention", "retention.alerts", "at least 1d"),
+        ("digit code", "alert_codes[1].word", "taken for a PIN"),
     ],
 )
 def test_bad_config_names_the_key(change: str, key: str, words: str) -> None:

@@ -15,6 +15,7 @@ from bot.flows.router import Flow
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.keyboards import inline
+from bot.services.alerts import raise_code_alert
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.support import area_of, directory_text
@@ -24,6 +25,7 @@ from storage.checkins import Checkin
 EXTEND_TYPED = "extend:duration"
 DRAFT = "checkout"
 END = ConversationHandler.END
+PIN_QUESTION_KEPT = timedelta(minutes=15)  # "Type your PIN." older than this is forgotten, as a flow would be
 NOT_IN = "You are not checked in. To start: /checkin."
 
 
@@ -76,8 +78,9 @@ async def answered_safe(update: Update, context: BotContext) -> str | int:
             await stale(update, context)
             return END
         if has_pins:  # the answer is taken by bot/flows/checkout_pin.py, also after a restart
+            now = context.clock.now()
             async with context.storage.db.tx() as tx:
-                await context.storage.checkins.ask_pin(tx, checkin_id, outcome, context.clock.now())
+                await context.storage.checkins.ask_pin(tx, checkin_id, outcome, now, now - PIN_QUESTION_KEPT)
             await reply(update, tr(context.locale, "Type your PIN."))
             return END
     await close_and_answer(update, context, checkin_id, outcome, duress=False)
@@ -98,6 +101,21 @@ async def close_and_answer(update: Update, context: BotContext, checkin_id: str,
         duress_esc=context.config.escalation if duress else None,
         update_id=update.update_id,
     )
+    if (result.outcome is not Outcome.OK or result.checkin is None) and duress:
+        # Closed meanwhile (a supervisor's "is safe", a revocation): the duress PIN still alerts, and
+        # the screen shows what a check-out shows.
+        await raise_code_alert(
+            context.storage,
+            context.config.escalation,
+            context.person,
+            "red",
+            now,
+            duress=True,
+            update_id=update.update_id,
+        )
+        request_flush(context, since=queued)
+        await reply(update, tr(context.locale, "Checked out. Thank you, take care."))
+        return
     if result.outcome is not Outcome.OK or result.checkin is None:
         await stale(update, context)
         return

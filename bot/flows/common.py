@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import NoReturn
+
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.i18n import tr
@@ -20,6 +24,18 @@ async def reply(update: Update, text: str, reply_markup: Markup | None = None) -
         await bot.answer_button(update.callback_query.id)
     assert update.effective_chat is not None
     await bot.send_text(update.effective_chat.id, text, reply_markup)
+
+
+async def stop_after(update: Update, context: BotContext, work: Awaitable[object]) -> NoReturn:
+    """Do `work`, then stop: no later handler group may see this message (a code word, a PIN), not even
+    when `work` failed; the failure goes to the error handlers as any other."""
+    try:
+        await work
+    except ApplicationHandlerStop:
+        raise
+    except Exception as exc:  # reported to the error handlers just below, as PTB would have
+        await context.application.process_error(update, exc)
+    raise ApplicationHandlerStop
 
 
 async def stale(update: Update, context: BotContext) -> None:

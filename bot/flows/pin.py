@@ -12,11 +12,12 @@ from bot.context import BotContext
 from bot.flows.common import is_worker, reply
 from bot.flows.router import Flow
 from bot.i18n import N_, tr
-from bot.services.alerts import set_pins, valid_pin
+from bot.services.alerts import pin_text, set_pins, valid_pin
 
 SAFE, DURESS = "pin:safe", "pin:duress"
 END = ConversationHandler.END
 PIN_EXAMPLE = N_("A PIN is 4 to 8 digits, like 4821.")
+CHOOSING_TIMEOUT = timedelta(minutes=10)
 
 
 async def forget_message(update: Update) -> None:
@@ -43,7 +44,7 @@ async def start(update: Update, context: BotContext) -> str | int:
 async def safe_typed(update: Update, context: BotContext) -> str:
     """The safe PIN."""
     assert update.message is not None
-    pin = (update.message.text or "").strip()
+    pin = pin_text(update.message.text or "")
     await forget_message(update)
     if not valid_pin(pin):
         await reply(update, tr(context.locale, PIN_EXAMPLE))
@@ -63,7 +64,7 @@ async def safe_typed(update: Update, context: BotContext) -> str:
 async def duress_typed(update: Update, context: BotContext) -> str | int:
     """The duress PIN: must differ from the safe one."""
     assert update.message is not None and context.person is not None
-    pin = (update.message.text or "").strip()
+    pin = pin_text(update.message.text or "")
     await forget_message(update)
     if not valid_pin(pin):
         await reply(update, tr(context.locale, PIN_EXAMPLE))
@@ -93,5 +94,5 @@ def handler() -> Flow:
         states={SAFE: [MessageHandler(text, safe_typed)], DURESS: [MessageHandler(text, duress_typed)]},
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("pin", start)],
         name="pin",
-        timeout=timedelta(minutes=10),
+        timeout=CHOOSING_TIMEOUT,
     )

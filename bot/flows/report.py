@@ -62,6 +62,12 @@ async def _load(context: BotContext) -> dict[str, Any] | None:
         return await context.storage.incidents.draft(tx, context.person.id)
 
 
+async def awaits_text(context: BotContext) -> bool:
+    """Whether the person's report waits for something typed (a date, a place, their own words)."""
+    draft = await _load(context) if context.person is not None else None
+    return bool(draft and draft.get("awaiting"))
+
+
 async def _save(context: BotContext, draft: dict[str, Any]) -> None:
     assert context.person is not None
     async with context.storage.db.tx() as tx:

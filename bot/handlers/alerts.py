@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
-from bot.flows.common import is_worker, reply, stale
+from bot.flows.common import is_worker, reply, stale, stop_after
 from bot.i18n import N_, tr
 from bot.jobs.outbox import DELETE
 from bot.jobs.ticker import request_flush
@@ -50,7 +49,11 @@ async def code_word(update: Update, context: BotContext) -> None:
     level = context.config.code_level(message.text)
     if level is None:
         return
-    assert context.person is not None and update.effective_chat is not None
+    await stop_after(update, context, _raise_and_answer(update, context, level))
+
+
+async def _raise_and_answer(update: Update, context: BotContext, level: str) -> None:
+    assert context.person is not None and update.effective_chat is not None and update.message is not None
     await raise_code_alert(
         context.storage,
         context.config.escalation,
@@ -60,10 +63,10 @@ async def code_word(update: Update, context: BotContext) -> None:
         update_id=update.update_id,
     )
     request_flush(context)
-    await schedule_deletion(context, update.effective_chat.id, [message.message_id])  # even if the reply fails
+    chat_id = update.effective_chat.id
+    await schedule_deletion(context, chat_id, [update.message.message_id])  # even if the reply fails
     answer = await update.effective_chat.send_message(discreet_reply(context))
-    await schedule_deletion(context, update.effective_chat.id, [answer.message_id])
-    raise ApplicationHandlerStop
+    await schedule_deletion(context, chat_id, [answer.message_id])
 
 
 async def alert_menu(update: Update, context: BotContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +136,11 @@ async def check_pin(storage: Storage, worker: Person, pin: str) -> str:
     is_safe = hmac.compare_digest(typed, stored[0])
     is_duress = hmac.compare_digest(typed, stored[1])
     return "duress" if is_duress else "safe" if is_safe else "wrong"
+
+
+def pin_text(typed: str) -> str:
+    """The typed text with digits of any script (Arabic-Indic ٤٨٢١...) as ASCII digits, trimmed."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in typed.strip())
 
 
 def valid_pin(pin: str) -> bool:

@@ -59,8 +59,8 @@ async def test_recent_places_come_first_and_other_place_is_sealed_and_flagged(ha
     sent = await worker.say("Mercado Mkplace")
     assert sent[-1].text == "Who is with you?"
     sent = await worker.tap(sent[-1], "ci:partner:alone")
-    sent = await worker.say("1h30")
-    await worker.tap(sent[-1], "ci:loc:skip")
+    await worker.say("1h30")  # stored now: the admins are told of the new place before the location question
+    await worker.tap(worker.last(), "ci:loc:skip")
     current = await _open(harness, worker)
     assert current.place == "Mercado Mkplace" and current.place_custom
     assert admin.last().text.startswith("A worker checked in at a place that is not on the list: Mercado Mkplace.")
@@ -84,8 +84,8 @@ async def test_partner_choice_and_alone_at_pairs_place_tells_supervisor(harness:
     sent = await worker.tap(sent[-1], "ci:partner:alone")
     assert "needs two people" in sent[-1].text
     sent = await worker.tap(sent[-1], "ci:alone:yes")
-    sent = await worker.tap(sent[-1], "ci:dur:30")
-    await worker.tap(sent[-1], "ci:loc:skip")
+    await worker.tap(sent[-1], "ci:dur:30")
+    await worker.tap(worker.last(), "ci:loc:skip")
     assert "High-risk place" in worker.last().text
     told = supervisor.received()[-1]
     assert told.text.startswith(f"{worker.person.code} checked in alone at Parque Central")
@@ -222,3 +222,28 @@ async def test_a_flow_left_alone_times_out_without_any_job(harness: Harness) -> 
     assert not [job for job in harness.app.job_queue.jobs() if "conversation" in (job.name or "").lower()]
     sent = await check_in(worker)  # and a new check-in works as before
     assert sent[-1].text.startswith("Checked in at Bar La Luna")
+
+
+async def test_the_worker_is_covered_once_the_time_is_chosen(harness: Harness) -> None:
+    """The location question is optional: a worker who puts the phone away there, or goes on to
+    something else, is checked in all the same, and missing the check-out alerts their supervisor."""
+    supervisor = await harness.enrol("supervisor", "north")
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:1")
+    sent = await worker.tap(sent[-1], "ci:partner:alone")
+    await worker.tap(sent[-1], "ci:dur:30")  # now "Share your location?", never answered
+    assert (await worker.say("/status"))[-1].text.startswith("Checked in at Bar La Luna since")
+    harness.clock.advance(timedelta(minutes=45))
+    await harness.tick()
+    assert supervisor.last().text.startswith(f"Missed check-out: {worker.person.code} at ")
+
+
+async def test_cancel_at_the_location_question_says_the_checkin_stands(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:1")
+    sent = await worker.tap(sent[-1], "ci:partner:alone")
+    await worker.tap(sent[-1], "ci:dur:30")
+    assert (await worker.say("/cancel"))[-1].text.startswith("Checked in at Bar La Luna until")
+    assert await _open(harness, worker) is not None

@@ -21,7 +21,7 @@ from bot.i18n import N_, tr
 from bot.jobs.ticker import request_flush
 from bot.keyboards import inline
 from bot.render import checkin_buttons
-from bot.services.checkins import NewCheckin, Outcome, open_checkin
+from bot.services.checkins import NewCheckin, Outcome, open_checkin, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.timefmt import when
 from config.org import Hotspot
@@ -199,10 +199,10 @@ async def duration_tapped(update: Update, context: BotContext) -> str | int:
         await stale(update, context)
         return END
     context.drafts[DRAFT]["minutes"] = minutes
-    return await ask_location(update, context)
+    return await commit(update, context)
 
 
-async def duration_typed(update: Update, context: BotContext) -> str:
+async def duration_typed(update: Update, context: BotContext) -> str | int:
     """A typed duration; anything else gets one line showing what works."""
     assert update.message is not None
     duration = parse_worker_duration(update.message.text or "")
@@ -210,6 +210,35 @@ async def duration_typed(update: Update, context: BotContext) -> str:
         await reply(update, tr(context.locale, DURATION_EXAMPLE))
         return DURATION
     context.drafts.setdefault(DRAFT, {})["minutes"] = duration.total_seconds() / 60
+    return await commit(update, context)
+
+
+async def commit(update: Update, context: BotContext) -> str | int:
+    """Store the check-in as soon as its time is known: from here the worker is covered, even if they
+    put the phone away at the optional location question, or go on to something else."""
+    assert context.person is not None
+    draft = context.drafts.get(DRAFT)
+    if not draft or "place" not in draft or "minutes" not in draft:
+        await stale(update, context)
+        return END
+    new = NewCheckin(
+        place=draft["place"],
+        place_custom=draft["custom"],
+        partner_id=draft.get("partner"),
+        alone_at_pairs=bool(draft.get("alone_at_pairs")),
+        duration=timedelta(minutes=draft["minutes"]),
+        location=None,
+    )
+    now = context.clock.now()
+    queued = context.storage.outbox.enqueued
+    result = await open_checkin(context.storage, context.config.escalation, context.person, new, now)
+    if result.outcome is Outcome.ALREADY_OPEN:
+        context.drafts.pop(DRAFT, None)
+        await reply(update, tr(context.locale, "You are already checked in."), reply_markup=ReplyKeyboardRemove())
+        return END
+    assert result.checkin is not None
+    request_flush(context, since=queued)
+    draft["deadline"] = result.checkin.deadline_at
     return await ask_location(update, context)
 
 
@@ -246,34 +275,22 @@ async def location_skipped(update: Update, context: BotContext) -> str | int:
 
 
 async def finish(update: Update, context: BotContext) -> int:
-    """Commit the check-in, then confirm with the deadline and the place's advice."""
+    """The check-in is stored: add the location if one was shared, then confirm with the deadline and
+    the place's advice."""
     assert context.person is not None
     draft = context.drafts.pop(DRAFT, None)
-    if not draft or "place" not in draft or "minutes" not in draft:
+    if not draft or "deadline" not in draft:
         await stale(update, context)
         return END
-    new = NewCheckin(
-        place=draft["place"],
-        place_custom=draft["custom"],
-        partner_id=draft.get("partner"),
-        alone_at_pairs=bool(draft.get("alone_at_pairs")),
-        duration=timedelta(minutes=draft["minutes"]),
-        location=draft.get("location"),
-    )
     now = context.clock.now()
-    queued = context.storage.outbox.enqueued
-    result = await open_checkin(context.storage, context.config.escalation, context.person, new, now)
-    if result.outcome is Outcome.ALREADY_OPEN:
-        await reply(update, tr(context.locale, "You are already checked in."), reply_markup=ReplyKeyboardRemove())
-        return END
-    assert result.checkin is not None
-    request_flush(context, since=queued)
+    if draft.get("location"):
+        await set_location(context.storage, context.person, draft["location"], now)
     lines = [
         tr(
             context.locale,
             "Checked in at {place} until {time}.",
-            place=context.config.place_label(new.place, context.locale),
-            time=when(result.checkin.deadline_at, context.locale, context.config.tz, now),
+            place=context.config.place_label(draft["place"], context.locale),
+            time=when(draft["deadline"], context.locale, context.config.tz, now),
         ),
         tr(context.locale, ADVICE[draft.get("risk", "medium")]),
         tr(context.locale, "When you leave: /checkout. Need more time: /extend."),
@@ -283,7 +300,10 @@ async def finish(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    """ "Cancel" or /cancel: nothing is stored."""
+    """ "Cancel" or /cancel: nothing is stored; at the location question the check-in already is, so
+    the worker is told they are checked in."""
+    if "deadline" in context.drafts.get(DRAFT, {}):
+        return await finish(update, context)
     context.drafts.pop(DRAFT, None)
     await reply(update, tr(context.locale, "Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
     return END

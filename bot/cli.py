@@ -18,7 +18,7 @@ from config.durations import parse_duration
 from storage import Storage
 from storage.orgs import Organization
 from storage.people import ROLES
-from storage.sealing import KeyProblem, load_or_create_key
+from storage.sealing import KeyProblem, SealError, load_or_create_key
 
 log = logging.getLogger("outreach")
 
@@ -37,6 +37,11 @@ def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
 
 
 async def _open_storage(settings: Settings, *, create: bool) -> Storage:
+    if create and settings.key_b64 is None and not settings.key_path.exists() and settings.db_path.exists():
+        raise Fail(
+            f"{settings.db_path} exists but its key {settings.key_path} is missing: restore the key file "
+            "(or set OUTREACH_KEY); a new key could not open this database"
+        )
     try:
         key = load_or_create_key(settings.key_b64, settings.key_path, create=create)
     except KeyProblem as exc:
@@ -121,9 +126,12 @@ async def cmd_export(args: argparse.Namespace) -> None:
         async with storage.db.tx() as tx:
             action = "incident.export:accounts" if args.accounts else "incident.export"
             await storage.audit.record(tx, clock.now(), action + ":cli", org_id=org.id, actor_id=None, subject_id=None)
-    fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the file may hold accounts
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the file may hold accounts
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise Fail(f"cannot write {args.file}: {exc.strerror}") from None
     print(f"Wrote {count} incidents to {args.file}" + (" (with accounts)" if args.accounts else "") + ".")
 
 
@@ -146,7 +154,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     except InvalidToken:
         raise Fail("TELEGRAM_BOT_TOKEN was refused by the Bot API; check the token") from None
     except NetworkError as exc:
-        raise Fail(f"cannot reach the Bot API at TELEGRAM_API_BASE_URL ({type(exc).__name__})") from None
+        raise Fail(
+            f"cannot reach the Bot API at {settings.api_base_url} (TELEGRAM_API_BASE_URL): {type(exc).__name__}"
+        ) from None
     log.info("Stopped cleanly.")
 
 
@@ -171,6 +181,9 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
     from storage.sealing import Sealer
 
     settings, _ = _load(require_config=False)
+    age = _heartbeat_age(settings)
+    if age is not None and age <= RUNNING_WITHIN:
+        raise Fail(f"the bot is running (heartbeat {age:.0f} s ago): stop it first, then rotate the key")
     try:
         old = load_or_create_key(settings.key_b64, settings.key_path, create=False)
     except KeyProblem as exc:
@@ -187,7 +200,7 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
             fh.flush()
             os.fsync(fh.fileno())
     if new == old:
-        raise Fail("the new key equals the current one; remove data/key.new and try again")
+        raise Fail(f"the new key equals the current one; remove {pending} and try again")
     db = await Database.open(settings.db_path)
     try:
         moved, left = await rotate(db, Sealer(new, old_masters=(old,)), stop_after=args.stop_after)
@@ -198,7 +211,7 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
     finally:
         await db.close()
     if settings.key_b64:
-        print(f"Re-sealed {moved} values. Set OUTREACH_KEY to the new key in data/key.new, then delete that file.")
+        print(f"Re-sealed {moved} values. Set OUTREACH_KEY to the new key in {pending}, then delete that file.")
         return
     _shred_file(settings.key_path)
     os.replace(pending, settings.key_path)
@@ -228,7 +241,10 @@ def cmd_shred(args: argparse.Namespace) -> None:
     if not keys and not settings.key_b64:
         raise Fail("no key file to destroy")
     print("This destroys the key. Everything sealed in the database becomes unreadable, for ever.")
-    answer = input("Type DESTROY to go on: ") if not args.yes_i_am_sure else "DESTROY"
+    try:
+        answer = input("Type DESTROY to go on: ") if not args.yes_i_am_sure else "DESTROY"
+    except EOFError:  # no terminal to type on (docker exec without -it)
+        answer = ""
     if answer.strip() != "DESTROY":
         raise Fail("nothing destroyed")
     for path in keys:
@@ -238,17 +254,26 @@ def cmd_shred(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_health(args: argparse.Namespace) -> None:
-    """Exit 0 if the bot and its scheduler wrote a heartbeat in the last two minutes, else 1."""
+RUNNING_WITHIN = 120.0  # s: a heartbeat this recent means `outreach-bot run` is up
+
+
+def _heartbeat_age(settings: Settings) -> float | None:
+    """Seconds since the running bot last wrote its heartbeat; None if it never did."""
     import time
 
-    settings, _ = _load(require_config=False)
     try:
-        last = float(settings.heartbeat_path.read_text().strip())
+        return time.time() - float(settings.heartbeat_path.read_text().strip())
     except (OSError, ValueError):
+        return None
+
+
+def cmd_health(args: argparse.Namespace) -> None:
+    """Exit 0 if the bot and its scheduler wrote a heartbeat in the last two minutes, else 1."""
+    settings, _ = _load(require_config=False)
+    age = _heartbeat_age(settings)
+    if age is None:
         print("unhealthy: no heartbeat yet (is `outreach-bot run` running?)")
-        raise SystemExit(1) from None
-    age = time.time() - last
+        raise SystemExit(1)
     if age > args.max_age:
         print(f"unhealthy: last heartbeat {age:.0f} s ago")
         raise SystemExit(1)
@@ -317,6 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_sandbox(args)
     except Fail as exc:
         print(f"outreach-bot: {exc}", file=sys.stderr)
+        return 2
+    except SealError as exc:  # the key file or OUTREACH_KEY belongs to another database
+        where = str(exc).split(":")[0] or "a value"
+        print(
+            f"outreach-bot: the key does not open this database ({where} is sealed under another key): restore"
+            " the right key (OUTREACH_KEY or the key file in the data directory), or move outreach.db away",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

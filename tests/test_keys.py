@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from storage.rotation import TABLES
@@ -17,9 +20,16 @@ from tests.test_reports import BUTTONS, file_by_buttons
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OUTREACH_DATA_DIR": str(data_dir)}
+def _cli(
+    data_dir: Path, *args: str, stdin: str = "", env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "OUTREACH_DATA_DIR": str(data_dir),
+        "OUTREACH_CONFIG": str(ROOT / "config" / "org.example.toml"),
+    }
     env.pop("OUTREACH_KEY", None)
+    env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env=env,
@@ -103,3 +113,33 @@ async def test_shred_makes_data_unreadable_at_once(tmp_path: Path) -> None:
     assert not (data_dir / "key").exists()
     health = _cli(data_dir, "rotate-key")
     assert health.returncode == 2 and "no key" in health.stderr and "Traceback" not in health.stderr
+
+
+async def test_key_and_file_mistakes_stop_with_one_line_and_change_nothing(tmp_path: Path) -> None:
+    harness = Harness(tmp_path)
+    await harness.start()
+    await harness.enrol("worker", "north")
+    await harness.stop()
+    data_dir = harness.settings.data_dir
+
+    def one_line(result: subprocess.CompletedProcess[str], words: str) -> None:
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().count("\n") == 0 and words in result.stderr, result.stderr
+
+    other_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    one_line(_cli(data_dir, "revoke", "W-AAAA", env_extra={"OUTREACH_KEY": other_key}), "key does not open")
+    key = (data_dir / "key").read_bytes()
+    (data_dir / "key").unlink()
+    one_line(_cli(data_dir, "init"), "its key")  # a new key could never open the old database
+    assert not (data_dir / "key").exists()
+    (data_dir / "key").write_bytes(key)
+    os.chmod(data_dir / "key", 0o600)
+    one_line(
+        _cli(data_dir, "export", "--from", "2026-01-01", "--to", "2026-12-31", str(tmp_path / "no" / "x.csv")),
+        "cannot write",
+    )
+    one_line(_cli(data_dir, "shred", stdin=""), "nothing destroyed")  # no terminal to type on
+    assert (data_dir / "key").read_bytes() == key
+    harness.settings.heartbeat_path.write_text(str(time.time()))  # `outreach-bot run` is up
+    one_line(_cli(data_dir, "rotate-key"), "the bot is running")
+    assert not (data_dir / "key.new").exists() and (data_dir / "key").read_bytes() == key

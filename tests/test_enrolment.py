@@ -67,3 +67,25 @@ async def test_enrolled_person_keeps_their_code_and_is_told_so(harness: Harness)
     again = await harness.invite("worker")
     sent = await worker.say(f"/start {again}")
     assert sent[-1].text == f"You are enrolled as {worker.person.code}. Send /help to see what you can do."
+
+
+async def test_help_names_every_command_of_the_role(harness: Harness) -> None:
+    def commands(text: str) -> list[str]:
+        return [line.split(" – ")[0] for line in text.splitlines()]
+
+    worker = await harness.enrol("worker", "north")
+    supervisor = await harness.enrol("supervisor", "north")
+    manager = await harness.enrol("manager")
+    shown = commands((await worker.say("/help"))[-1].text)
+    assert shown[:6] == ["/checkin", "/checkout", "/extend", "/status", "/report", "/timeline"]
+    assert "/pin" not in shown  # this organisation does not use PINs
+    assert commands((await supervisor.say("/help"))[-1].text)[:5] == [
+        "/team",
+        "/report",
+        "/timeline",
+        "/incident",
+        "/summary",
+    ]
+    assert "/export" in commands((await manager.say("/help"))[-1].text)
+    es = await harness.enrol("worker", "north", language="es")
+    assert "/report – reportar un incidente" in (await es.say("/help"))[-1].text

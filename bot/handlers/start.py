@@ -24,16 +24,34 @@ REFUSED = {
     Redeem.USED: N_("This code was already used. Ask your supervisor for a new one."),
     Redeem.EXPIRED: N_("This code has expired. Ask your supervisor for a new one."),
 }
-HELP = {
-    "worker": N_(
-        "/checkin – start work at a place\n/checkout – finish\n/extend – more time\n/status – my check-in\n"
-        "/alert – quick message to your supervisor\n/support – contacts\n/pin – check-out PINs\n"
-        "/language – change language\n/help – this list"
-    ),
-    "supervisor": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
-    "manager": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
-    "admin": N_("/team – who is out now\n/support – contacts\n/language – change language\n/help – this list"),
+_ALWAYS = [("support", N_("contacts")), ("language", N_("change language")), ("help", N_("this list"))]
+_REPORTS = [
+    ("report", N_("report an incident")),
+    ("timeline", N_("incidents, newest first")),
+    ("incident", N_("one report in full, like /incident R-7KQ2X")),
+    ("summary", N_("this week's summary")),
+]
+HELP = {  # what each role can do, in the order they need it
+    "worker": [
+        ("checkin", N_("start work at a place")),
+        ("checkout", N_("finish")),
+        ("extend", N_("more time")),
+        ("status", N_("my check-in")),
+        ("report", N_("report an incident")),
+        ("timeline", N_("my reports")),
+        ("alert", N_("quick message to your supervisor")),
+        ("pin", N_("check-out PINs")),
+        *_ALWAYS,
+    ],
+    "supervisor": [("team", N_("who is out now")), *_REPORTS, *_ALWAYS],
+    "manager": [("team", N_("who is out now")), *_REPORTS, ("export", N_("a CSV file of a period")), *_ALWAYS],
 }
+HELP["admin"] = HELP["manager"]
+
+
+def help_text(role: str, locale: str, pins: bool) -> str:
+    """/help's list for this role; /pin only where the organisation uses PINs."""
+    return "\n".join(f"/{command} – {tr(locale, what)}" for command, what in HELP[role] if pins or command != "pin")
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -89,7 +107,9 @@ async def set_language(update: Update, context: BotContext) -> None:
         await context.storage.people.set_locale(tx, context.person.id, code)
     await query.answer()
     text = (
-        tr(code, "Language saved: {language}.", language=LANGUAGES[code]) + "\n\n" + tr(code, HELP[context.person.role])
+        tr(code, "Language saved: {language}.", language=LANGUAGES[code])
+        + "\n\n"
+        + help_text(context.person.role, code, context.config.checkout_pin)
     )
     if context.config.checkout_pin and context.person.role == "worker":
         text += "\n\n" + tr(code, "Your organisation uses check-out PINs: set yours now with /pin.")
@@ -99,7 +119,8 @@ async def set_language(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what this person can do, for their role."""
     assert update.effective_chat is not None and context.person is not None
-    await update.effective_chat.send_message(tr(context.locale, HELP[context.person.role]))
+    text = help_text(context.person.role, context.locale, context.config.checkout_pin)
+    await update.effective_chat.send_message(text)
 
 
 async def fallback(update: Update, context: BotContext) -> None:

@@ -44,6 +44,7 @@ DEMO_LANGUAGE = "en"  # the sandbox's chrome is English; /language shows the oth
 HELP = """Sandbox commands:
   :w  :s  :m   (or :worker, :supervisor, :manager)  switch who is typing
   N            press button N of the last message with buttons this person received
+               (a number that is no button there, like 45 or a PIN, is sent as a message)
   :help        this list
   :quit        leave (or Ctrl-D, Ctrl-C); the sandbox data is kept for next time
 Anything else is sent to the bot as a message from the person typing: try /help, /language."""
@@ -262,10 +263,11 @@ class Sandbox:
             self.write(HELP)
         elif re.fullmatch(r":[a-z]+", text):  # ":)" and the like are still messages
             self.write(f"(unknown sandbox command {text}; :help lists them)")
-        elif text.isdigit():
-            if not await self.press(self.current, number=int(text)):
-                self.write(f"(no button {text} on the last message with buttons for {self.current})")
-        else:
+        elif text.isdigit() and len(text) <= 2 and await self.press(self.current, number=int(text)):
+            pass
+        else:  # other numbers (a duration, a PIN) are messages like any other
+            if text.isdigit() and len(text) <= 2:
+                self.write(f"(no button {text} on the last message with buttons for {self.current}: sent as a message)")
             await self._feed(self._factories[self.current].text(text))
         return True
 

@@ -181,3 +181,14 @@ def test_cli_bad_config_is_one_line(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "config error" in done.stderr
+
+
+async def test_a_typed_number_that_is_no_button_is_a_message(sandbox: Sandbox) -> None:
+    await sandbox.handle_line("/checkin")
+    await sandbox.handle_line("1")  # the first place
+    while "How long will you stay?" not in output(sandbox):
+        await sandbox.handle_line("1")  # alone (and, at a place for two, yes, alone)
+    await sandbox.handle_line("45")  # not a button: the duration, typed
+    assert "no button 45" in output(sandbox)
+    await sandbox.handle_line("1")  # Skip, under "Share your location?"
+    assert "Checked in at" in output(sandbox)

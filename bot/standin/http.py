@@ -225,6 +225,18 @@ class BotApiServer:
                 return _error(400, "Bad Request: body is not JSON")
             if not isinstance(update, dict):
                 return _error(400, "Bad Request: an update is a JSON object")
+            message = update.get("message")
+            text = message.get("text") if isinstance(message, dict) else None
+            if (
+                isinstance(message, dict)
+                and isinstance(text, str)
+                and text.startswith("/")
+                and "entities" not in message
+            ):
+                command = text.split()[0]  # Telegram marks a leading /command; people typing JSON forget it
+                message["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
+                ]
             self.api.push_update(update)
             return 200, {"ok": True, "result": {"update_id": update["update_id"]}}
         if path == "/_emulator/sent" and verb == "GET":

@@ -92,8 +92,12 @@ async def cmd_invite(args: argparse.Namespace) -> None:
     if ttl > timedelta(days=30):
         raise Fail("--ttl: at most 30 days (720h)")
     async with _organization(create=True) as (storage, org, config, clock):
+        async with storage.db.read() as tx:
+            known = args.team is None or await storage.orgs.team_by_name(tx, org.id, args.team) is not None
         code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
         username = await storage.meta_get("bot_username")
+    if not known:  # a typo makes a team of its own, whose alerts go to managers: say so
+        print(f"Note: team {team!r} is new; check the spelling if you meant an existing team.")
     where = f" in team {team!r}" if team else ""
     local = expires.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
     print(f"Invite for one {args.role}{where}, single use, valid until {local} ({config.timezone}).")

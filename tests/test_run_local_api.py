@@ -64,6 +64,7 @@ async def test_run_enrols_two_people_over_http_and_stores_nothing_in_clear(
     for role in ("worker", "supervisor"):
         rc, out, err = await cli(env, "invite", "--role", role, "--team", "north")
         assert rc == 0, err
+        assert ("Note: team 'north' is new" in out) == (role == "worker")  # a typo would make a new team
         codes.append(out.strip().splitlines()[-1])
     assert len(set(codes)) == 2
 

@@ -256,6 +256,9 @@ def cmd_shred(args: argparse.Namespace) -> None:
     print(
         "Key destroyed." + (" OUTREACH_KEY is set in the environment: remove it there too." if settings.key_b64 else "")
     )
+    age = _heartbeat_age(settings)
+    if age is not None and age <= RUNNING_WITHIN:
+        print("The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop).")
 
 
 RUNNING_WITHIN = 120.0  # s: a heartbeat this recent means `outreach-bot run` is up

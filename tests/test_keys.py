@@ -111,6 +111,7 @@ async def test_shred_makes_data_unreadable_at_once(tmp_path: Path) -> None:
     harness.settings.heartbeat_path.write_text(str(time.time()))  # the bot is up: it holds the key in memory
     done = _cli(data_dir, "shred", stdin="DESTROY\n")
     assert done.returncode == 0 and "Key destroyed." in done.stdout and "stop it now" in done.stdout
+    harness.settings.heartbeat_path.unlink()  # and it was stopped
     assert not (data_dir / "key").exists()
     health = _cli(data_dir, "rotate-key")
     assert health.returncode == 2 and "no key" in health.stderr and "Traceback" not in health.stderr

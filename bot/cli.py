@@ -139,6 +139,21 @@ async def cmd_export(args: argparse.Namespace) -> None:
     print(f"Wrote {count} incidents to {args.file}" + (" (with accounts)" if args.accounts else "") + ".")
 
 
+def _hold_data_dir(settings: Settings) -> int | None:
+    """Take the data directory's lock, held until this process ends (even by SIGKILL): one bot or key
+    rotation at a time. None if another process holds it."""
+    import fcntl
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """Long polling through TELEGRAM_API_BASE_URL until SIGTERM or Ctrl-C."""
     from telegram.error import InvalidToken, NetworkError
@@ -151,6 +166,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     if not settings.token:
         raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
     setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=[settings.token, settings.key_b64 or ""])
+    if _hold_data_dir(settings) is None:
+        raise Fail(f"another outreach-bot is already running on {settings.data_dir}")
     asyncio.run(cmd_init(args))
     app = build_application(settings, config)
     try:
@@ -185,9 +202,8 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
     from storage.sealing import Sealer
 
     settings, _ = _load(require_config=False)
-    age = _heartbeat_age(settings)
-    if age is not None and age <= RUNNING_WITHIN:
-        raise Fail(f"the bot is running (heartbeat {age:.0f} s ago): stop it first, then rotate the key")
+    if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile either
+        raise Fail(f"the bot is running on {settings.data_dir}: stop it first, then rotate the key")
     try:
         old = load_or_create_key(settings.key_b64, settings.key_path, create=False)
     except KeyProblem as exc:
@@ -256,12 +272,8 @@ def cmd_shred(args: argparse.Namespace) -> None:
     print(
         "Key destroyed." + (" OUTREACH_KEY is set in the environment: remove it there too." if settings.key_b64 else "")
     )
-    age = _heartbeat_age(settings)
-    if age is not None and age <= RUNNING_WITHIN:
+    if _hold_data_dir(settings) is None:
         print("The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop).")
-
-
-RUNNING_WITHIN = 120.0  # s: a heartbeat this recent means `outreach-bot run` is up
 
 
 def _heartbeat_age(settings: Settings) -> float | None:

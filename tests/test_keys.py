@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import secrets
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from storage.rotation import TABLES
@@ -39,6 +41,17 @@ def _cli(
         input=stdin,
         timeout=120,
     )
+
+
+@contextmanager
+def _running(data_dir: Path) -> Iterator[None]:
+    """Hold the data directory's lock as `outreach-bot run` does while it runs."""
+    fd = os.open(data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 async def _sealed_key_ids(harness: Harness) -> set[bytes]:
@@ -108,10 +121,9 @@ async def test_shred_makes_data_unreadable_at_once(tmp_path: Path) -> None:
     data_dir = harness.settings.data_dir
     refused = _cli(data_dir, "shred", stdin="no\n")
     assert refused.returncode == 2 and (data_dir / "key").exists()
-    harness.settings.heartbeat_path.write_text(str(time.time()))  # the bot is up: it holds the key in memory
-    done = _cli(data_dir, "shred", stdin="DESTROY\n")
+    with _running(data_dir):  # the bot is up: it holds the key in memory
+        done = _cli(data_dir, "shred", stdin="DESTROY\n")
     assert done.returncode == 0 and "Key destroyed." in done.stdout and "stop it now" in done.stdout
-    harness.settings.heartbeat_path.unlink()  # and it was stopped
     assert not (data_dir / "key").exists()
     health = _cli(data_dir, "rotate-key")
     assert health.returncode == 2 and "no key" in health.stderr and "Traceback" not in health.stderr
@@ -142,6 +154,6 @@ async def test_key_and_file_mistakes_stop_with_one_line_and_change_nothing(tmp_p
     )
     one_line(_cli(data_dir, "shred", stdin=""), "nothing destroyed")  # no terminal to type on
     assert (data_dir / "key").read_bytes() == key
-    harness.settings.heartbeat_path.write_text(str(time.time()))  # `outreach-bot run` is up
-    one_line(_cli(data_dir, "rotate-key"), "the bot is running")
+    with _running(data_dir):
+        one_line(_cli(data_dir, "rotate-key"), "the bot is running")
     assert not (data_dir / "key.new").exists() and (data_dir / "key").read_bytes() == key

@@ -78,6 +78,8 @@ async def test_run_enrols_two_people_over_http_and_stores_nothing_in_clear(
         async with httpx.AsyncClient() as client:
             await until(lambda: any(m == "setMyCommands" for m, _ in api.calls) or run.returncode is not None, "start")
             assert run.returncode is None, stderr_path.read_text()
+            rc, _, err = await cli(env, "run")  # a second bot on the same data would answer everything twice
+            assert rc == 2 and "already running" in err and "Traceback" not in err, err
 
             worker, supervisor = people["worker"], people["supervisor"]
             await push(client, server, worker.text(f"/start {codes[0]}"))

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from bot.clock import SystemClock
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
@@ -37,6 +38,12 @@ def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
 
 
 async def _open_storage(settings: Settings, *, create: bool) -> Storage:
+    pending = settings.data_dir / "key.new"
+    if pending.exists():  # rows are under two keys until rotate-key ends: nothing else may write meanwhile
+        raise Fail(
+            f"a key rotation is unfinished ({pending} exists): run `outreach-bot rotate-key` to finish it"
+            + (" (then set OUTREACH_KEY to the key in that file and delete the file)" if settings.key_b64 else "")
+        )
     if create and settings.key_b64 is None and not settings.key_path.exists() and settings.db_path.exists():
         raise Fail(
             f"{settings.db_path} exists but its key {settings.key_path} is missing: restore the key file "
@@ -219,8 +226,10 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
             fh.write(base64.b64encode(new).decode() + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-    if new == old:
-        raise Fail(f"the new key equals the current one; remove {pending} and try again")
+    if new == old:  # the key file was already replaced: the rotation had ended but for this file
+        pending.unlink()
+        print(f"The rotation had finished; removed {pending}.")
+        return
     db = await Database.open(settings.db_path)
     try:
         moved, left = await rotate(db, Sealer(new, old_masters=(old,)), stop_after=args.stop_after)
@@ -233,9 +242,19 @@ async def cmd_rotate_key(args: argparse.Namespace) -> None:
     if settings.key_b64:
         print(f"Re-sealed {moved} values. Set OUTREACH_KEY to the new key in {pending}, then delete that file.")
         return
-    _shred_file(settings.key_path)
-    os.replace(pending, settings.key_path)
+    _overwrite(settings.key_path, pending.read_bytes())  # no moment without a key file on disk
+    pending.unlink()
     print(f"Re-sealed {moved} values under a new key; the old key is destroyed.")
+
+
+def _overwrite(path: Path, content: bytes) -> None:
+    """Write the new key over the old one's bytes in place, flushed to disk: the old key is gone and
+    a crash at any moment leaves a key file (old or new) next to key.new, from which rotate-key resumes."""
+    with path.open("r+b") as fh:
+        fh.write(content)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _shred_file(path: object) -> None:
@@ -272,8 +291,11 @@ def cmd_shred(args: argparse.Namespace) -> None:
     print(
         "Key destroyed." + (" OUTREACH_KEY is set in the environment: remove it there too." if settings.key_b64 else "")
     )
-    if _hold_data_dir(settings) is None:
+    lock = _hold_data_dir(settings)
+    if lock is None:
         print("The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop).")
+    else:
+        os.close(lock)
 
 
 def _heartbeat_age(settings: Settings) -> float | None:

@@ -247,3 +247,15 @@ async def test_cancel_at_the_location_question_says_the_checkin_stands(harness: 
     await worker.tap(sent[-1], "ci:dur:30")
     assert (await worker.say("/cancel"))[-1].text.startswith("Checked in at Bar La Luna until")
     assert await _open(harness, worker) is not None
+
+
+async def test_skip_after_a_supervisor_closed_the_checkin_says_so(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:1")
+    sent = await worker.tap(sent[-1], "ci:partner:alone")
+    await worker.tap(sent[-1], "ci:dur:30")
+    async with harness.storage.db.tx() as tx:  # "Reached them, they are safe", meanwhile
+        await harness.storage.checkins.close(tx, (await _open(harness, worker)).id, "reached", harness.clock.now())
+    sent = await worker.tap(worker.last(), "ci:loc:skip")
+    assert sent[-1].text == "You are not checked in. To start: /checkin."

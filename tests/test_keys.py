@@ -86,10 +86,16 @@ async def test_rotate_key_interrupted_then_resumed(tmp_path: Path) -> None:
     data_dir = harness.settings.data_dir
     first = _cli(data_dir, "rotate-key", "--stop-after", "5")
     assert first.returncode == 0 and "Stopped after 5 rows" in first.stdout, first.stderr
+    meanwhile = _cli(data_dir, "invite", "--role", "worker")  # rows are under two keys: nothing else writes
+    assert meanwhile.returncode == 2 and "run `outreach-bot rotate-key` to finish it" in meanwhile.stderr
+    pending = (data_dir / "key.new").read_bytes()
     second = _cli(data_dir, "rotate-key")
     assert second.returncode == 0 and "Resuming" in second.stdout and "old key is destroyed" in second.stdout
     new_key = load_or_create_key(None, data_dir / "key", create=False)
     assert new_key != old_key and not (data_dir / "key.new").exists()
+    (data_dir / "key.new").write_bytes(pending)  # as if killed after the key file was replaced
+    third = _cli(data_dir, "rotate-key")
+    assert third.returncode == 0 and "had finished" in third.stdout and not (data_dir / "key.new").exists()
 
     harness2 = Harness(tmp_path)
     harness2.config = harness.config

@@ -238,7 +238,7 @@ async def commit(update: Update, context: BotContext) -> str | int:
         return END
     assert result.checkin is not None
     request_flush(context, since=queued)
-    draft["deadline"] = result.checkin.deadline_at
+    draft["deadline"] = result.checkin.deadline_at  # marks the check-in as stored
     return await ask_location(update, context)
 
 
@@ -283,14 +283,19 @@ async def finish(update: Update, context: BotContext) -> int:
         await stale(update, context)
         return END
     now = context.clock.now()
+    async with context.storage.db.read() as tx:  # a supervisor may have closed it meanwhile, or it was extended
+        current = await context.storage.checkins.open_for(tx, context.person.id)
+    if current is None:
+        await reply(update, tr(context.locale, "You are not checked in. To start: /checkin."), ReplyKeyboardRemove())
+        return END
     if draft.get("location"):
         await set_location(context.storage, context.person, draft["location"], now)
     lines = [
         tr(
             context.locale,
             "Checked in at {place} until {time}.",
-            place=context.config.place_label(draft["place"], context.locale),
-            time=when(draft["deadline"], context.locale, context.config.tz, now),
+            place=context.config.place_label(current.place, context.locale),
+            time=when(current.deadline_at, context.locale, context.config.tz, now),
         ),
         tr(context.locale, ADVICE[draft.get("risk", "medium")]),
         tr(context.locale, "When you leave: /checkout. Need more time: /extend."),

@@ -152,6 +152,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(alerts.alert_tapped, pattern=r"^alert:"))
     app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(checkout.ask_safe, pattern=r"^co:ask:"))
+    app.add_handler(CallbackQueryHandler(checkin.skip_after_restart, pattern=r"^ci:loc:skip$"))
     app.add_handler(CallbackQueryHandler(checkout.extend_tapped, pattern=r"^ext:\d+:"))
     app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
     app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))

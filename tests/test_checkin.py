@@ -259,3 +259,15 @@ async def test_skip_after_a_supervisor_closed_the_checkin_says_so(harness: Harne
         await harness.storage.checkins.close(tx, (await _open(harness, worker)).id, "reached", harness.clock.now())
     sent = await worker.tap(worker.last(), "ci:loc:skip")
     assert sent[-1].text == "You are not checked in. To start: /checkin."
+
+
+async def test_skip_after_a_restart_confirms_the_stored_checkin(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:0")  # Parque Central: high risk, for two
+    sent = await worker.tap(sent[-1], "ci:partner:alone")
+    sent = await worker.tap(sent[-1], "ci:alone:yes")
+    await worker.tap(sent[-1], "ci:dur:30")
+    await harness.restart()  # the flow is forgotten; the check-in is not
+    sent = await worker.tap(worker.last(), "ci:loc:skip")
+    assert sent[-1].text.startswith("Checked in at Parque Central until") and "High-risk place" in sent[-1].text

@@ -25,6 +25,7 @@ from bot.services.checkins import NewCheckin, Outcome, open_checkin, set_locatio
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.timefmt import when
 from config.org import Hotspot
+from storage.checkins import Checkin
 
 PLACE, PLACE_TEXT, PARTNER, ALONE, DURATION, LOCATION = (
     "checkin:place",
@@ -290,6 +291,25 @@ async def finish(update: Update, context: BotContext) -> int:
         return END
     if draft.get("location"):
         await set_location(context.storage, context.person, draft["location"], now)
+    await _confirm(update, context, current, draft.get("risk", "medium"))
+    return END
+
+
+async def skip_after_restart(update: Update, context: BotContext) -> None:
+    """ "Skip" once the flow was lost (a restart): the check-in was stored at its time; say so."""
+    assert context.person is not None
+    async with context.storage.db.read() as tx:
+        current = await context.storage.checkins.open_for(tx, context.person.id) if is_worker(context) else None
+    if current is None:
+        await stale(update, context)
+        return
+    risk = next((h.risk for h in context.config.hotspots if h.name == current.place), "medium")
+    await _confirm(update, context, current, risk)
+
+
+async def _confirm(update: Update, context: BotContext, current: Checkin, risk: str) -> None:
+    """The confirmation: where, until when, the place's advice, and what to do next."""
+    now = context.clock.now()
     lines = [
         tr(
             context.locale,
@@ -297,11 +317,10 @@ async def finish(update: Update, context: BotContext) -> int:
             place=context.config.place_label(current.place, context.locale),
             time=when(current.deadline_at, context.locale, context.config.tz, now),
         ),
-        tr(context.locale, ADVICE[draft.get("risk", "medium")]),
+        tr(context.locale, ADVICE[risk]),
         tr(context.locale, "When you leave: /checkout. Need more time: /extend."),
     ]
     await reply(update, "\n".join(lines), reply_markup=ReplyKeyboardRemove())
-    return END
 
 
 async def cancel(update: Update, context: BotContext) -> int:

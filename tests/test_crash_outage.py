@@ -484,7 +484,17 @@ async def check_store(
             "SELECT started_at, closed_at, status FROM checkins WHERE person_id = ? ORDER BY started_at",
             (row_id,),
         )
-        checked_in = len(inbox.of(worker.chat_id, "Checked in at "))
+        # One check-in can be confirmed twice: a "Skip" Telegram sends again after a kill is answered with
+        # the stored check-in. A worker has one open check-in at a time, so a confirmation with no
+        # check-out since the previous one is that one again.
+        checked_in, last = 0, ""
+        for sent in inbox.of(worker.chat_id):
+            text = sent.text or ""
+            if text.startswith("Checked in at "):
+                checked_in += last != "in"
+                last = "in"
+            elif text.startswith("Checked out. Thank you"):
+                last = "out"
         checked_out = len(inbox.of(worker.chat_id, "Checked out. Thank you"))
         closed = [r for r in stored_rows if r[2] == "closed"]
         assert len(stored_rows) >= checked_in and len(closed) >= checked_out, (worker.code, stored_rows)

@@ -27,7 +27,7 @@ PRAGMAS = (
     "PRAGMA secure_delete=ON",
     "PRAGMA busy_timeout=0",  # never wait on the event loop; see Database.tx
 )
-WAIT_FOR_OTHER_WRITER_MS = 5000
+WAIT_FOR_OTHER_WRITER = "PRAGMA busy_timeout=5000"  # ms; off the loop only, see _begin_waiting
 
 
 class Database:
@@ -115,7 +115,7 @@ class Database:
 
     def _begin_waiting(self) -> None:
         """BEGIN IMMEDIATE that waits (off the loop) while another process holds the write lock."""
-        self._writer.execute(f"PRAGMA busy_timeout={WAIT_FOR_OTHER_WRITER_MS}")
+        self._writer.execute(WAIT_FOR_OTHER_WRITER)
         try:
             self._writer.execute("BEGIN IMMEDIATE")
         finally:

@@ -12,10 +12,10 @@ from bot.flows import report
 from bot.flows.checkin import DURATION_EXAMPLE
 from bot.flows.common import is_worker, location_text, reply, stale
 from bot.flows.router import Flow
+from bot.handlers.alerts import raise_from
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.keyboards import inline
-from bot.services.alerts import raise_code_alert
 from bot.services.checkins import Outcome, checkout, extend, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
 from bot.support import area_of, directory_text
@@ -104,16 +104,7 @@ async def close_and_answer(update: Update, context: BotContext, checkin_id: str,
     if (result.outcome is not Outcome.OK or result.checkin is None) and duress:
         # Closed meanwhile (a supervisor's "is safe", a revocation): the duress PIN still alerts, and
         # the screen shows what a check-out shows.
-        await raise_code_alert(
-            context.storage,
-            context.config.escalation,
-            context.person,
-            "red",
-            now,
-            duress=True,
-            update_id=update.update_id,
-        )
-        request_flush(context, since=queued)
+        await raise_from(update, context, "red", duress=True)
         await reply(update, tr(context.locale, "Checked out. Thank you, take care."))
         return
     if result.outcome is not Outcome.OK or result.checkin is None:

@@ -18,9 +18,9 @@ from bot.flows.checkout import PIN_QUESTION_KEPT, close_and_answer
 from bot.flows.common import OUT_OF_ORDER, is_worker, reply, stop_after
 from bot.flows.pin import CHOOSING_TIMEOUT, forget_message
 from bot.flows.router import SLOT
+from bot.handlers.alerts import raise_from
 from bot.i18n import tr
-from bot.jobs.ticker import request_flush
-from bot.services.alerts import WRONG_PIN_LIMIT, check_pin, pin_text, raise_code_alert, valid_pin
+from bot.services.alerts import WRONG_PIN_LIMIT, check_pin, pin_text, valid_pin
 
 PIN_PATTERN = r"^\s*\d{4,8}\s*$"  # digits of any script; pin_text() makes them ASCII
 
@@ -81,12 +81,7 @@ async def _answer(update: Update, context: BotContext, verdict: str, asked: bool
         outcome = current.pin_outcome or "fine"
         await close_and_answer(update, context, current.id, outcome, duress=verdict == "duress")
     elif verdict == "duress":  # not checked in: alert all the same; the screen shows an ordinary hint
-        now = context.clock.now()
-        esc = context.config.escalation
-        await raise_code_alert(
-            context.storage, esc, context.person, "red", now, duress=True, update_id=update.update_id
-        )
-        request_flush(context)
+        await raise_from(update, context, "red", duress=True)
         await reply(update, tr(context.locale, OUT_OF_ORDER))
     else:  # the safe PIN, not asked for: it only leaves the screen
         await reply(update, tr(context.locale, OUT_OF_ORDER))

@@ -52,17 +52,17 @@ async def code_word(update: Update, context: BotContext) -> None:
     await stop_after(update, context, _raise_and_answer(update, context, level))
 
 
-async def _raise_and_answer(update: Update, context: BotContext, level: str) -> None:
-    assert context.person is not None and update.effective_chat is not None and update.message is not None
-    await raise_code_alert(
-        context.storage,
-        context.config.escalation,
-        context.person,
-        level,
-        context.clock.now(),
-        update_id=update.update_id,
-    )
+async def raise_from(update: Update, context: BotContext, level: str, *, duress: bool = False) -> None:
+    """Raise the worker's alert for this update (once, however often Telegram sends it) and send it."""
+    assert context.person is not None
+    esc, now = context.config.escalation, context.clock.now()
+    await raise_code_alert(context.storage, esc, context.person, level, now, duress=duress, update_id=update.update_id)
     request_flush(context)
+
+
+async def _raise_and_answer(update: Update, context: BotContext, level: str) -> None:
+    assert update.effective_chat is not None and update.message is not None
+    await raise_from(update, context, level)
     chat_id = update.effective_chat.id
     await schedule_deletion(context, chat_id, [update.message.message_id])  # even if the reply fails
     answer = await update.effective_chat.send_message(discreet_reply(context))
@@ -94,16 +94,7 @@ async def alert_tapped(update: Update, context: BotContext) -> None:
     if level not in LEVELS or not is_worker(context):
         await stale(update, context)
         return
-    assert context.person is not None
-    await raise_code_alert(
-        context.storage,
-        context.config.escalation,
-        context.person,
-        level,
-        context.clock.now(),
-        update_id=update.update_id,
-    )
-    request_flush(context)
+    await raise_from(update, context, level)
     await query.answer()
     edited = await query.edit_message_text(discreet_reply(context))
     if update.effective_chat is not None and not isinstance(edited, bool):

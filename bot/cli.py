@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import fcntl
 import logging
 import os
+import secrets
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.clock import SystemClock
+from bot.failure import Fail
+from bot.services.enrolment import create_invite, ensure_organization, revoke
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
 from config.durations import parse_duration
 from storage import Storage
+from storage.db import Database
 from storage.orgs import Organization
 from storage.people import ROLES
-from storage.sealing import KeyProblem, SealError, load_or_create_key
+from storage.rotation import rotate
+from storage.sealing import KeyProblem, Sealer, SealError, load_or_create_key
 
 log = logging.getLogger("outreach")
-
-
-class Fail(Exception):
-    """Stops the command with one line on stderr and exit status 2."""
 
 
 def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
@@ -60,8 +64,6 @@ async def _open_storage(settings: Settings, *, create: bool) -> Storage:
 @asynccontextmanager
 async def _organization(*, create: bool) -> AsyncIterator[tuple[Storage, Organization, OrgConfig, SystemClock]]:
     """The open storage and the organisation (brought up to date from the config), closed afterwards."""
-    from bot.services.enrolment import ensure_organization
-
     settings, config = _load()
     assert config is not None
     clock = SystemClock()
@@ -74,8 +76,6 @@ async def _organization(*, create: bool) -> AsyncIterator[tuple[Storage, Organiz
 
 async def cmd_init(args: argparse.Namespace) -> None:
     """Create the data directory, key and database, and the organisation from the config (idempotent)."""
-    from bot.services.enrolment import ensure_organization
-
     settings, config = _load()
     assert config is not None
     had_key = settings.key_b64 is not None or settings.key_path.exists()
@@ -90,8 +90,6 @@ async def cmd_init(args: argparse.Namespace) -> None:
 
 async def cmd_invite(args: argparse.Namespace) -> None:
     """Print a single-use invite code, alone on the last line."""
-    from bot.services.enrolment import create_invite
-
     try:
         ttl = parse_duration(args.ttl)
     except ValueError:
@@ -112,7 +110,7 @@ async def cmd_invite(args: argparse.Namespace) -> None:
         link = f"https://t.me/{username}?start={code}"
         print(f"Link: {link}")
         if args.qr:
-            import segno
+            import segno  # only for --qr; not loaded by every command
 
             segno.make(link, error="m").terminal(compact=True)
     elif args.qr:
@@ -122,9 +120,7 @@ async def cmd_invite(args: argparse.Namespace) -> None:
 
 async def cmd_export(args: argparse.Namespace) -> None:
     """Write a CSV of incidents for a period; accounts only with --accounts. Audit-logged."""
-    from datetime import date
-
-    from bot.services.export import export
+    from bot.services.export import export  # loads babel (bot.i18n): ~20 ms that `health` need not pay
 
     try:
         start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
@@ -149,8 +145,6 @@ async def cmd_export(args: argparse.Namespace) -> None:
 def _hold_data_dir(settings: Settings) -> int | None:
     """Take the data directory's lock, held until this process ends (even by SIGKILL): one bot or key
     rotation at a time. None if another process holds it."""
-    import fcntl
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(settings.data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -163,6 +157,7 @@ def _hold_data_dir(settings: Settings) -> int | None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """Long polling through TELEGRAM_API_BASE_URL until SIGTERM or Ctrl-C."""
+    # python-telegram-bot and the bot load in ~0.3 s: only `run` needs them, not the `health` check each minute
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
@@ -190,8 +185,6 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 async def cmd_revoke(args: argparse.Namespace) -> None:
     """Revoke a person by their code: from their next message on they are a stranger."""
-    from bot.services.enrolment import revoke
-
     async with _organization(create=False) as (storage, org, _, clock):
         person = await revoke(storage, org, args.code, clock.now())
     if person is None:
@@ -201,13 +194,6 @@ async def cmd_revoke(args: argparse.Namespace) -> None:
 
 async def cmd_rotate_key(args: argparse.Namespace) -> None:
     """Re-seal everything under a new key; resumable; the old key is destroyed at the end."""
-    import base64
-    import secrets
-
-    from storage.db import Database
-    from storage.rotation import rotate
-    from storage.sealing import Sealer
-
     settings, _ = _load(require_config=False)
     if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile either
         raise Fail(f"the bot is running on {settings.data_dir}: stop it first, then rotate the key")
@@ -259,9 +245,6 @@ def _overwrite(path: Path, content: bytes) -> None:
 
 def _shred_file(path: object) -> None:
     """Overwrite a key file with random bytes, flush it to disk, then remove it."""
-    import secrets
-    from pathlib import Path
-
     target = Path(str(path))
     if not target.exists():
         return
@@ -300,8 +283,6 @@ def cmd_shred(args: argparse.Namespace) -> None:
 
 def _heartbeat_age(settings: Settings) -> float | None:
     """Seconds since the running bot last wrote its heartbeat; None if it never did."""
-    import time
-
     try:
         return time.time() - float(settings.heartbeat_path.read_text().strip())
     except (OSError, ValueError):
@@ -323,7 +304,7 @@ def cmd_health(args: argparse.Namespace) -> None:
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
     """A local chat in the terminal: same Application, stand-in Bot API, separate database."""
-    from bot.sandbox import run_sandbox
+    from bot.sandbox import run_sandbox  # loads python-telegram-bot and the bot (~0.3 s), as `run` does
 
     settings, _ = _load(require_config=False)
     run_sandbox(settings, reason=args.reason)

@@ -22,6 +22,7 @@ from telegram.ext import Application
 
 import config
 from bot.app import build_application, close_resources, open_resources
+from bot.failure import Fail
 from bot.services.enrolment import create_invite
 from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 from config import ConfigError, OrgConfig, Settings, load_org_config
@@ -317,7 +318,6 @@ async def _session(sandbox: Sandbox) -> None:
 
 def run_sandbox(settings: Settings, reason: str = "") -> None:
     """Run the terminal chat until :quit, Ctrl-D or Ctrl-C; a config problem is one line on stderr."""
-    from bot.cli import Fail
     from bot.logs import setup_logging
 
     # Warnings and errors only, one line each, on stderr: the chat itself goes to stdout.

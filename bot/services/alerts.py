@@ -7,14 +7,12 @@ import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.services.escalation import alert_recipients, checkin_params, tell
+from bot.services.alert_lifecycle import LEVEL_KINDS, close_alert, raise_in_tx
 from config.org import Escalation
 from storage import Person, Storage, Tx
 from storage.alerts import Alert
 
-LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
 WRONG_PIN_LIMIT = 3
 SAME_UPDATE_WITHIN = timedelta(days=1)  # Telegram re-sends an unconfirmed update within minutes, not days
 
@@ -49,56 +47,9 @@ async def raise_code_alert(
         return Raised(await raise_in_tx(storage, tx, esc, worker, level, now, duress=duress, update_id=update_id))
 
 
-async def raise_in_tx(
-    storage: Storage,
-    tx: Tx,
-    esc: Escalation,
-    worker: Person,
-    level: str,
-    now: datetime,
-    *,
-    duress: bool = False,
-    update_id: int | None = None,
-) -> str:
-    """Write the alert and queue its messages inside the caller's transaction."""
-    kind = "duress" if duress else LEVEL_KINDS[level]
-    urgent = kind in ("red", "duress")
-    checkin = await storage.checkins.open_for(tx, worker.id)
-    supervisors, managers_instead = await alert_recipients(storage, tx, worker.org_id, worker.team_id)
-    recipients = list(supervisors)
-    if urgent and not managers_instead:
-        recipients += await storage.people.with_role(tx, worker.org_id, "manager")
-    alert_id = await storage.alerts.create(
-        tx,
-        org_id=worker.org_id,
-        person_id=worker.id,
-        team_id=worker.team_id,
-        checkin_id=checkin.id if checkin else None,
-        kind=kind,
-        raised_at=now,
-        managers_due_at=None if urgent or managers_instead else now + esc.ack_timeout,
-        next_repeat_at=now + esc.repeat_every,
-        update_id=update_id,
-    )
-    if urgent or managers_instead:
-        await storage.alerts.set_schedule(
-            tx, alert_id, next_repeat_at=now + esc.repeat_every, repeats=0, managers_told_at=now
-        )
-    params: dict[str, Any] = {"worker": worker.display, "raised": now.isoformat(), "checkin_id": None}
-    if checkin is not None:
-        params |= await checkin_params(storage, tx, checkin)
-    params |= {"alert_id": alert_id, "kind": kind, "repeat": 0}
-    await tell(storage, tx, alert_id, recipients, "alert", "first", params, now)
-    await storage.audit.record(
-        tx, now, f"alert.raise:{kind}", org_id=worker.org_id, actor_id=worker.id, subject_id=alert_id
-    )
-    return alert_id
-
-
 async def _clear_yellow(storage: Storage, tx: Tx, worker: Person, now: datetime, update_id: int | None) -> int:
     """Close the worker's open yellow alerts, but only those raised before this green: when Telegram sends
     a green again after a crash, a yellow sent after it must stay open."""
-    from bot.services.checkins import close_alert
 
     def before(alert: Alert) -> bool:
         if update_id is None or alert.update_id is None or alert.raised_at < now - SAME_UPDATE_WITHIN:

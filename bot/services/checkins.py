@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.services.alert_lifecycle import close_alert, raise_in_tx
 from bot.services.escalation import alert_params, checkin_params
 from bot.services.ladder import MAX_CHECKIN, fresh_schedule
 from config.org import Escalation
@@ -102,51 +103,6 @@ async def _own_open(storage: Storage, tx: Tx, worker: Person, checkin_id: str | 
     return checkin
 
 
-async def close_alert(
-    storage: Storage,
-    tx: Tx,
-    alert: Alert,
-    by: Person | None,
-    resolution: str,
-    now: datetime,
-    closed_at: datetime | None = None,
-    *,
-    tell_worker: bool = True,
-) -> None:
-    """Resolve an alert and tell everyone who had been told, except the person who closed it."""
-    if not await storage.alerts.resolve(tx, alert.id, by.id if by else None, resolution, now):
-        return
-    params = await alert_params(storage, tx, alert) | {
-        "resolution": resolution,
-        "by": by.display if by else None,
-        "closed_at": (closed_at or now).isoformat(),
-    }
-    if (
-        resolution == "reached_safe" and tell_worker
-    ):  # the worker: support contacts, and a report already half filled in
-        await storage.outbox.enqueue(
-            tx,
-            key=f"al:{alert.id}:after:{alert.person_id}",
-            recipient_id=alert.person_id,
-            kind="after_alert",
-            params=params,
-            now=now,
-            alert_id=alert.id,
-        )
-    for pid in await storage.alerts.recipients(tx, alert.id):
-        if by is not None and pid == by.id:
-            continue
-        await storage.outbox.enqueue(
-            tx,
-            key=f"al:{alert.id}:closed:{pid}",
-            recipient_id=pid,
-            kind="alert_closed",
-            params=params,
-            now=now,
-            alert_id=alert.id,
-        )
-
-
 async def checkout(
     storage: Storage,
     worker: Person,
@@ -167,8 +123,6 @@ async def checkout(
         if alert is not None:
             await close_alert(storage, tx, alert, None, "late_checkout", now)
         if duress_esc is not None:
-            from bot.services.alerts import raise_in_tx
-
             await raise_in_tx(  # it sees the open check-in
                 storage, tx, duress_esc, worker, "red", now, duress=True, update_id=update_id
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import time as dt_time
-from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -22,23 +21,22 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
-from bot.context import CONTEXT_TYPES
-from bot.flows import checkin, checkout, checkout_pin, pin, report
-from bot.flows.router import Flow, FlowRouter, end_on_command
+from bot.flows.table import build_engine
 from bot.handlers import alerts, errors, gate, reports, start, team
 from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
-from bot.lean_bot import LeanBot
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
-from bot.updates import PerChatUpdateProcessor, Unconfirmed
+from bot.telegram.adapter import converse
+from bot.telegram.context import CONTEXT_TYPES
+from bot.telegram.lean_bot import LeanBot
+from bot.telegram.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
 from storage import Storage
 from storage.sealing import load_or_create_key
 
-GATE_GROUP = -3
-CODE_GROUP = -2  # code words win over every flow
-PIN_GROUP = -1  # and so do PINs (bot/flows/checkout_pin.py)
+GATE_GROUP = -2
+ENGINE_GROUP = -1  # the conversations (and code words, PINs); what they do not take goes on below
 log = logging.getLogger("outreach")
 
 COMMANDS = [
@@ -96,22 +94,6 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
         app.bot_data.storage = None
 
 
-def followup_handler() -> Flow:
-    """A follow-up status on an incident, then an optional note."""
-    return Flow(
-        entry_points=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
-        states={
-            reports.FOLLOWUP_NOTE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, reports.followup_note),
-                CallbackQueryHandler(reports.followup_note, pattern=r"^fu:note:skip$"),
-            ]
-        },
-        fallbacks=[CallbackQueryHandler(reports.followup_tapped, pattern=r"^fu:R-")],
-        name="followup",
-        timeout=timedelta(minutes=30),
-    )
-
-
 def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: OrgConfig) -> None:
     """The weekly summary in the organisation's time zone, and the sweep of half-written reports."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
@@ -130,41 +112,22 @@ def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: Org
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, alerts.code_word), group=CODE_GROUP)
-    app.add_handler(MessageHandler(filters.COMMAND & ~filters.Regex(r"^/cancel\b"), end_on_command), group=CODE_GROUP)
-    app.add_handler(MessageHandler(filters.Regex(checkout_pin.PIN_PATTERN), checkout_pin.pin_typed), group=PIN_GROUP)
-    flows = [
-        checkin.handler(),
-        checkout.extend_handler(),
-        checkout.checkout_handler(),
-        pin.handler(),
-        followup_handler(),
-    ]
-    app.add_handler(FlowRouter(flows, app))
+    app.add_handler(TypeHandler(Update, converse), group=ENGINE_GROUP)
     app.add_handler(CommandHandler("start", start.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.choose_language))
-    app.add_handler(CommandHandler("checkout", checkout.ask_safe))
-    app.add_handler(CommandHandler("status", checkout.status))
     app.add_handler(CommandHandler("team", team.team))
     app.add_handler(CommandHandler("alert", alerts.alert_menu))
     app.add_handler(CommandHandler("support", alerts.support))
     app.add_handler(CallbackQueryHandler(alerts.alert_tapped, pattern=r"^alert:"))
     app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(checkout.ask_safe, pattern=r"^co:ask:"))
-    app.add_handler(CallbackQueryHandler(checkin.skip_after_restart, pattern=r"^ci:loc:skip$"))
-    app.add_handler(CallbackQueryHandler(checkout.extend_tapped, pattern=r"^ext:\d+:"))
     app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
     app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))
-    app.add_handler(MessageHandler(filters.LOCATION, checkout.location_update))
-    app.add_handler(CommandHandler("report", report.start))
-    app.add_handler(CallbackQueryHandler(report.tapped, pattern=r"^rp:"))
     app.add_handler(CommandHandler("timeline", reports.timeline))
     app.add_handler(CallbackQueryHandler(reports.timeline_page, pattern=r"^tl:"))
     app.add_handler(CommandHandler("incident", reports.incident))
     app.add_handler(CommandHandler("summary", reports.summary_command))
     app.add_handler(CommandHandler("export", reports.export_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, report.typed))  # report answers, else a hint
     app.add_handler(MessageHandler(filters.ALL, start.fallback))
     app.add_handler(CallbackQueryHandler(start.fallback))
     app.add_error_handler(errors.on_error)
@@ -205,5 +168,6 @@ def build_application(
     app.bot_data.settings = settings
     app.bot_data.config = config
     app.bot_data.clock = clock or SystemClock()
+    app.bot_data.engine = build_engine()
     register_handlers(app)
     return app

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import LANGUAGES
-from bot.lean_bot import Keyboard
+from bot.telegram.lean_bot import Keyboard
 
 
 def inline(rows: Iterable[Iterable[tuple[str, str]]]) -> Keyboard:

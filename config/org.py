@@ -16,6 +16,7 @@ LANGUAGES = ("es", "en", "fr", "pt", "ar")
 HOTSPOT_KINDS = ("bar", "park", "street", "sauna", "home", "online", "office", "other")
 RISK_LEVELS = ("low", "medium", "high")
 ALERT_LEVELS = ("green", "yellow", "red")
+CLEAN_UP_AFTER = timedelta(minutes=5)  # a finished conversation leaves the chat after this, by default
 SUPPORT_KINDS = ("legal", "medical", "psychosocial", "safe_place", "emergency")
 # Bot commands: a code word may not be one, or typing it would run the command instead.
 COMMAND_NAMES = (
@@ -103,7 +104,7 @@ class OrgConfig:
     support: tuple[SupportEntry, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     checkout_pin: bool = False
-    delete_after: timedelta | None = None
+    clean_up_after: timedelta = CLEAN_UP_AFTER
     summary_day: int = 0  # Monday
     summary_time: time = time(8, 0)
     retention: Retention = field(default_factory=Retention)
@@ -287,19 +288,19 @@ def _checkout(data: Any) -> bool:
     return pin
 
 
-def _privacy(data: Any) -> timedelta | None:
+def _privacy(data: Any) -> timedelta:
+    """How long a finished conversation stays in the chat before it is cleaned up."""
     data = _table(data, "privacy")
-    _only(data, "privacy", ("delete_after",))
-    if "delete_after" not in data:
-        return None
+    _only(data, "privacy", ("clean_up_after", "delete_after"))
+    key = "clean_up_after" if "clean_up_after" in data else "delete_after"  # delete_after: its older name
+    if key not in data:
+        return CLEAN_UP_AFTER
     try:
-        delay = parse_duration(data["delete_after"])
+        delay = parse_duration(data[key])
     except ValueError:
-        raise ConfigError(
-            "privacy.delete_after", f'bad duration {data["delete_after"]!r}; write it like "60s"'
-        ) from None
+        raise ConfigError(f"privacy.{key}", f'bad duration {data[key]!r}; write it like "5m"') from None
     if delay > timedelta(hours=47):
-        raise ConfigError("privacy.delete_after", "must be under 47h: Telegram lets bots delete only recent messages")
+        raise ConfigError(f"privacy.{key}", "must be under 47h: Telegram lets bots delete only recent messages")
     return delay
 
 
@@ -369,7 +370,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         support=_support(data.get("support", [])),
         alerts=_alerts(data.get("alerts", {})),
         checkout_pin=_checkout(data.get("checkout", {})),
-        delete_after=_privacy(data.get("privacy", {})),
+        clean_up_after=_privacy(data.get("privacy", {})),
         summary_day=summary[0],
         summary_time=summary[1],
         retention=_retention(data.get("retention", {})),

@@ -8,6 +8,7 @@ from pathlib import Path
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.checkins import CheckinRepo
+from storage.conversations import ConversationRepo
 from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
 from storage.invites import InviteRepo
@@ -33,6 +34,7 @@ class Storage:
     alerts: AlertRepo
     outbox: OutboxRepo
     incidents: IncidentRepo
+    conversations: ConversationRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -50,6 +52,7 @@ class Storage:
             AlertRepo(),
             OutboxRepo(sealer),
             IncidentRepo(sealer),
+            ConversationRepo(sealer),
         )
 
     async def meta_get(self, key: str) -> str | None:

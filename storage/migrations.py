@@ -232,4 +232,19 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
         "0008_pin_wrong_update",
         ("ALTER TABLE checkins ADD COLUMN pin_wrong_update INTEGER",),
     ),
+    (
+        # One conversation a person, sealed: flow, step, answers, and the message ids to clean up. The
+        # flow's name is in clear only so that old conversations can be swept; it says no more than
+        # that someone is half-way through one of the bot's forms. Report drafts move here.
+        "0009_conversations",
+        (
+            """CREATE TABLE conversations (
+                person_id TEXT PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,
+                state_sealed BLOB NOT NULL,
+                flow TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX conversations_flow ON conversations (flow, updated_at)",
+        ),
+    ),
 ]

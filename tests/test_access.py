@@ -95,7 +95,7 @@ async def test_forged_buttons_from_every_role_change_nothing(harness: Harness, w
     for who, datas in attempts.items():
         for data in datas:
             sent = await world[who].tap_forged(data)
-            shown = [s.text for s in sent if s.method == "sendMessage"]
+            shown = [s.text for s in sent if s.shows]
             assert shown == [STALE] or shown == [], (who, data, shown)
     assert await _snapshot(harness) == before
 
@@ -105,7 +105,7 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
     code_s = world["worker_s"].person.code
 
     async def text(who: str, command: str) -> str:
-        return [s.text for s in await world[who].say(command) if s.method == "sendMessage"][-1]
+        return [s.text for s in await world[who].say(command) if s.shows][-1]
 
     # /incident: the reporter, their supervisor, managers and admins; nobody else.
     for who in ("worker_s", "sup_s", "manager", "admin"):
@@ -132,11 +132,11 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
 async def test_supervisor_summary_counts_only_their_team(harness: Harness, world: dict) -> None:
     before = len(harness.api.sent)
     await world["sup_n"].say("/summary")
-    text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
+    text = [s for s in harness.api.sent[before:] if s.shows][-1].text
     assert "Incidents: 0." in text.splitlines()[0]
     before = len(harness.api.sent)
     await world["sup_s"].say("/summary")
-    text = [s for s in harness.api.sent[before:] if s.method == "sendMessage"][-1].text
+    text = [s for s in harness.api.sent[before:] if s.shows][-1].text
     assert "Incidents: 1." in text.splitlines()[0]
 
 
@@ -146,9 +146,7 @@ async def test_revoked_person_loses_access_on_next_message(harness: Harness, wor
     async with harness.storage.db.tx() as tx:
         await harness.storage.people.set_status(tx, worker.person.id, "revoked")
     assert [s.text for s in await worker.say("/status")] == ["This chat is by invitation only."]
-    assert [s.text for s in await worker.tap_forged("alert:red") if s.method == "sendMessage"] == [
-        "This chat is by invitation only."
-    ]
+    assert [s.text for s in await worker.tap_forged("alert:red") if s.shows] == ["This chat is by invitation only."]
     async with harness.storage.db.read() as tx:
         assert (await tx.one("SELECT count(*) FROM alerts WHERE person_id = ?", (worker.person.id,)))[0] == 0
 

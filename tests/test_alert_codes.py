@@ -285,7 +285,7 @@ async def test_the_pin_question_outlives_a_restart_with_its_choice_and_wrong_tri
     await worker.tap(question, question.buttons[1][1])
     await h.restart()
     shown = await worker.say("4821")
-    assert [s.text for s in shown if s.method == "sendMessage"][-1] == "What happened?"  # the choice was kept
+    assert [s.text for s in shown if s.shows][-1] == "What happened?"  # the choice was kept
     async with h.storage.db.read() as tx:
         assert (await h.storage.checkins.get(tx, checkin_id)).outcome == "something_happened"
 

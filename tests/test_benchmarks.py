@@ -125,6 +125,7 @@ def test_check_fails_when_a_message_is_sent_twice() -> None:
         "            record(self, method, params, message_id)\n"
         "api.FakeBotApi._record = twice\n"
         "sys.argv = ['bench/alerts.py', '--check', '--n', '20', '--burst', '5', '--duress', '1', '--timeout', '30']\n"
+        "sys.path[0] = 'bench'  # as `python bench/alerts.py` sets it: the scripts import their siblings\n"
         "runpy.run_path('bench/alerts.py', run_name='__main__')\n"
     )
     proc = run(["-c", double_one])

@@ -131,11 +131,9 @@ async def test_checkout_something_happened_is_recorded(harness: Harness) -> None
     sent = await worker.say("/checkout")
     assert sent[-1].text == "Are you safe?"
     sent = await worker.tap(sent[-1], f"co:issue:{current.id}")
-    texts = [s.text for s in sent if s.method == "sendMessage"]
-    assert texts[-2].startswith("Checked out.")
-    assert (
-        texts[-1] == "What happened?"
-    )  # the report opens with place and time filled in  # the report opens with place and time filled in
+    texts = [s.text for s in sent if s.method in ("sendMessage", "editMessageText")]
+    assert texts[-2].startswith("Checked out.")  # on the "Are you safe?" message, edited in place
+    assert texts[-1] == "What happened?"  # the report opens with place and time filled in
     async with harness.storage.db.read() as tx:
         closed = await harness.storage.checkins.get(tx, current.id)
     assert closed.status == "closed" and closed.outcome == "something_happened"

@@ -134,7 +134,7 @@ async def test_an_old_question_still_shapes_the_duress_checkout(h: Harness) -> N
     await _set_pins(worker)
     await _asked(worker, choice=1)  # "Something happened"
     h.clock.advance(timedelta(minutes=20))
-    shown = [s.text for s in await worker.say("1379") if s.chat_id == worker.chat_id and s.method == "sendMessage"]
+    shown = [s.text for s in await worker.say("1379") if s.chat_id == worker.chat_id and s.shows]
     assert shown[0].startswith("Checked out. It is noted that something happened.") and shown[-1] == "What happened?"
     assert len(_urgent(h, supervisor.chat_id)) == 1
 
@@ -147,4 +147,4 @@ async def test_eight_digit_pins_never_reach_the_logs(h: Harness) -> None:
     await h.restart()
     await worker.say("13794826")
     assert len(_urgent(h, supervisor.chat_id)) == 1
-    assert [s.text for s in await worker.say("48213795") if s.method == "sendMessage"] == [HINT]
+    assert [s.text for s in await worker.say("48213795") if s.shows] == [HINT]

@@ -47,7 +47,7 @@ from bot.flows.report import QUESTIONS
 from bot.standin import FakeBotApi, Sent
 from bot.standin.api import Failure
 from bot.standin.http import BotApiServer
-from bot.updates import PerChatUpdateProcessor
+from bot.telegram.updates import PerChatUpdateProcessor
 from tests.auxil.subprocess_bot import (
     TOKEN,
     BotProcess,

@@ -581,7 +581,7 @@ class CheckinMachine(RuleBasedStateMachine):
         checkin_id = self.run(self._open_id())
         answer = "fine" if fine else "issue"
         sent = self.run(self.worker.tap(sent[-1], f"co:{answer}:{checkin_id}"))
-        shown = [s.text for s in sent if s.method == "sendMessage" and s.chat_id == self.worker.chat_id]
+        shown = [s.text for s in sent if s.shows and s.chat_id == self.worker.chat_id]
         assert shown[0].startswith("Checked out."), shown
         self._close_missed()
         self.open, self.deadline = False, None

@@ -108,7 +108,7 @@ async def test_rotate_key_interrupted_then_resumed(tmp_path: Path) -> None:
         assert (await worker.say("/status"))[-1].text.startswith("Checked in at Bar La Luna")  # id digests moved
         question = (await worker.say("/checkout"))[-1]
         await worker.tap(question, question.buttons[0][1])
-        assert [s.text for s in await worker.say("4821") if s.method == "sendMessage"] == [
+        assert [s.text for s in await worker.say("4821") if s.shows] == [
             "Checked out. Thank you, take care."
         ]  # the PIN survived the rotation
         text = (await supervisor.say(f"/incident {ref}"))[-1].text

@@ -35,7 +35,7 @@ async def file_by_buttons(worker: Chatter, taps: list[str] = BUTTONS) -> str:
         sent = await worker.tap(sent[-1], data)
     assert sent[-1].text.startswith("Your report:")
     sent = await worker.tap(sent[-1], "rp:send")
-    mine = [s for s in sent if s.chat_id == worker.chat_id and s.method == "sendMessage"]
+    mine = [s for s in sent if s.chat_id == worker.chat_id and s.shows]
     assert mine[-1].text.startswith("Sent. Your reference: R-")
     return mine[-1].text.split("reference: ")[1].split(".")[0]
 
@@ -132,7 +132,7 @@ async def test_a_long_account_in_emoji_and_arabic_reads_whole_in_pieces_telegram
     sent = await worker.tap(sent[-1], "rp:send")
     ref = [s for s in sent if s.chat_id == worker.chat_id][-1].text.split("reference: ")[1].split(".")[0]
     shown = await manager.say(f"/incident {ref}")
-    assert len(shown) >= 3 and all(s.method == "sendMessage" for s in shown)
+    assert len(shown) >= 3 and all(s.shows for s in shown)
     assert all(utf16_len(s.text) <= 4096 for s in shown)
     words = "\n".join(parts).split()  # the account ends the view, whole; pieces are cut between words
     assert " ".join(s.text for s in shown).split()[-len(words) :] == words
@@ -238,8 +238,8 @@ async def test_summary_counts_and_chart(harness: Harness) -> None:
 
 
 async def test_weekly_job_sends_last_week_to_managers(harness: Harness) -> None:
-    from bot.context import BotContext
     from bot.handlers.reports import weekly_summaries
+    from bot.telegram.context import BotContext
 
     manager = await harness.enrol("manager")
     worker = await harness.enrol("worker", "north")

@@ -1,98 +1,77 @@
-"""/pin: a safe PIN and a different duress PIN, typed at check-out when the organisation turns PINs on."""
+"""/pin: a safe PIN and a different duress PIN, typed at check-out when the organisation uses PINs.
+
+The duress PIN is asked twice, so a slip of the finger cannot set a PIN the worker does not know.
+Every PIN typed leaves the chat at once; the explanation goes with the clean-up.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
-
-from bot.context import BotContext
-from bot.flows.common import is_worker, reply
-from bot.flows.router import Flow
-from bot.i18n import N_, tr
+from bot.flows.common import is_worker
+from bot.flows.model import TEXT, Ctx, Done, Flow, Input, Next, Result, Screen, Stay
+from bot.i18n import N_
 from bot.services.alerts import pin_text, set_pins, valid_pin
 
-SAFE, DURESS = "pin:safe", "pin:duress"
-END = ConversationHandler.END
+SAFE, SECOND, AGAIN = "safe", "second", "again"
 PIN_EXAMPLE = N_("A PIN is 4 to 8 digits, like 4821.")
 CHOOSING_TIMEOUT = timedelta(minutes=10)
 
 
-async def forget_message(update: Update) -> None:
-    """PINs do not stay on the screen: delete the message that carried one."""
-    if update.message is not None:
-        try:
-            await update.message.delete()
-        except TelegramError:
-            pass  # already gone, or too old: nothing more to do
+def _ask(step: str, text: str) -> Next:
+    return Next(step, Screen(text, takes=TEXT, secret=True))
 
 
-async def start(update: Update, context: BotContext) -> str | int:
-    """Ask for the safe PIN."""
-    if not context.config.checkout_pin:
-        await reply(update, tr(context.locale, "Your organisation does not use check-out PINs."))
-        return END
-    if not is_worker(context):
-        await reply(update, tr(context.locale, "This is for outreach workers."))
-        return END
-    await reply(update, tr(context.locale, "Choose your normal PIN: 4 to 8 digits. You type it at every check-out."))
-    return SAFE
+async def start(c: Ctx, inp: Input) -> Result:
+    """Ask for the normal PIN."""
+    if not c.config.checkout_pin:
+        return Done(c.t("Your organisation does not use check-out PINs."))
+    if not is_worker(c):
+        return Done(c.t("This is for outreach workers."))
+    return _ask(SAFE, c.t("Choose your normal PIN: 4 to 8 digits. You type it at every check-out."))
 
 
-async def safe_typed(update: Update, context: BotContext) -> str:
-    """The safe PIN."""
-    assert update.message is not None
-    pin = pin_text(update.message.text or "")
-    await forget_message(update)
+async def safe_typed(c: Ctx, inp: Input) -> Result:
+    """The normal PIN."""
+    pin = pin_text(inp.value)
     if not valid_pin(pin):
-        await reply(update, tr(context.locale, PIN_EXAMPLE))
-        return SAFE
-    context.drafts["pin"] = pin
-    await reply(
-        update,
-        tr(
-            context.locale,
+        return Stay(c.t(PIN_EXAMPLE))
+    c.answers["safe"] = pin
+    return _ask(
+        SECOND,
+        c.t(
             "Now choose a second, different PIN for danger. If you type it at "
-            "check-out, everything looks normal, but your supervisor is alerted.",
+            "check-out, everything looks normal, but your supervisor is alerted."
         ),
     )
-    return DURESS
 
 
-async def duress_typed(update: Update, context: BotContext) -> str | int:
-    """The duress PIN: must differ from the safe one."""
-    assert update.message is not None and context.person is not None
-    pin = pin_text(update.message.text or "")
-    await forget_message(update)
+async def second_typed(c: Ctx, inp: Input) -> Result:
+    """The second PIN: must differ from the first."""
+    pin = pin_text(inp.value)
     if not valid_pin(pin):
-        await reply(update, tr(context.locale, PIN_EXAMPLE))
-        return DURESS
-    safe = context.drafts.get("pin")
-    if safe is None:
-        return await start(update, context)
-    if pin == safe:
-        await reply(update, tr(context.locale, "The two PINs must be different. Choose another one."))
-        return DURESS
-    context.drafts.pop("pin", None)
-    await set_pins(context.storage, context.person, safe, pin, context.clock.now())
-    await reply(update, tr(context.locale, "Your PINs are saved. Remember them; they are not shown again."))
-    return END
+        return Stay(c.t(PIN_EXAMPLE))
+    if pin == c.answers.get("safe"):
+        return Stay(c.t("The two PINs must be different. Choose another one."))
+    c.answers["second"] = pin
+    return _ask(AGAIN, c.t("Type the second PIN once more."))
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.drafts.pop("pin", None)
-    await reply(update, tr(context.locale, "Cancelled. Nothing was saved."))
-    return END
+async def again_typed(c: Ctx, inp: Input) -> Result:
+    """The second PIN again: saved when both match."""
+    assert c.person is not None
+    pin = pin_text(inp.value)
+    if pin != c.answers.get("second"):
+        c.answers.pop("second", None)
+        return _ask(SECOND, c.t("The two did not match. Choose the second PIN again."))
+    await set_pins(c.storage, c.person, c.answers["safe"], pin, c.now())
+    return Done(c.t("Your PINs are saved. Remember them; they are not shown again."), kept=c.t("Saved."))
 
 
-def handler() -> Flow:
-    text = filters.TEXT & ~filters.COMMAND
-    return Flow(
-        entry_points=[CommandHandler("pin", start)],
-        states={SAFE: [MessageHandler(text, safe_typed)], DURESS: [MessageHandler(text, duress_typed)]},
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("pin", start)],
-        name="pin",
-        timeout=CHOOSING_TIMEOUT,
-    )
+FLOW = Flow(
+    name="pin",
+    start=start,
+    steps={SAFE: safe_typed, SECOND: second_typed, AGAIN: again_typed},
+    commands=("pin",),
+    timeout=CHOOSING_TIMEOUT,
+)

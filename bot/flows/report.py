@@ -1,26 +1,21 @@
 """/report: what happened (required) -> who was affected -> when -> where -> who did it -> how serious
 -> own words -> support needed -> told the authorities -> summary with send / change.
 
-The half-written report lives in the database (sealed), not in memory, so it survives restarts;
-the step to ask next is whatever the draft does not answer yet.
+The answers are the conversation's, stored sealed like any flow's, so a report survives restarts;
+the question asked next is whatever the answers do not hold yet.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-
-from bot.context import BotContext
-from bot.flows.common import reply, stale
-from bot.handlers.start import fallback
-from bot.i18n import N_, tr
-from bot.jobs.ticker import request_flush
+from bot.flows.model import TEXT, Choice, Ctx, Done, Flow, Input, Next, Result, Rows, Screen, Stay
+from bot.i18n import N_
 from bot.services import incidents as inc
-from bot.support import directory_text
 
 STEPS = ("category", "affected", "when", "where", "perpetrator", "severity", "account", "support", "authorities")
+ASK, TYPED, SUMMARY, CHANGE = "ask", "typed", "summary", "change"
 CHOICES: dict[str, dict[str, str]] = {
     "category": inc.CATEGORIES,
     "affected": inc.AFFECTED,
@@ -54,281 +49,190 @@ LABELS = {
 }
 DATE_EXAMPLE = N_("Write the date like 20/11 or 20/11/2026. It cannot be in the future.")
 LONG_TEXT = 3500  # Telegram splits long texts: past this, more parts may follow
+KEPT = N_("Thank you. Reference {ref}.")
 
 
-async def _load(context: BotContext) -> dict[str, Any] | None:
-    assert context.person is not None
-    async with context.storage.db.read() as tx:
-        return await context.storage.incidents.draft(tx, context.person.id)
+def _answered(a: dict[str, Any], step: str) -> bool:
+    return {"when": "when", "where": "place_kind"}.get(step, step) in a
 
 
-async def awaits_text(context: BotContext) -> bool:
-    """Whether the person's report waits for something typed (a date, a place, their own words)."""
-    draft = await _load(context) if context.person is not None else None
-    return bool(draft and draft.get("awaiting"))
+def _choices(*lines: list[tuple[str, str]]) -> Rows:
+    return tuple(tuple(Choice(code, label) for label, code in line) for line in lines)
 
 
-async def _save(context: BotContext, draft: dict[str, Any]) -> None:
-    assert context.person is not None
-    async with context.storage.db.tx() as tx:
-        await context.storage.incidents.save_draft(tx, context.person.id, draft, context.clock.now())
+async def start(c: Ctx, inp: Input) -> Result:
+    """/report (answers may come filled in: from a check-out, with place and day)."""
+    return ask(c)
 
 
-def _answered(draft: dict[str, Any], step: str) -> bool:
-    if step == "when":
-        return "when" in draft
-    if step == "where":
-        return "place_kind" in draft
-    return step in draft
-
-
-def _next_step(draft: dict[str, Any]) -> str | None:
-    if draft.get("returning"):
-        return None
-    return next((s for s in STEPS if not _answered(draft, s)), None)
-
-
-async def start(update: Update, context: BotContext) -> None:
-    """/report: start (or continue) a report."""
-    draft = await _load(context) or {}
-    draft.pop("awaiting", None)
-    await _save(context, draft)
-    await ask(update, context, draft)
-
-
-async def start_prefilled(update: Update, context: BotContext, prefill: dict[str, Any]) -> None:
-    """A report opened from a check-out or an alert, with place and time already known."""
-    draft = {**prefill}
-    await _save(context, draft)
-    await ask(update, context, draft)
-
-
-async def ask(update: Update, context: BotContext, draft: dict[str, Any]) -> None:
-    """Ask the next unanswered step, or show the summary."""
-    step = _next_step(draft)
+def ask(c: Ctx) -> Result:
+    """The next unanswered question, or the summary."""
+    a = c.answers
+    step = None if a.get("returning") else next((s for s in STEPS if not _answered(a, s)), None)
     if step is None:
-        await summary(update, context, draft)
-        return
-    loc = context.locale
-    rows: list[list[InlineKeyboardButton]] = []
+        return summary(c)
+    a["asking"] = step
     if step == "where":
-        rows = [
-            [InlineKeyboardButton(h.label(loc), callback_data=f"rp:where:h{i}")]
-            for i, h in enumerate(context.config.hotspots)
-        ]
-        rows += [
-            [InlineKeyboardButton(tr(loc, label), callback_data=f"rp:where:{code}")]
-            for code, label in inc.PLACE_KINDS.items()
-        ]
+        lines = [[(h.label(c.locale), f"rp:where:h{i}")] for i, h in enumerate(c.config.hotspots)]
+        lines += [[(c.t(label), f"rp:where:{code}")] for code, label in inc.PLACE_KINDS.items()]
     elif step == "account":
-        draft["awaiting"] = "account"
-        await _save(context, draft)
+        lines = []
     else:
-        rows = [
-            [InlineKeyboardButton(tr(loc, label), callback_data=f"rp:{step}:{code}")]
-            for code, label in CHOICES[step].items()
-        ]
+        lines = [[(c.t(label), f"rp:{step}:{code}")] for code, label in CHOICES[step].items()]
     if step != "category":
-        rows.append([InlineKeyboardButton(tr(loc, "Skip"), callback_data=f"rp:skip:{step}")])
-    rows.append([InlineKeyboardButton(tr(loc, "Cancel"), callback_data="rp:cancel")])
-    await reply(update, tr(loc, QUESTIONS[step]), reply_markup=InlineKeyboardMarkup(rows))
+        lines.append([(c.t("Skip"), f"rp:skip:{step}")])
+    lines.append([(c.t("Cancel"), "rp:cancel")])
+    takes = TEXT if step == "account" else "choice"
+    return Next(ASK, Screen(c.t(QUESTIONS[step]), _choices(*lines), takes=takes))
 
 
-def _describe(context: BotContext, draft: dict[str, Any], step: str) -> str:
-    loc = context.locale
+def _describe(c: Ctx, step: str) -> str:
+    a = c.answers
     if step == "where":
-        return draft.get("place") or tr(loc, inc.PLACE_KINDS.get(draft.get("place_kind") or "", "–"))
+        return a.get("place") or c.t(inc.PLACE_KINDS.get(a.get("place_kind") or "", "–"))
     if step == "when":
-        return draft.get("date") or tr(loc, inc.WHEN.get(draft.get("when") or "", "–"))
+        return a.get("date") or c.t(inc.WHEN.get(a.get("when") or "", "–"))
     if step == "account":
-        text = draft.get("account")
-        return tr(loc, "{n} characters", n=len(text)) if text else "–"
-    value = draft.get(step)
-    return tr(loc, CHOICES[step][value]) if value in CHOICES[step] else "–"
+        return c.t("{n} characters", n=len(a["account"])) if a.get("account") else "–"
+    value = a.get(step)
+    return c.t(CHOICES[step][value]) if value in CHOICES[step] else "–"
 
 
-async def summary(update: Update, context: BotContext, draft: dict[str, Any]) -> None:
-    """Everything in one message, with send and change."""
-    loc = context.locale
-    lines = [tr(loc, "Your report:")] + [f"• {tr(loc, LABELS[s])}: {_describe(context, draft, s)}" for s in STEPS]
-    keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(tr(loc, "Send"), callback_data="rp:send")],
-            [
-                InlineKeyboardButton(tr(loc, "Change"), callback_data="rp:change"),
-                InlineKeyboardButton(tr(loc, "Cancel"), callback_data="rp:cancel"),
-            ],
-        ]
-    )
-    await reply(update, "\n".join(lines), reply_markup=keyboard)
+def summary(c: Ctx) -> Next:
+    """Everything on one screen, with send and change."""
+    lines = [c.t("Your report:")] + [f"• {c.t(LABELS[s])}: {_describe(c, s)}" for s in STEPS]
+    choices = _choices([(c.t("Send"), "rp:send")], [(c.t("Change"), "rp:change"), (c.t("Cancel"), "rp:cancel")])
+    return Next(SUMMARY, Screen("\n".join(lines), choices))
 
 
-async def tapped(update: Update, context: BotContext) -> None:
-    """Every button of the report: rp:<step>:<code>, rp:skip:<step>, rp:send, rp:change, rp:edit:<step>."""
-    query = update.callback_query
-    assert query is not None and context.person is not None
-    parts = (query.data or "").split(":", 2)
-    if len(parts) == 3 and parts[1] == "alert":
-        await _from_alert(update, context, parts[2])
-        return
-    draft = await _load(context)
-    if draft is None:
-        await stale(update, context)
-        return
-    action = parts[1] if len(parts) > 1 else ""
-    value = parts[2] if len(parts) > 2 else ""
-    if action == "cancel":
-        async with context.storage.db.tx() as tx:
-            await context.storage.incidents.drop_draft(tx, context.person.id)
-        await reply(update, tr(context.locale, "Cancelled. Nothing was saved."))
-        return
-    if action == "send":
-        await send(update, context, draft)
-        return
-    if action == "change":
-        rows = [[InlineKeyboardButton(tr(context.locale, LABELS[s]), callback_data=f"rp:edit:{s}")] for s in STEPS]
-        await reply(update, tr(context.locale, "What do you want to change?"), reply_markup=InlineKeyboardMarkup(rows))
-        return
-    if action == "edit" and value in STEPS:
-        _forget(draft, value)
-        draft["returning"] = False
-        draft["editing"] = True
-        await _save(context, draft)
-        await ask(update, context, draft)
-        return
-    if action == "skip" and value in STEPS and value != "category":
-        _set(draft, value, None)
-    elif action == "where" and not _apply_where(context, draft, value):
-        await stale(update, context)
-        return
-    elif action in CHOICES and value in CHOICES[action]:
-        if action == "when" and value == "date":
-            draft["awaiting"] = "date"
-            await _save(context, draft)
-            await reply(update, tr(context.locale, DATE_EXAMPLE))
-            return
-        _set(draft, action, value)
-    elif action == "acc" and value == "done" and draft.get("awaiting") == "account_more":
-        draft.pop("awaiting", None)
-    elif action != "where":
-        await stale(update, context)
-        return
-    await _advance(update, context, draft)
+async def answered(c: Ctx, inp: Input) -> Result:
+    """A choice for the question asked (rp:<step>:<code>, rp:skip:<step>), or the account typed."""
+    a = c.answers
+    step = a.get("asking", "")
+    if inp.value == "rp:cancel":
+        return Done(c.t("Cancelled. Nothing was saved."))
+    if inp.kind == TEXT:
+        return _account(c, inp.value)
+    _, action, value = (inp.value + "::").split(":")[:3]
+    if action == "skip" and value == step and step != "category":
+        _set(a, step, None)
+    elif action == "where" and step == "where":
+        hotspots = c.config.hotspots
+        if value.startswith("h") and value[1:].isdecimal() and int(value[1:]) < len(hotspots):
+            a["place_kind"], a["place"] = "hotspot", hotspots[int(value[1:])].name
+        elif value == "other":
+            a["place_kind"] = "other"
+            return Next(TYPED, Screen(c.t("Write the name of the place."), takes=TEXT))
+        elif value in inc.PLACE_KINDS:
+            a["place_kind"], a["place"] = value, None
+        else:
+            return Stay(c.t("This button is no longer current."))
+    elif action == "when" and value == "date":
+        a["typing"] = "date"
+        return Next(TYPED, Screen(c.t(DATE_EXAMPLE), takes=TEXT))
+    elif action == step and value in CHOICES.get(step, {}):
+        _set(a, step, value)
+    elif action == "acc" and value == "done":
+        a.pop("more", None)
+    else:
+        return Stay(c.t("This button is no longer current."))
+    return _advance(c)
 
 
-async def _from_alert(update: Update, context: BotContext, alert_id: str) -> None:
-    """ "Report what happened" after an alert was resolved: place and alert filled in."""
-    assert context.person is not None
-    async with context.storage.db.read() as tx:
-        alert = await context.storage.alerts.get(tx, alert_id)
-        checkin = await context.storage.checkins.get(tx, alert.checkin_id) if alert and alert.checkin_id else None
-    if alert is None or alert.person_id != context.person.id:
-        await stale(update, context)
-        return
-    prefill: dict[str, Any] = {"alert_id": alert.id, "when": "today"}
-    if checkin is not None:
-        prefill |= place_prefill(context, checkin.place, checkin.place_custom) | {"checkin_id": checkin.id}
-    await start_prefilled(update, context, prefill)
+def _set(a: dict[str, Any], step: str, value: Any) -> None:
+    if step == "where":
+        a["place_kind"], a["place"] = value, None
+    else:
+        a[step] = value
 
 
-def place_prefill(context: BotContext, place: str, custom: bool) -> dict[str, Any]:
-    """The report's place from a check-in's place."""
-    return {"place_kind": "other" if custom else "hotspot", "place": place}
+def _advance(c: Ctx) -> Result:
+    if c.answers.pop("editing", False):
+        c.answers["returning"] = True
+    return ask(c)
 
 
-def _forget(draft: dict[str, Any], step: str) -> None:
+def _account(c: Ctx, text: str) -> Result:
+    """The person's own words; a long account may come in several messages."""
+    a = c.answers
+    a["account"] = (a["account"] + "\n" + text) if a.get("more") and a.get("account") else text
+    if len(text) >= LONG_TEXT:
+        a["more"] = True
+        more = c.t("Saved: {n} characters. Send the rest if there is more, or tap Continue.", n=len(a["account"]))
+        return Next(ASK, Screen(more, _choices([(c.t("Continue"), "rp:acc:done")]), takes=TEXT))
+    a.pop("more", None)
+    return _advance(c)
+
+
+async def typed(c: Ctx, inp: Input) -> Result:
+    """A typed date or place name."""
+    a = c.answers
+    if a.pop("typing", None) == "date":
+        day = inc.parse_date(inp.value, c.now().astimezone(c.config.tz).date())
+        if day is None:
+            a["typing"] = "date"
+            return Stay(c.t(DATE_EXAMPLE))
+        a["when"], a["date"] = "date", day.isoformat()
+    else:
+        a["place"] = " ".join(inp.value.split())[:120]
+    return _advance(c)
+
+
+async def on_summary(c: Ctx, inp: Input) -> Result:
+    """Send, change (which answer?), or cancel."""
+    if inp.value == "rp:cancel":
+        return Done(c.t("Cancelled. Nothing was saved."))
+    if inp.value == "rp:change":
+        lines = [[(c.t(LABELS[s]), f"rp:edit:{s}")] for s in STEPS]
+        return Next(CHANGE, Screen(c.t("What do you want to change?"), _choices(*lines)))
+    return await send(c)
+
+
+async def change(c: Ctx, inp: Input) -> Result:
+    """One answer to give again; then back to the summary."""
+    step = inp.value.removeprefix("rp:edit:")
     keys = {"when": ("when", "date"), "where": ("place_kind", "place")}.get(step, (step,))
     for key in keys:
-        draft.pop(key, None)
+        c.answers.pop(key, None)
+    c.answers["returning"] = False
+    c.answers["editing"] = True
+    return ask(c)
 
 
-def _set(draft: dict[str, Any], step: str, value: Any) -> None:
-    if step == "where":
-        draft["place_kind"], draft["place"] = value, None
-    elif step == "when":
-        draft["when"] = value
-    else:
-        draft[step] = value
-    if draft.get("awaiting") != "account_more":
-        draft.pop("awaiting", None)
+async def send(c: Ctx) -> Result:
+    """File the report; the reporter gets a reference (support contacts come with /support)."""
+    assert c.person is not None
+    if not c.answers.get("category"):
+        return ask(c)
+    incident = await inc.file_report(c.storage, c.person, c.answers, c.now(), c.config.tz)
+    text = c.t("Sent. Your reference: {ref}. Thank you.", ref=incident.ref)
+    if inc.SUPPORT_KIND.get(c.answers.get("support") or ""):
+        text += "\n" + c.t("Your supervisor will contact you. Contacts: /support.")
+    return Done(text, kept=c.t(KEPT, ref=incident.ref))
 
 
-def _apply_where(context: BotContext, draft: dict[str, Any], value: str) -> bool:
-    if value.startswith("h") and value[1:].isdecimal() and int(value[1:]) < len(context.config.hotspots):
-        draft["place_kind"], draft["place"] = "hotspot", context.config.hotspots[int(value[1:])].name
-        return True
-    if value == "other":
-        draft["awaiting"] = "place"
-        draft["place_kind"] = "other"
-        return True
-    if value in inc.PLACE_KINDS:
-        draft["place_kind"], draft["place"] = value, None
-        return True
-    return False
+async def from_alert(c: Ctx, inp: Input) -> Result:
+    """ "Report what happened" after an alert was resolved: place and alert filled in."""
+    assert c.person is not None
+    alert_id = inp.value.removeprefix("rp:alert:")
+    async with c.storage.db.read() as tx:
+        alert = await c.storage.alerts.get(tx, alert_id)
+        checkin = await c.storage.checkins.get(tx, alert.checkin_id) if alert and alert.checkin_id else None
+    if alert is None or alert.person_id != c.person.id:
+        return Done(c.t("This button is no longer current."))
+    c.answers.update(alert_id=alert.id, when="today")
+    if checkin is not None:
+        kind = "other" if checkin.place_custom else "hotspot"
+        c.answers.update(place_kind=kind, place=checkin.place, checkin_id=checkin.id)
+    return ask(c)
 
 
-async def _advance(update: Update, context: BotContext, draft: dict[str, Any]) -> None:
-    if draft.get("awaiting") == "place":
-        await _save(context, draft)
-        await reply(update, tr(context.locale, "Write the name of the place."))
-        return
-    if draft.pop("editing", False):
-        draft["returning"] = True
-    await _save(context, draft)
-    await ask(update, context, draft)
-
-
-async def typed(update: Update, context: BotContext) -> None:
-    """Text while a report waits for a date, a place name or the account; otherwise the usual hint."""
-    draft = await _load(context) if context.person is not None else None
-    awaiting = draft.get("awaiting") if draft else None
-    message = update.message
-    if draft is None or awaiting is None or message is None or not message.text:
-        await fallback(update, context)
-        return
-    text = message.text
-    if awaiting == "date":
-        day = inc.parse_date(text, context.clock.now().astimezone(context.config.tz).date())
-        if day is None:
-            await reply(update, tr(context.locale, DATE_EXAMPLE))
-            return
-        draft["when"], draft["date"] = "date", day.isoformat()
-    elif awaiting == "place":
-        draft["place"] = " ".join(text.split())[:120]
-    elif awaiting in ("account", "account_more"):
-        draft["account"] = (draft["account"] + "\n" + text) if awaiting == "account_more" else text
-        if len(text) >= LONG_TEXT:
-            draft["awaiting"] = "account_more"
-            await _save(context, draft)
-            more = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(tr(context.locale, "Continue"), callback_data="rp:acc:done")]]
-            )
-            await reply(
-                update,
-                tr(
-                    context.locale,
-                    "Saved: {n} characters. Send the rest if there is more, or tap Continue.",
-                    n=len(draft["account"]),
-                ),
-                reply_markup=more,
-            )
-            return
-    draft.pop("awaiting", None)
-    await _advance(update, context, draft)
-
-
-async def send(update: Update, context: BotContext, draft: dict[str, Any]) -> None:
-    """File the report; the reporter gets a reference and, if asked for, matching support contacts."""
-    assert context.person is not None
-    if not draft.get("category"):
-        await ask(update, context, draft)
-        return
-    incident = await inc.file_report(context.storage, context.person, draft, context.clock.now(), context.config.tz)
-    request_flush(context)
-    text = tr(context.locale, "Sent. Your reference: {ref}. Thank you.", ref=incident.ref)
-    need = inc.SUPPORT_KIND.get(draft.get("support") or "")
-    if need:
-        entries = [e for e in context.config.support if e.kind == need]
-        if entries:
-            text += "\n\n" + directory_text(replace(context.config, support=tuple(entries)), context.locale)
-    await reply(update, text)
+FLOW = Flow(
+    name="report",
+    start=start,
+    steps={ASK: answered, TYPED: typed, SUMMARY: on_summary, CHANGE: change},
+    commands=("report",),
+    timeout=timedelta(hours=24),
+    resume=True,
+)
+FROM_ALERT = Flow(name="report_alert", start=from_alert, steps=FLOW.steps, codes=("rp:alert:",), timeout=FLOW.timeout)

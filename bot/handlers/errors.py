@@ -8,8 +8,8 @@ import traceback
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.context import BotContext
 from bot.i18n import tr
+from bot.telegram.context import BotContext
 
 log = logging.getLogger("outreach.errors")
 

@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import BotContext
 from bot.handlers.errors import redacted
 from bot.i18n import guess_locale, tr
 from bot.services.enrolment import stranger_may_get_reply
+from bot.telegram.context import BotContext
 
 log = logging.getLogger("outreach.gate")
 NEUTRAL = "This chat is by invitation only."

@@ -11,12 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.chart import weekly_chart
-from bot.context import BotContext
-from bot.flows.common import reply, stale
 from bot.i18n import tr
 from bot.services import incidents as inc
 from bot.services.export import export
 from bot.services.summary import Summary, build, this_week
+from bot.telegram.context import BotContext
+from bot.telegram.replies import reply, stale
 from bot.textsplit import pieces
 from bot.timefmt import when
 from storage import Person
@@ -120,7 +120,8 @@ async def _page(update: Update, context: BotContext, offset: int, period: str, c
 
 
 async def incident(update: Update, context: BotContext) -> None:
-    """/incident R-XXXXX: one report in full, with its check-in and alert history; audit-logged."""
+    """/incident R-XXXXX: one report in full, with its check-in and alert history; audit-logged. The
+    worker's own words only for managers and admins."""
     assert context.person is not None
     loc, tz, now = context.locale, context.config.tz, context.clock.now()
     ref = (context.args or [""])[0].upper()
@@ -150,6 +151,8 @@ async def incident(update: Update, context: BotContext) -> None:
         f"{tr(loc, 'Told authorities')}: {tr(loc, inc.AUTHORITIES.get(found.authorities or '', '–'))}",
         f"{tr(loc, 'Status')}: {tr(loc, inc.FOLLOWUP.get(found.status, found.status))}",
     ]
+    if found.account and not inc.may_read_account(context.person, found):  # that there is one, not its words
+        lines.append(tr(loc, inc.ACCOUNT_KEPT))
     if checkin is not None:
         lines.append(
             tr(
@@ -165,7 +168,7 @@ async def incident(update: Update, context: BotContext) -> None:
     for f in followups:
         note = f" – {f.note}" if f.note else ""
         lines.append(f"  {when(f.at, loc, tz, now)} {tr(loc, inc.FOLLOWUP.get(f.status, f.status))}{note}")
-    if found.account:
+    if found.account and inc.may_read_account(context.person, found):
         lines += ["", tr(loc, "In their words:"), found.account]
     markup = None
     if inc.may_follow_up(context.person, found):
@@ -179,53 +182,6 @@ async def incident(update: Update, context: BotContext) -> None:
     shown = pieces("\n".join(lines))
     for index, piece in enumerate(shown):
         await reply(update, piece, reply_markup=markup if index == len(shown) - 1 else None)
-
-
-FOLLOWUP_NOTE = "followup:note"
-
-
-async def followup_tapped(update: Update, context: BotContext) -> str | int:
-    """A follow-up status button: ask for an optional note."""
-    assert context.person is not None and update.callback_query is not None
-    parts = (update.callback_query.data or "").split(":")
-    if len(parts) != 3 or parts[2] not in inc.FOLLOWUP:
-        await stale(update, context)
-        return -1
-    async with context.storage.db.read() as tx:
-        found = await context.storage.incidents.by_ref(tx, context.person.org_id, parts[1])
-    if found is None or not inc.may_follow_up(context.person, found):
-        await stale(update, context)
-        return -1
-    context.drafts["followup"] = (found.ref, parts[2])
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton(tr(context.locale, "Skip"), callback_data="fu:note:skip")]])
-    await reply(update, tr(context.locale, "Add a short note, or tap Skip."), reply_markup=skip)
-    return FOLLOWUP_NOTE
-
-
-async def followup_note(update: Update, context: BotContext) -> int:
-    """The note (or Skip): store the follow-up and audit it."""
-    assert context.person is not None
-    pending = context.drafts.pop("followup", None)
-    if pending is None:
-        await stale(update, context)
-        return -1
-    note = update.message.text if update.message is not None and update.message.text else None
-    async with context.storage.db.read() as tx:
-        found = await context.storage.incidents.by_ref(tx, context.person.org_id, pending[0])
-    if found is None or not inc.may_follow_up(context.person, found):
-        await stale(update, context)
-        return -1
-    await inc.set_followup(context.storage, context.person, found, pending[1], note, context.clock.now())
-    await reply(
-        update,
-        tr(
-            context.locale,
-            "Saved: {ref} is now “{status}”.",
-            ref=found.ref,
-            status=tr(context.locale, inc.FOLLOWUP[pending[1]]),
-        ),
-    )
-    return -1
 
 
 def summary_text(s: Summary, locale: str) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import BotContext
 from bot.handlers.gate import NEUTRAL
 from bot.i18n import LANGUAGES, N_, guess_locale, tr
 from bot.keyboards import language_keyboard
 from bot.services.enrolment import Redeem, redeem, stranger_may_get_reply
+from bot.telegram.context import BotContext
 
 CONSENT = N_(
     "Welcome. You are enrolled as {code}.\n\n"

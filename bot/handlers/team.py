@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.context import BotContext
-from bot.flows.common import reply, stale
 from bot.i18n import tr
 from bot.jobs.ticker import request_flush
 from bot.services.checkins import Outcome, acknowledge, resolve_safe
+from bot.telegram.context import BotContext
+from bot.telegram.replies import reply, stale
 from bot.textsplit import pieces
 from bot.timefmt import minutes, when
 

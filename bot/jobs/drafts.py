@@ -1,46 +1,53 @@
-"""Half-written reports: one reminder after 30 minutes, dropped with a note after 24 hours."""
+"""Conversations left half-way: ended (and cleaned up) once idle past their flow's timeout; a report
+left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.context import BotContext
+from bot.flows import report
+from bot.flows.engine import Engine
+from bot.flows.engine import sweep as end_idle
 from bot.jobs import outbox
+from bot.telegram.context import BotContext
+from config import OrgConfig
 from storage import Storage
 
 REMIND_AFTER = timedelta(minutes=30)
-DROP_AFTER = timedelta(hours=24)
+REPORT_FLOWS = (report.FLOW.name, report.FROM_ALERT.name)
 
 
-async def sweep(storage: Storage, now: datetime) -> tuple[int, int]:
-    """Queue reminders and drop expired drafts; returns (reminded, dropped)."""
+async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: datetime) -> tuple[int, int]:
+    """Queue reminders and end idle conversations; returns (reminded, dropped reports)."""
+    ended = await end_idle(engine, storage, config, now)
+    dropped = [person_id for person_id, flow in ended if flow in REPORT_FLOWS]
+    reminded = 0
     async with storage.db.tx() as tx:
-        expired = await storage.incidents.drafts_expired(tx, now - DROP_AFTER)
-        for person_id, started in expired:
-            await storage.incidents.drop_draft(tx, person_id)
+        for person_id in dropped:
             await storage.outbox.enqueue(
                 tx,
-                key=f"draft:{person_id}:{started}:dropped",
+                key=f"draft:{person_id}:{now.isoformat()}:dropped",
                 recipient_id=person_id,
                 kind="draft_dropped",
                 params={},
                 now=now,
             )
-        to_remind = await storage.incidents.drafts_to_remind(tx, now - REMIND_AFTER)
-        for person_id in to_remind:
-            await storage.incidents.mark_reminded(tx, person_id, now)
-            await storage.outbox.enqueue(
-                tx,
-                key=f"draft:{person_id}:{now.isoformat()}:remind",
-                recipient_id=person_id,
-                kind="draft_reminder",
-                params={},
-                now=now,
-            )
-    return len(to_remind), len(expired)
+        for flow in REPORT_FLOWS:
+            for person_id, since in await storage.conversations.idle(tx, flow, now - REMIND_AFTER):
+                # once per idle spell: the key names the moment the report last moved
+                reminded += await storage.outbox.enqueue(
+                    tx,
+                    key=f"draft:{person_id}:{since.isoformat()}:remind",
+                    recipient_id=person_id,
+                    kind="draft_reminder",
+                    params={},
+                    now=now,
+                )
+    return reminded, len(dropped)
 
 
 async def sweep_job(context: BotContext) -> None:
     """The scheduled sweep, every minute."""
-    await sweep(context.storage, context.clock.now())
+    assert context.bot_data.engine is not None
+    await sweep(context.bot_data.engine, context.storage, context.config, context.clock.now())
     await outbox.flush(context.application)

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.render import render
+from bot.services.escalation import EDIT
 from storage import Person, Storage
 from storage.outbox import OutboxItem
 
@@ -22,6 +23,8 @@ PARALLEL = 64
 # just missed the recovery, the 1 s tick and the sending itself (30 s left about 5 s).
 MAX_BACKOFF = timedelta(seconds=15)
 DELETE = "delete"  # an outbox item that removes messages instead of sending one
+OWED_TO_REVOKED = (DELETE, EDIT)  # taking something off a screen is still owed to a revoked person
+Delivery = dict[int, tuple[str, int | None]]  # outbox id -> (status, message id), of the messages edits replace
 GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
 
 
@@ -40,6 +43,25 @@ async def _delete(app: Any, chat_id: int, message_ids: list[int]) -> None:
             log.info("A message to delete was already gone or too old")
 
 
+async def _clean_up(app: Any, chat_id: int, params: dict[str, Any]) -> None:
+    """A finished conversation leaves the chat: its messages go, and its one kept line is edited to
+    the neutral words it keeps (with its buttons)."""
+    await _delete(app, chat_id, [int(m) for m in params.get("delete", [])])
+    keep, text = params.get("keep"), params.get("text")
+    if keep is None or not text:
+        return
+    data: dict[str, Any] = {"chat_id": chat_id, "message_id": int(keep), "text": text}
+    buttons = params.get("rows") or []
+    if buttons:
+        data["reply_markup"] = {
+            "inline_keyboard": [[{"text": label, "callback_data": code} for code, label in row] for row in buttons]
+        }
+    try:
+        await app.bot.edit_text(data)
+    except BadRequest:
+        log.info("A kept line could not be edited (gone, or already as it should be)")
+
+
 def _retry_after(exc: RetryAfter) -> timedelta:
     with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta; accept both
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -47,15 +69,46 @@ def _retry_after(exc: RetryAfter) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
-async def _send(app: Any, person: Person | None, item: OutboxItem, now: datetime) -> tuple[str, Any]:
+async def _edit(app: Any, person: Person | None, item: OutboxItem, message_id: int, now: datetime) -> None:
+    """Replace a message's text (and drop its buttons). A message already gone from the chat, or already
+    showing this text, counts as done: asking again would not change the answer."""
+    config = app.bot_data.config
+    locale = person.locale if person is not None else config.language
+    text, _ = render(item.params["kind"], item.params["params"], locale, config.tz, now, config)
+    try:
+        await app.bot.edit_message_text(chat_id=item.params["chat_id"], message_id=message_id, text=text)
+    except BadRequest:
+        log.info("A message to edit was already gone or unchanged")
+
+
+def _edited_message(item: OutboxItem, delivery: Delivery) -> int | str:
+    """The id of the message an edit replaces, or why there is none yet ("pending") or ever ("gone")."""
+    if item.params.get("message_id") is not None:
+        return int(item.params["message_id"])
+    status, message_id = delivery.get(item.params["source"], ("gone", None))
+    if message_id is not None:
+        return message_id
+    return "pending" if status == "pending" else "gone"
+
+
+async def _send(
+    app: Any, person: Person | None, item: OutboxItem, now: datetime, delivery: Delivery | None = None
+) -> tuple[str, Any]:
     """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
-    if item.kind != DELETE and (person is None or person.status != "active"):
+    if item.kind not in OWED_TO_REVOKED and (person is None or person.status != "active"):
         return "failed", "no_recipient"  # a deletion is still owed to a revoked person: their phone may be seized
     config = app.bot_data.config
     try:
         if item.kind == DELETE:
             await _delete(app, item.params["chat_id"], item.params["message_ids"])
             return "sent", None
+        if item.kind == EDIT:
+            target = _edited_message(item, delivery or {})
+            if target == "pending":  # the message itself is not out yet: edit it once it is
+                return "retry", now + backoff(item.attempts)
+            if isinstance(target, int):
+                await _edit(app, person, item, target, now)
+            return "sent", None  # ("gone": never shown, or no longer stored: nothing to replace)
         assert person is not None
         text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
         message_id = await app.bot.send_text(person.chat_id, text, markup)
@@ -114,6 +167,8 @@ async def flush(app: Any, *, wait: bool = False) -> int:
             async with storage.db.read() as tx:
                 items = await storage.outbox.due(tx, now, BATCH)
                 people = await storage.people.get_many(tx, [item.recipient_id for item in items])
+                sources = [i.params["source"] for i in items if i.kind == EDIT and i.params.get("message_id") is None]
+                delivery = await storage.outbox.delivery(tx, sources) if sources else {}
             if not items:
                 return sent_total
             finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = asyncio.Queue()
@@ -123,11 +178,12 @@ async def flush(app: Any, *, wait: bool = False) -> int:
                 now: datetime = now,
                 people: dict[str, Person] = people,
                 finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = finished,
+                delivery: Delivery = delivery,
             ) -> None:
                 status, detail = "retry", now + backoff(item.attempts)
                 try:
                     async with gate:
-                        status, detail = await _send(app, people.get(item.recipient_id), item, now)
+                        status, detail = await _send(app, people.get(item.recipient_id), item, now, delivery)
                 finally:
                     finished.put_nowait((item, status, detail))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.context import BotContext
+from bot.telegram.context import BotContext
 from config.org import Retention
 from storage import Storage
 from storage.retention import Purged, purge

@@ -12,9 +12,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.context import BotContext
 from bot.jobs import outbox
 from bot.services.escalation import BATCH, advance_alerts, advance_checkins
+from bot.telegram.context import BotContext
 
 log = logging.getLogger("outreach.tick")
 TICK_SECONDS = 1.0

@@ -27,6 +27,11 @@ class Sent:
     at: float = field(default_factory=time.monotonic)
 
     @property
+    def shows(self) -> bool:
+        """A text the person now sees: a new message, or one edited in place."""
+        return self.method in ("sendMessage", "editMessageText")
+
+    @property
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback data) of every inline button, row by row."""
         markup = self.params.get("reply_markup") or {}

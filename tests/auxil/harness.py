@@ -13,10 +13,10 @@ from telegram import Update
 
 from bot.app import build_application, close_resources, open_resources
 from bot.clock import FakeClock
-from bot.context import BotContext
 from bot.jobs import outbox, ticker
 from bot.services.enrolment import create_invite
 from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
+from bot.telegram.context import BotContext
 from config import OrgConfig, Settings
 from config.org import parse_org_config
 from storage import Person, Storage

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ContextTypes
 
 from bot.clock import Clock, SystemClock
-from bot.lean_bot import LeanBot
+from bot.telegram.lean_bot import LeanBot
 
 if TYPE_CHECKING:
+    from bot.flows.engine import Engine
     from config import OrgConfig, Settings
     from storage import Person, Storage
     from storage.orgs import Organization
@@ -29,6 +30,7 @@ class BotData:
         self.outbox_lock = asyncio.Lock()
         self.flush_requested = False
         self.last_beat = 0.0
+        self.engine: Engine | None = None
 
 
 class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotData]):

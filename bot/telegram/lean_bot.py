@@ -20,7 +20,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 from telegram.ext import ExtBot
 
 if TYPE_CHECKING:
-    from bot.updates import Unconfirmed
+    from bot.telegram.updates import Unconfirmed
 
 Keyboard = dict[str, Any]  # an inline keyboard already as the Bot API's JSON (bot.keyboards.inline)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | Keyboard
@@ -94,6 +94,10 @@ class LeanBot(ExtBot[None]):
             data["reply_markup"] = markup_json(reply_markup)
         result = await self._post("sendMessage", data)
         return int(result["message_id"])
+
+    async def edit_text(self, data: dict[str, Any]) -> None:
+        """editMessageText without parsing the edited message Telegram sends back."""
+        await self._post("editMessageText", data)
 
     async def answer_button(self, query_id: str, text: str | None = None) -> None:
         """answerCallbackQuery (stops the spinner on the button; `text` shows as a small notice)."""

@@ -1,0 +1,21 @@
+"""Every conversation, and the rules that hold at any moment, wired in one place."""
+
+from __future__ import annotations
+
+from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, status
+from bot.flows.engine import Engine
+
+
+def build_engine() -> Engine:
+    """The engine with every flow; a messenger's adapter feeds it."""
+    flows = [
+        checkin.FLOW,
+        checkout.FLOW,
+        extend.FLOW,
+        status.STATUS,
+        pin.FLOW,
+        report.FLOW,
+        report.FROM_ALERT,
+        followup.FLOW,
+    ]
+    return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION)

@@ -56,7 +56,11 @@ async def test_report_by_buttons_alone_supervisor_told_without_account(harness: 
     assert "• What: Arrest or detention" in summary and "• Where: Bar La Luna" in summary
     sent = await worker.tap(sent[-1], "rp:send")
     ref = [s for s in sent if s.chat_id == worker.chat_id][-1].text.split("reference: ")[1].split(".")[0]
-    assert "Legal aid" in [s for s in sent if s.chat_id == worker.chat_id][-1].text  # support asked for: legal
+    # support asked for (legal): one line says the supervisor will be in touch; the contacts come with /support
+    assert [s for s in sent if s.chat_id == worker.chat_id][-1].text == (
+        f"Sent. Your reference: {ref}. Thank you.\nYour supervisor will contact you. Contacts: /support."
+    )
+    assert "• Legal: Legal aid" in (await worker.say("/support"))[-1].text
     told = supervisor.last().text
     assert told.startswith(f"New report {ref} from {worker.person.code}: Arrest or detention. Severity: 3.")
     assert "Bar La Luna" in told and "Mkaccount" not in told
@@ -162,12 +166,13 @@ async def test_half_written_report_survives_restart_is_reminded_once_and_dropped
     sent = await worker.say("/report")
     assert sent[-1].text == "Who was affected?"  # continues where it stopped
     harness.clock.advance(timedelta(minutes=31))
-    assert await sweep(harness.storage, harness.clock.now()) == (1, 0)
-    assert await sweep(harness.storage, harness.clock.now()) == (0, 0)
+    engine, config = harness.app.bot_data.engine, harness.config
+    assert await sweep(engine, harness.storage, config, harness.clock.now()) == (1, 0)
+    assert await sweep(engine, harness.storage, config, harness.clock.now()) == (0, 0)
     await harness.tick()
     assert worker.last().text == "You have a report that is not sent yet. Continue with /report."
     harness.clock.advance(timedelta(hours=24))
-    assert await sweep(harness.storage, harness.clock.now()) == (0, 1)
+    assert await sweep(engine, harness.storage, config, harness.clock.now()) == (0, 1)
     await harness.tick()
     assert worker.last().text.startswith("Your unfinished report was deleted after 24 hours.")
     assert (await worker.say("/report"))[-1].text == "What happened?"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.alerts import check_pin
 from tests.auxil.harness import EXAMPLE, Chatter, Harness
 from tests.test_checkin import check_in
 
@@ -84,21 +85,39 @@ async def test_code_word_wins_over_an_open_flow(h: Harness) -> None:
     assert len(_urgent(h, supervisor.chat_id)) == 1
 
 
+def _fail_replies_to(chatter: Chatter):
+    """The Bot API refusing every new message to this chat (as if the bot were killed before it)."""
+    bad_gateway = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    return lambda method, params: (
+        bad_gateway if method == "sendMessage" and params.get("chat_id") == chatter.chat_id else None
+    )
+
+
 async def test_the_same_update_sent_again_after_a_crash_raises_its_alert_once(h: Harness) -> None:
     # Telegram sends an update again when the bot was killed before confirming it, even if the alert
-    # it raised was already committed.
+    # it raised was already committed: here the bot dies after the alert, before the worker's answer.
     worker, supervisor, manager = await _people(h)
     update = worker.factory.text("buy bread")
+    h.api.fail = _fail_replies_to(worker)
     await h.feed(update)
+    h.api.fail = None
+    assert h.errors  # the failed answer was reported, not swallowed
+    h.errors.clear()
     await h.restart()
     again = await h.feed(update)
-    assert [s.text for s in again if s.chat_id == worker.chat_id] == ["OK, noted."]
+    assert [s.text for s in again if s.chat_id == worker.chat_id] == ["OK, noted."]  # answered after all
+    assert len(_urgent(h, supervisor.chat_id)) == len(_urgent(h, manager.chat_id)) == 1
+    # Handled in full this time; sent once more, it is neither answered nor raised again.
+    await h.restart()
+    assert [s for s in await h.feed(update) if s.chat_id == worker.chat_id] == []
     assert len(_urgent(h, supervisor.chat_id)) == len(_urgent(h, manager.chat_id)) == 1
     await worker.say("buy bread")  # a new message is a new alert
     assert len(_urgent(h, supervisor.chat_id)) == 2
     # Telegram numbers updates afresh after a week without any: an old number is then another message.
     h.clock.advance(timedelta(days=8))
-    await h.feed(update)
+    await h.tick()
+    again = await h.feed(update)
+    assert [s.text for s in again if s.chat_id == worker.chat_id and s.shows] == ["OK, noted."]
     assert len(_urgent(h, supervisor.chat_id)) == 3
 
 
@@ -157,19 +176,36 @@ async def _set_pins(worker: Chatter, safe: str = "4821", duress: str = "1379") -
     await worker.say("/pin")
     await worker.say(safe)
     await worker.say(duress)
+    assert (await worker.say(duress))[-1].text.startswith("Your PINs are saved.")  # the second PIN, asked twice
 
 
 async def test_pin_rules(h: Harness) -> None:
     worker = await h.enrol("worker", "north")
     assert "set yours now with /pin" in worker.received()[1].text
     await worker.say("/pin")
+    typed: list[tuple[dict, list]] = []
+
+    async def type_pin(text: str) -> list:
+        update = worker.factory.text(text)
+        sent = await h.feed(update)
+        typed.append((update, sent))
+        return sent
+
     for bad in ("12", "123456789", "abcd", "12 34"):
-        assert (await worker.say(bad))[-1].text == "A PIN is 4 to 8 digits, like 4821."
-    await worker.say("4821")
-    assert (await worker.say("4821"))[-1].text == "The two PINs must be different. Choose another one."
-    assert (await worker.say("1379"))[-1].text.startswith("Your PINs are saved.")
-    deleted = [s.message_id for s in h.api.sent if s.method == "deleteMessage"]
-    assert len(deleted) == 7  # every message that carried a PIN left the chat
+        assert (await type_pin(bad))[-1].text == "A PIN is 4 to 8 digits, like 4821."
+    assert (await type_pin("4821"))[-1].text.startswith("Now choose a second, different PIN")
+    assert (await type_pin("4821"))[-1].text == "The two PINs must be different. Choose another one."
+    assert (await type_pin("1379"))[-1].text == "Type the second PIN once more."
+    assert (await type_pin("1397"))[-1].text == "The two did not match. Choose the second PIN again."
+    assert (await type_pin("1379"))[-1].text == "Type the second PIN once more."
+    assert (await type_pin("1379"))[-1].text.startswith("Your PINs are saved.")
+    for update, sent in typed:  # every message that carried a PIN left the chat at once
+        deleted = [s.message_id for s in sent if s.method == "deleteMessage"]
+        assert update["message"]["message_id"] in deleted
+    async with h.storage.db.read() as tx:
+        assert await h.storage.people.pins(tx, worker.person.id) is not None
+    assert await check_pin(h.storage, worker.person, "4821") == "safe"
+    assert await check_pin(h.storage, worker.person, "1379") == "duress"
 
 
 async def _checkout_with(h: Harness, worker: Chatter, pins: list[str], answer: str = "fine") -> list:
@@ -297,21 +333,28 @@ async def test_a_question_left_unanswered_is_forgotten(h: Harness) -> None:
     question = (await worker.say("/checkout"))[-1]
     await worker.tap(question, question.buttons[0][1])
     h.clock.advance(timedelta(minutes=16))
+    await h.tick()  # the clean-ups that fell due meanwhile
     for wrong in ("0000", "1111", "2222"):  # no longer an answer: no wrong tries, no duress
         assert [s.text for s in await worker.say(wrong)] == [HINT]
     assert await _is_open(h, worker) and _urgent(h, supervisor.chat_id) == []
 
 
-async def test_something_happened_offers_support_for_the_area_legal_first(h: Harness) -> None:
+async def test_something_happened_leads_into_the_report(h: Harness) -> None:
+    # Support contacts come only with /support now; "Something happened" goes on to the report.
     worker, _, _ = await _people(h)
     await _set_pins(worker)
     shown = await _checkout_with(h, worker, ["4821"], answer="issue")
-    text = shown[-2][1]
-    assert shown[-1][1] == "What happened?"
-    assert text.startswith("Checked out. It is noted that something happened.")
+    assert [text for _, text, _ in shown] == [
+        "Checked out. It is noted that something happened. Your supervisor can help.",
+        "What happened?",
+    ]
+    assert "rp:category:theft" in [b["callback_data"] for row in shown[-1][2]["inline_keyboard"] for b in row]
+    assert not any("Support contacts" in text for _, text, _ in shown)
+    async with h.storage.db.read() as tx:
+        assert not await h.storage.checkins.open_for(tx, worker.person.id)
+    text = (await worker.say("/support"))[-1].text
     lines = text.split("Support contacts:")[1].strip().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["• Legal", "• Emotional support", "• Emergency"]
-    assert "Clinic Norte" not in text  # another area
+    assert lines[0].startswith("• Legal: Legal aid")
 
 
 async def test_support_lists_everything(h: Harness) -> None:
@@ -320,8 +363,9 @@ async def test_support_lists_everything(h: Harness) -> None:
     assert text.splitlines()[0] == "Support contacts:" and text.count("•") == 4
 
 
-async def test_delete_after_removes_code_message_and_reply_even_across_a_restart(tmp_path: Path) -> None:
-    harness = Harness(tmp_path, _config(privacy={"delete_after": "60s"}))
+@pytest.mark.parametrize("name", ["clean_up_after", "delete_after"])  # delete_after: the older name
+async def test_clean_up_after_removes_code_message_and_reply_even_across_a_restart(tmp_path: Path, name: str) -> None:
+    harness = Harness(tmp_path, _config(privacy={name: "60s"}))
     await harness.start()
     try:
         worker = await harness.enrol("worker", "north")
@@ -338,14 +382,19 @@ async def test_delete_after_removes_code_message_and_reply_even_across_a_restart
         }
         harness.clock.advance(timedelta(minutes=5))
         assert await harness.tick() == []  # once
-        # The same code word sent again after a crash: the second reply leaves too. And a person revoked
-        # (their phone taken) still has the messages removed.
-        again = await harness.feed(update)
+        # The same code word sent again after a crash is not answered again (its answer went out and
+        # was cleaned up). A person revoked (their phone taken) still has the messages removed.
+        assert [s for s in await harness.feed(update) if s.chat_id == worker.chat_id] == []
+        again = worker.factory.text("buy bread")
+        answer = await harness.feed(again)
         from bot.services.enrolment import revoke
 
         assert await revoke(harness.storage, harness.app.bot_data.org, worker.person.code, harness.clock.now())
         harness.clock.advance(timedelta(seconds=61))
         deleted = [s for s in await harness.tick() if s.method == "deleteMessage"]
-        assert [(s.chat_id, s.message_id) for s in deleted] == [(worker.chat_id, again[-1].message_id)]
+        assert {(s.chat_id, s.message_id) for s in deleted} == {
+            (worker.chat_id, again["message"]["message_id"]),
+            (worker.chat_id, answer[-1].message_id),
+        }
     finally:
         await harness.stop()

@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.standin import FakeBotApi, Sent
 from bot.standin.http import BotApiServer
-from tests.auxil.subprocess_bot import TOKEN, BotProcess, Person, cli, environment, invite, write_config
+from tests.auxil.subprocess_bot import SHOWS, TOKEN, BotProcess, Person, cli, environment, invite, write_config
 
 ESCALATION = {"reminder_before": "1m", "grace": "1h", "ack_timeout": "1h", "repeat_every": "3s"}
 REPEAT_EVERY = 3.0  # seconds, as in ESCALATION
@@ -115,15 +115,17 @@ def screen(inst: Installation, since: float) -> list[tuple[str, str | None, Any]
 
 
 async def set_pins(inst: Installation) -> None:
-    """/pin, the safe PIN, the duress PIN; each PIN message is deleted from the chat."""
+    """/pin, the safe PIN, the duress PIN twice; each PIN message is deleted from the chat."""
     worker = inst.worker
     started = worker.say("/pin")
     await worker.receive("Choose your normal PIN", since=started)
     typed = worker.say(SAFE_PIN)
     await worker.receive("Now choose a second", since=typed)
     typed = worker.say(DURESS_PIN)
+    await worker.receive("Type the second PIN once more", since=typed)
+    typed = worker.say(DURESS_PIN)
     await worker.receive("Your PINs are saved", since=typed)
-    assert deleted(inst, started) == 2
+    assert deleted(inst, started) == 3
 
 
 async def check_in(worker: Person) -> Sent:
@@ -133,7 +135,7 @@ async def check_in(worker: Person) -> Sent:
     worker.tap(await worker.receive_button("ci:partner:alone", since=started), "ci:partner:alone")
     worker.tap(await worker.receive_button("ci:dur:60", since=started), "ci:dur:60")
     worker.tap(await worker.receive_button("ci:loc:skip", since=started), "ci:loc:skip")
-    return await worker.receive(f"Checked in at {PLACE} until", since=started)
+    return await worker.receive(f"Checked in at {PLACE} until", method=SHOWS, since=started)
 
 
 async def check_out_with_pin(inst: Installation, pin: str) -> tuple[list[tuple[str, str | None, Any]], float, float]:
@@ -145,7 +147,7 @@ async def check_out_with_pin(inst: Installation, pin: str) -> tuple[list[tuple[s
     fine = question.buttons[0][1]
     assert fine.startswith("co:fine:"), question.buttons
     tapped = worker.tap(question, fine)
-    await worker.receive("Type your PIN.", since=tapped)
+    await worker.receive("Type your PIN.", method=SHOWS, since=tapped)
     typed = worker.say(pin)
     answer = await worker.receive("", since=typed)
     await asyncio.sleep(SETTLE)
@@ -227,22 +229,22 @@ async def file_report(worker: Person, account: str | None) -> tuple[str, float]:
     """/report by buttons (the account typed or skipped), then Send: (reference, when Send was tapped)."""
     since = worker.say("/report")
     for question, data in REPORT_CHOICES:
-        await worker.receive(question, since=since)
+        await worker.receive(question, method=SHOWS, since=since)
         since = worker.tap(await worker.receive_button(data, since=since), data)
-    await worker.receive("Tell what happened in your own words", since=since)
+    await worker.receive("Tell what happened in your own words", method=SHOWS, since=since)
     if account is None:
         since = worker.tap(await worker.receive_button("rp:skip:account", since=since), "rp:skip:account")
     else:
         since = worker.say(account)
     for question, data in AFTER_ACCOUNT:
-        await worker.receive(question, since=since)
+        await worker.receive(question, method=SHOWS, since=since)
         since = worker.tap(await worker.receive_button(data, since=since), data)
-    summary = await worker.receive("Your report:", since=since)
+    summary = await worker.receive("Your report:", method=SHOWS, since=since)
     assert summary.text is not None
     assert "• What: Arrest or detention" in summary.text and f"• Where: {PLACE}" in summary.text, summary.text
     assert "Zqxaccount" not in summary.text  # the summary shows the account's length, never the words
     sent = worker.tap(summary, "rp:send")
-    thanks = await worker.receive("Sent. Your reference:", since=sent)
+    thanks = await worker.receive("Sent. Your reference:", method=SHOWS, since=sent)
     found = re.fullmatch(r"Sent\. Your reference: (R-[A-Z0-9]{5})\. Thank you\.", thanks.text or "")
     assert found, thanks.text
     return found.group(1), sent

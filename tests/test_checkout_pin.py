@@ -63,6 +63,7 @@ async def test_pins_in_arabic_indic_digits(h: Harness) -> None:
     await worker.say("/pin")
     await worker.say("٤٨٢١")  # 4821
     await worker.say("١٣٧٩")  # 1379
+    assert (await worker.say("١٣٧٩"))[-1].text.startswith("Your PINs are saved.")
     await _asked(worker)
     assert (await worker.say("4821"))[-1].text == "Checked out. Thank you, take care."
     await check_in(worker)
@@ -99,9 +100,13 @@ async def test_a_wrong_pin_sent_twice_by_telegram_counts_once(h: Harness) -> Non
     await worker.say("0000")
     again = worker.factory.text("1111")
     assert (await h.feed(again))[-1].text == NOT_RIGHT
+    await h.feed(again)  # Telegram sends it again...
     await h.restart()
-    assert (await h.feed(again))[-1].text == NOT_RIGHT  # the same update after a crash: still two wrong
+    await h.feed(again)  # ...and again after a crash: still two wrong, not four
     assert _urgent(h, supervisor.chat_id) == [] and await _is_open(h, worker)
+    shown = [s.text for s in await worker.say("2222") if s.chat_id == worker.chat_id and s.shows]
+    assert shown == ["Checked out. Thank you, take care."]  # the third: duress
+    assert len(_urgent(h, supervisor.chat_id)) == 1 and not await _is_open(h, worker)
 
 
 async def test_asking_again_keeps_the_wrong_tries(h: Harness) -> None:
@@ -129,14 +134,23 @@ async def test_digits_for_a_report_after_the_question_are_not_wrong_pins(h: Harn
     assert _urgent(h, supervisor.chat_id) == [] and await _is_open(h, worker)
 
 
-async def test_an_old_question_still_shapes_the_duress_checkout(h: Harness) -> None:
+async def test_the_choice_shapes_the_duress_checkout_until_the_question_times_out(h: Harness) -> None:
     worker, supervisor, _ = await _people(h)
     await _set_pins(worker)
     await _asked(worker, choice=1)  # "Something happened"
-    h.clock.advance(timedelta(minutes=20))
+    h.clock.advance(timedelta(minutes=10))  # the check-out's question lasts 15 minutes
+    await h.tick()
     shown = [s.text for s in await worker.say("1379") if s.chat_id == worker.chat_id and s.shows]
     assert shown[0].startswith("Checked out. It is noted that something happened.") and shown[-1] == "What happened?"
     assert len(_urgent(h, supervisor.chat_id)) == 1
+    # Once the question has timed out, the duress PIN still alerts and shows a normal check-out.
+    await worker.say("/cancel")
+    await _asked(worker, choice=1)
+    h.clock.advance(timedelta(minutes=20))
+    await h.tick()
+    shown = [s.text for s in await worker.say("1379") if s.chat_id == worker.chat_id and s.shows]
+    assert shown == ["Checked out. Thank you, take care."]
+    assert len(_urgent(h, supervisor.chat_id)) == 2 and not await _is_open(h, worker)
 
 
 async def test_eight_digit_pins_never_reach_the_logs(h: Harness) -> None:

@@ -75,7 +75,7 @@ async def test_telegram_forgets_an_update_only_once_its_handling_has_ended(tmp_p
     """A kill while a code word is being handled must not lose it: until the handling ends, the
     update stays unconfirmed at Telegram (which sends it again after a restart); it is handled once;
     and one stuck update holds the others back only for HOLD_SECONDS."""
-    from bot import updates
+    from bot.telegram import updates
     from tests.auxil.harness import Harness
 
     harness = Harness(tmp_path)

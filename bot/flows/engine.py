@@ -36,6 +36,7 @@ from bot.flows.model import (
     Screen,
     Stay,
 )
+from bot.services.alerts import SAME_UPDATE_WITHIN
 from config import OrgConfig
 from storage import Storage, Tx
 
@@ -69,7 +70,7 @@ class Engine:
         it (the adapter's one-shot handlers may); the conversation was still kept up to date."""
         queued = ctx.storage.outbox.enqueued
         conv = await self.load(ctx)
-        if inp.update_id is not None and inp.update_id <= conv.last_update:
+        if inp.update_id is not None and inp.update_id <= conv.last_update and self._recent(conv, ctx.now()):
             return True  # the messenger sent it again (it was not told in time that it was handled)
         turn = Turn(ctx, inp, out, conv)
         if conv.flow is not None and self._expired(conv, ctx.now()):
@@ -235,6 +236,12 @@ class Engine:
         async with ctx.storage.db.read() as tx:
             found = await ctx.storage.conversations.get(tx, ctx.person.id)
         return Conversation.load(*found) if found else Conversation()
+
+    @staticmethod
+    def _recent(conv: Conversation, now: datetime) -> bool:
+        """Whether the last update is recent enough to compare numbers: Telegram numbers updates
+        afresh (from a random number) after a week without any, and re-sends one within a day."""
+        return conv.at is not None and now - conv.at < SAME_UPDATE_WITHIN
 
     def _expired(self, conv: Conversation, now: datetime) -> bool:
         flow = self.flows.get(conv.flow or "")

@@ -11,6 +11,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.flows.model import CLEANUP
 from bot.render import render
 from bot.services.escalation import EDIT
 from storage import Person, Storage
@@ -23,7 +24,7 @@ PARALLEL = 64
 # just missed the recovery, the 1 s tick and the sending itself (30 s left about 5 s).
 MAX_BACKOFF = timedelta(seconds=15)
 DELETE = "delete"  # an outbox item that removes messages instead of sending one
-OWED_TO_REVOKED = (DELETE, EDIT)  # taking something off a screen is still owed to a revoked person
+OWED_TO_REVOKED = (DELETE, EDIT, CLEANUP)  # taking something off a screen is still owed to a revoked person
 Delivery = dict[int, tuple[str, int | None]]  # outbox id -> (status, message id), of the messages edits replace
 GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
 
@@ -101,6 +102,11 @@ async def _send(
     try:
         if item.kind == DELETE:
             await _delete(app, item.params["chat_id"], item.params["message_ids"])
+            return "sent", None
+        if item.kind == CLEANUP:  # a conversation's messages (bot/flows/engine.py), for the person's own chat
+            if person is None:
+                return "failed", "no_recipient"
+            await _clean_up(app, person.chat_id, item.params)
             return "sent", None
         if item.kind == EDIT:
             target = _edited_message(item, delivery or {})

@@ -123,8 +123,11 @@ async def until(condition: Callable[[], bool], what: str, within: float = 15.0, 
         await asyncio.sleep(interval)
 
 
+SHOWS = "shows"  # as a method: a new message or one edited in place (Sent.shows)
+
+
 def shown(api: FakeBotApi, chat_id: int, method: str = "sendMessage") -> list[Sent]:
-    return [s for s in api.to(chat_id) if s.method == method]
+    return [s for s in api.to(chat_id) if (s.shows if method == SHOWS else s.method == method)]
 
 
 class BotProcess:
@@ -216,7 +219,7 @@ class Person:
         return [s for s in shown(self.api, self.chat_id, method) if containing in (s.text or "") and s.at >= since]
 
     def with_button(self, data: str, since: float = 0.0) -> list[Sent]:
-        return [s for s in shown(self.api, self.chat_id) if data in [d for _, d in s.buttons] and s.at >= since]
+        return [s for s in shown(self.api, self.chat_id, SHOWS) if data in [d for _, d in s.buttons] and s.at >= since]
 
     async def receive(
         self, containing: str, within: float = 15.0, method: str = "sendMessage", since: float = 0.0

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, tr
-from bot.services.incidents import CATEGORIES, PLACE_KINDS
-from bot.support import area_of, directory_text
+from bot.services.incidents import ACCOUNT_KEPT, CATEGORIES, PLACE_KINDS
 from bot.timefmt import when
 from config.org import OrgConfig
 
@@ -51,6 +50,8 @@ def alert_buttons(locale: str, alert_id: str) -> InlineKeyboardMarkup:
 
 def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> str:
     lines = []
+    if p.get("closed"):  # the message edited once the alert closed (bot.services.escalation.hide_locations)
+        lines.append(tr(locale, "Alert closed. The location was removed from this message."))
     if p.get("repeat"):
         lines.append(tr(locale, "Still no answer (reminder {n}).", n=p["repeat"]))
     if p.get("escalated"):
@@ -134,6 +135,8 @@ def render(
             severity=p.get("severity") or "–",
             place=place,
         )
+        if p.get("has_account"):  # that there is one, never its words
+            text += "\n" + tr(locale, ACCOUNT_KEPT)
         return text + "\n" + tr(locale, "Details: /incident {ref}", ref=p["ref"]), None
     if kind == "new_place":
         return tr(
@@ -147,9 +150,8 @@ def render(
     if kind == "draft_dropped":
         return tr(locale, DROPPED), None
     if kind == "after_alert":
-        text = tr(locale, "Glad you are safe.")
-        if config is not None:
-            text += "\n\n" + directory_text(config, locale, area_of(config, p.get("place")))
-        button = InlineKeyboardButton(tr(locale, "Report what happened"), callback_data=f"rp:alert:{p['alert_id']}")
+        # The worker's phone may be in someone else's hands: a neutral line, contacts only on /support.
+        text = tr(locale, "All settled. Thank you.")
+        button = InlineKeyboardButton(tr(locale, "Write a note"), callback_data=f"rp:alert:{p['alert_id']}")
         return text, InlineKeyboardMarkup([[button]])
     raise ValueError(f"unknown outbox kind {kind!r}")

@@ -10,7 +10,7 @@ from bot.jobs.ticker import request_flush
 from bot.services.alerts import raise_code_alert
 from bot.support import directory_text
 from bot.telegram.context import BotContext
-from bot.telegram.replies import is_worker, reply, stale
+from bot.telegram.replies import answer_and_clean, clean_up_later, is_worker, reply, stale
 
 DEFAULT_LABELS = {"red": N_("Pick me up"), "yellow": N_("Call me"), "green": N_("All good")}
 LEVELS = ("red", "yellow", "green")
@@ -38,7 +38,7 @@ async def alert_menu(update: Update, context: BotContext) -> None:
         ]
         for level in LEVELS
     ]
-    await reply(update, tr(context.locale, "Choose:"), reply_markup=InlineKeyboardMarkup(rows))
+    await answer_and_clean(update, context, tr(context.locale, "Choose:"), reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def alert_tapped(update: Update, context: BotContext) -> None:
@@ -52,8 +52,10 @@ async def alert_tapped(update: Update, context: BotContext) -> None:
     await raise_from(update, context, level)
     await query.answer()
     await query.edit_message_text(context.config.alerts.reply or tr(context.locale, DEFAULT_REPLY))
+    if query.message is not None:  # the menu (now the discreet answer) goes with the clean-up
+        await clean_up_later(context, [query.message.message_id])
 
 
 async def support(update: Update, context: BotContext) -> None:
     """/support: every contact of the directory."""
-    await reply(update, directory_text(context.config, context.locale))
+    await answer_and_clean(update, context, directory_text(context.config, context.locale))

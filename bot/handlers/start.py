@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 
 from bot.handlers.gate import NEUTRAL
@@ -9,6 +11,7 @@ from bot.i18n import LANGUAGES, N_, guess_locale, tr
 from bot.keyboards import language_keyboard
 from bot.services.enrolment import Redeem, redeem, stranger_may_get_reply
 from bot.telegram.context import BotContext
+from bot.telegram.replies import answer_and_clean, clean_up_later
 
 CONSENT = N_(
     "Welcome. You are enrolled as {code}.\n\n"
@@ -26,9 +29,9 @@ REFUSED = {
 }
 _ALWAYS = [("support", N_("contacts")), ("language", N_("change language")), ("help", N_("this list"))]
 _REPORTS = [
-    ("report", N_("report an incident")),
-    ("timeline", N_("incidents, newest first")),
-    ("incident", N_("one report in full, like /incident R-7KQ2X")),
+    ("report", N_("write a note")),
+    ("timeline", N_("history, newest first")),
+    ("incident", N_("one entry in full, like /incident R-7KQ2X")),
     ("summary", N_("this week's summary")),
 ]
 HELP = {  # what each role can do, in the order they need it
@@ -37,10 +40,10 @@ HELP = {  # what each role can do, in the order they need it
         ("checkout", N_("finish")),
         ("extend", N_("more time")),
         ("status", N_("my check-in")),
-        ("report", N_("report an incident")),
-        ("timeline", N_("my reports")),
-        ("alert", N_("quick message to your supervisor")),
-        ("pin", N_("check-out PINs")),
+        ("report", N_("write a note")),
+        ("timeline", N_("my notes")),
+        ("alert", N_("quick message")),
+        ("pin", N_("check-out codes")),
         *_ALWAYS,
     ],
     "supervisor": [("team", N_("who is out now")), *_REPORTS, *_ALWAYS],
@@ -80,6 +83,9 @@ async def start(update: Update, context: BotContext) -> None:
         return  # too many wrong codes: no answer at all for a while
     if result.outcome is Redeem.ENROLLED and result.person is not None:
         await chat.send_message(tr(locale, CONSENT, code=result.person.code), reply_markup=language_keyboard())
+        context.person = result.person  # the code typed leaves the chat; the notice is kept as one line
+        if update.message is not None:
+            await clean_up_later(context, [update.message.message_id])
         return
     if result.outcome is Redeem.ALREADY_ENROLLED:
         await chat.send_message(tr(locale, "You are already enrolled. Send /help to see what you can do."))
@@ -90,9 +96,7 @@ async def start(update: Update, context: BotContext) -> None:
 async def choose_language(update: Update, context: BotContext) -> None:
     """/language: offer every language, each named in itself."""
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(
-        tr(context.locale, "Choose your language:"), reply_markup=language_keyboard()
-    )
+    await answer_and_clean(update, context, tr(context.locale, "Choose your language:"), language_keyboard())
 
 
 async def set_language(update: Update, context: BotContext) -> None:
@@ -114,13 +118,17 @@ async def set_language(update: Update, context: BotContext) -> None:
     if context.config.checkout_pin and context.person.role == "worker":
         text += "\n\n" + tr(code, "Your organisation uses check-out PINs: set yours now with /pin.")
     await query.edit_message_text(text)
+    if query.message is not None:
+        kept = tr(code, "Language saved: {language}. Send /help to see what you can do.", language=LANGUAGES[code])
+        context.person = replace(context.person, locale=code)
+        await clean_up_later(context, [], keep=query.message.message_id, kept=kept)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/help: what this person can do, for their role."""
     assert update.effective_chat is not None and context.person is not None
     text = help_text(context.person.role, context.locale, context.config.checkout_pin)
-    await update.effective_chat.send_message(text)
+    await answer_and_clean(update, context, text)
 
 
 async def fallback(update: Update, context: BotContext) -> None:
@@ -129,6 +137,6 @@ async def fallback(update: Update, context: BotContext) -> None:
         await update.callback_query.answer(tr(context.locale, "This button is no longer current."))
         return
     if update.effective_chat is not None and update.message is not None:
-        await update.effective_chat.send_message(
-            tr(context.locale, "I did not understand. Send /help to see what you can do.")
+        await answer_and_clean(
+            update, context, tr(context.locale, "I did not understand. Send /help to see what you can do.")
         )

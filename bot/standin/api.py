@@ -93,6 +93,7 @@ class FakeBotApi:
         self._pending: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self.listeners: list[Callable[[Sent], None]] = []
+        self.chats: dict[int, dict[int, str]] = {}  # what each chat holds now: message id -> its text
 
     # -- feeding updates, for getUpdates (long polling) ---------------------------------
     def push_update(self, update: dict[str, Any]) -> None:
@@ -127,6 +128,27 @@ class FakeBotApi:
             message["reply_markup"] = markup
         return message
 
+    def person_wrote(self, chat_id: int, message_id: int, text: str) -> None:
+        """A message the person sent: it is in the chat until deleted, like the bot's."""
+        self.chats.setdefault(chat_id, {})[message_id] = text
+
+    def _hold(self, method: str, chat_id: int | None, params: dict[str, Any], message_id: int | None) -> None:
+        """Keep the chat as Telegram would show it: sends add, edits replace, deletions remove."""
+        if chat_id is None or message_id is None:
+            return
+        chat = self.chats.setdefault(chat_id, {})
+        name = method.lower()
+        if name == "deletemessage":
+            chat.pop(message_id, None)
+        elif name == "sendlocation":
+            chat[message_id] = f"[location {params.get('latitude')}, {params.get('longitude')}]"
+        elif name in ("sendmessage", "sendphoto", "senddocument") or (name == "editmessagetext" and message_id in chat):
+            markup = params.get("reply_markup")
+            markup = json.loads(markup) if isinstance(markup, str) else markup or {}
+            labels = [b.get("text", "") for row in markup.get("inline_keyboard", []) for b in row]
+            labels += [b.get("text", "") for row in markup.get("keyboard", []) for b in row]
+            chat[message_id] = "\n".join([str(params.get("text") or params.get("caption") or f"[{method}]"), *labels])
+
     def _record(self, method: str, params: dict[str, Any], message_id: int | None) -> None:
         chat = params.get("chat_id")
         sent = Sent(
@@ -137,6 +159,7 @@ class FakeBotApi:
             message_id=message_id,
         )
         self.sent.append(sent)
+        self._hold(method, sent.chat_id, params, message_id)
         for listener in self.listeners:
             listener(sent)
 

@@ -8,6 +8,7 @@ from typing import NoReturn
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.flows.engine import queue_cleanup_for
 from bot.flows.model import STALE
 from bot.i18n import tr
 from bot.telegram.context import BotContext
@@ -46,3 +47,27 @@ async def stale(update: Update, context: BotContext) -> None:
 
 def is_worker(context: BotContext) -> bool:
     return context.person is not None and context.person.role == "worker"
+
+
+async def clean_up_later(
+    context: BotContext, message_ids: list[int], *, keep: int | None = None, kept: str | None = None
+) -> None:
+    """Queue these messages for the clean-up a conversation gets (bot/flows/engine.py): deleted once the
+    organisation's delay has passed, but `keep`, which is edited to the neutral line `kept`."""
+    if context.person is None or not (message_ids or keep is not None):
+        return
+    now = context.clock.now()
+    job = {"delete": [m for m in message_ids if m != keep], "keep": keep, "text": kept, "rows": []}
+    async with context.storage.db.tx() as tx:
+        await queue_cleanup_for(context.storage, tx, context.person.id, job, now + context.config.clean_up_after, now)
+
+
+async def answer_and_clean(update: Update, context: BotContext, text: str, reply_markup: Markup | None = None) -> None:
+    """A one-shot answer that leaves the chat, with the command that asked for it, after the delay."""
+    bot = update.get_bot()
+    assert isinstance(bot, LeanBot) and update.effective_chat is not None
+    if update.callback_query is not None:
+        await bot.answer_button(update.callback_query.id)
+    sent = await bot.send_text(update.effective_chat.id, text, reply_markup)
+    asked = [update.message.message_id] if update.message is not None else []
+    await clean_up_later(context, [*asked, sent])

@@ -32,6 +32,8 @@ EXAMPLE = {
     ],
     "alert_codes": [{"word": "buy bread", "level": "red"}],
     "support": [{"kind": "legal", "name": "Legal aid", "contact": "+502 0000 0000", "area": "Zona 1"}],
+    # Clean-ups out of the way of tests that count what a tick sends; tests/test_seized_phone.py sets its own.
+    "privacy": {"clean_up_after": "40h"},
 }
 
 _user_ids = itertools.count(500_000_001)
@@ -141,6 +143,12 @@ class Harness:
         message = update.get("message") or {}
         if isinstance(message.get("text"), str):
             TYPED.append(message["text"])
+        if message:
+            location = message.get("location")
+            shown = message.get("text") or (
+                f"[location {location['latitude']}, {location['longitude']}]" if location else "?"
+            )
+            self.api.person_wrote(message["chat"]["id"], message["message_id"], shown)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await outbox.flush(self.app, wait=True)  # what the handler queued, deterministically
         return self.api.sent[before:]

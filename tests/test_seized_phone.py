@@ -1,0 +1,102 @@
+"""The seized-phone test: one ordinary shift, played in each language, then the worker's chat read as
+Telegram holds it once the clean-up delay has passed (the stand-in applies every edit and deletion).
+
+The shift: set PINs, check in at a high-risk place sharing a location, type the red code word, the
+supervisor closes the alert, report police abuse with a typed account, check out with the PIN.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.auxil.harness import EXAMPLE, Harness
+
+ACCOUNT = "The officers took my phone near the fountain"
+CODE_WORD = "buy bread"
+SAFE_PIN, DURESS_PIN = "4821", "9377"
+LATITUDE, LONGITUDE = 14.6349, -90.5069
+# Words that would tell an officer scrolling the phone what the worker does (checked lower-cased).
+ALARMING = {
+    "en": ["police", "alert", "danger", "incident", "arrest", "violence", "hiv", "pin", "duress", "legal", "threat"],
+    "es": ["policía", "alerta", "peligro", "incidente", "arresto", "violencia", "vih", "pin", "coacción", "legal"],
+    "fr": ["police", "alerte", "danger", "incident", "arrestation", "violence", "vih", "pin", "contrainte"],
+    "pt": ["polícia", "alerta", "perigo", "incidente", "prisão", "violência", "hiv", "pin", "coação", "jurídic"],
+    "ar": ["شرطة", "الشرطة", "تنبيه", "خطر", "حادث", "اعتقال", "عنف", "إكراه", "قانوني", "تهديد"],
+}
+
+
+@pytest.mark.parametrize("language", ["es", "en", "fr", "pt", "ar"])
+async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, language: str) -> None:
+    config = {**EXAMPLE, "checkout": {"pin": True}, "privacy": {"clean_up_after": "3m"}}
+    harness = Harness(tmp_path, config)
+    await harness.start()
+    try:
+        supervisor = await harness.enrol("supervisor", "north")
+        worker = await harness.enrol("worker", "north", language=language)
+        conversations = 1  # enrolment
+        # PINs: normal, duress, duress again
+        await worker.say("/pin")
+        for pin in (SAFE_PIN, DURESS_PIN, DURESS_PIN):
+            await worker.say(pin)
+        conversations += 1
+        # Check in at the high-risk place, alone, an hour, sharing the location.
+        sent = await worker.say("/checkin")
+        sent = await worker.tap(sent[-1], "ci:place:0")
+        sent = await worker.tap(sent[-1], "ci:partner:alone")
+        sent = await worker.tap(sent[-1], "ci:alone:yes")
+        sent = await worker.tap(sent[-1], "ci:dur:60")
+        await harness.feed(worker.factory.location(LATITUDE, LONGITUDE))
+        conversations += 1
+        # The red code word; the supervisor reaches the worker and closes the alert.
+        await worker.say(CODE_WORD)
+        alert = next(s for s in reversed(supervisor.received()) if s.buttons and s.buttons[-1][1].startswith("safe:"))
+        await supervisor.tap(alert, alert.buttons[-1][1])
+        conversations += 1  # the neutral line after the alert
+        # A report of police abuse with the worker's own words.
+        sent = await worker.say("/report")
+        for data in ("rp:category:arrest", "rp:affected:me", "rp:when:now", "rp:where:h0"):
+            sent = await worker.tap(sent[-1], data)
+        sent = await worker.tap(sent[-1], "rp:perpetrator:police")
+        sent = await worker.tap(sent[-1], "rp:severity:4")
+        sent = await worker.say(ACCOUNT)
+        sent = await worker.tap(sent[-1], "rp:support:legal")
+        sent = await worker.tap(sent[-1], "rp:authorities:afraid")
+        sent = await worker.tap(sent[-1], "rp:send")
+        conversations += 1
+        # Check out with the normal PIN (closing the alert closed the check-in: the worker goes on elsewhere).
+        current = await _open_checkin(harness, worker.person.id)
+        if current is None:
+            sent = await worker.say("/checkin")
+            for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
+                sent = await worker.tap(sent[-1], data)
+            conversations += 1
+            current = await _open_checkin(harness, worker.person.id)
+        sent = await worker.say("/checkout")
+        await worker.tap(sent[-1], f"co:fine:{current}")
+        await worker.say(SAFE_PIN)
+        conversations += 1
+        assert await _open_checkin(harness, worker.person.id) is None
+
+        harness.clock.advance(timedelta(minutes=4))
+        await harness.tick()
+        chat = harness.api.chats.get(worker.chat_id, {})
+        left = list(chat.values())
+        everything = "\n".join(left).lower()
+        for secret in ("parque central", "bar la luna", ACCOUNT.lower(), CODE_WORD, SAFE_PIN, DURESS_PIN, "14.63"):
+            assert secret not in everything, f"{secret!r} is still on the phone: {left}"
+        for word in ALARMING[language] + ALARMING["en"]:
+            assert word not in everything, f"{word!r} is still on the phone: {left}"
+        assert len(left) <= conversations, left
+        supervisor_chat = "\n".join(harness.api.chats.get(supervisor.chat_id, {}).values())
+        assert ACCOUNT not in supervisor_chat and "14.63" not in supervisor_chat
+    finally:
+        await harness.stop()
+
+
+async def _open_checkin(harness: Harness, person_id: str) -> str | None:
+    async with harness.storage.db.read() as tx:
+        current = await harness.storage.checkins.open_for(tx, person_id)
+    return current.id if current is not None else None

@@ -95,6 +95,10 @@ def tr(locale: str, text: str, **values: object) -> str:
         return text.format(**values)
 
 
+# Methods that translate their first argument, read by the extractor as that keyword: c.t("text").
+METHOD_KEYWORDS = {"t": "N_"}
+
+
 def extract_python(
     fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str], options: dict[str, Any]
 ) -> Iterator[tuple[int, str, tuple[str | None, ...], list[str]]]:
@@ -102,7 +106,8 @@ def extract_python(
 
     Like Babel's own Python extractor, but it reads the syntax tree, so it finds the same texts on
     every Python version: tr() calls inside f-strings too (Python 3.11's tokenizer hides them), and
-    tr(locale, NAME) where NAME is a string constant assigned at the top of the same module.
+    tr(locale, NAME) where NAME is a string constant assigned at the top of the same module, and
+    method calls like c.t("text") or c.t(NAME) (see METHOD_KEYWORDS).
     """
     source = fileobj.read().decode(options.get("encoding") or "utf-8")
     tree = ast.parse(source)
@@ -116,12 +121,22 @@ def extract_python(
             constants[target.id] = value.value
     lines = source.splitlines()
     calls = sorted(
-        (node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)),
+        (
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))
+        ),
         key=lambda node: (node.lineno, node.col_offset),
     )
     for call in calls:
-        assert isinstance(call.func, ast.Name)
-        if call.func.id not in keywords:
+        if isinstance(call.func, ast.Attribute):
+            # c.t("text", **values) (bot.flows.model.Ctx.t): its first argument is the text, like N_().
+            if call.func.attr not in METHOD_KEYWORDS or METHOD_KEYWORDS[call.func.attr] not in keywords:
+                continue
+            name = METHOD_KEYWORDS[call.func.attr]
+        elif isinstance(call.func, ast.Name) and call.func.id in keywords:
+            name = call.func.id
+        else:
             continue
         messages: list[str | None] = []
         for arg in call.args:
@@ -132,7 +147,7 @@ def extract_python(
             else:
                 messages.append(None)
         if any(m is not None for m in messages):
-            yield call.lineno, call.func.id, tuple(messages), _comments_above(lines, call.lineno, comment_tags)
+            yield call.lineno, name, tuple(messages), _comments_above(lines, call.lineno, comment_tags)
 
 
 def _comments_above(lines: list[str], lineno: int, comment_tags: Collection[str]) -> list[str]:

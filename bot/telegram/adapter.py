@@ -15,7 +15,6 @@ from telegram import InputFile, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.flows.engine import Engine
 from bot.flows.model import CHOICE, COMMAND, LOCATION, OTHER, TEXT, Attachment, Ctx, Input, Rows, Screen, Stranger
 from bot.i18n import guess_locale
 from bot.jobs.ticker import request_flush
@@ -42,19 +41,21 @@ def to_input(update: Update, username: str | None) -> Input | None:
     message = update.message
     if message is None:
         return None
-    ids = {"message_id": message.message_id, "update_id": update.update_id}
+    mid, uid = message.message_id, update.update_id
     if message.location is not None:
-        return Input(LOCATION, latitude=message.location.latitude, longitude=message.location.longitude, **ids)
+        where = message.location
+        return Input(LOCATION, latitude=where.latitude, longitude=where.longitude, message_id=mid, update_id=uid)
     text = message.text
     if text is None:
-        return Input(OTHER, **ids)
+        return Input(OTHER, message_id=mid, update_id=uid)
     entity = message.entities[0] if message.entities else None
     if entity is not None and entity.type == "bot_command" and entity.offset == 0:
         command, _, addressed = text[1 : entity.length].partition("@")
         if addressed and addressed.lower() != (username or "").lower():
-            return Input(OTHER, **ids)  # /start@another_bot
-        return Input(COMMAND, command.lower(), tuple(text[entity.length :].split()), **ids)
-    return Input(TEXT, text, **ids)
+            return Input(OTHER, message_id=mid, update_id=uid)  # /start@another_bot
+        args = tuple(text[entity.length :].split())
+        return Input(COMMAND, command.lower(), args, message_id=mid, update_id=uid)
+    return Input(TEXT, text, message_id=mid, update_id=uid)
 
 
 class TelegramOutput:
@@ -136,7 +137,8 @@ async def converse(update: Update, context: BotContext) -> None:
     inp = to_input(update, context.bot.username)
     if inp is None or chat is None or user is None:
         return
-    engine: Engine = context.bot_data.engine
+    engine = context.bot_data.engine
+    assert engine is not None, "build_application sets it"
     stranger = None
     if context.person is None:
         stranger = Stranger(user.id, chat.id, guess_locale(user.language_code, context.config.language))

@@ -437,7 +437,7 @@ async def play(h: Harness, cast: Cast, action: tuple[Any, ...]) -> None:
     elif kind == "advance":
         h.clock.advance(timedelta(minutes=action[1]))
         await h.tick()
-        await drafts.sweep(h.storage, h.clock.now())
+        await drafts.sweep(h.app.bot_data.engine, h.storage, h.config, h.clock.now())
         await outbox.flush(h.app, wait=True)
     elif kind == "restart":
         await h.restart()

@@ -45,6 +45,7 @@ async def test_purge_removes_old_records_everywhere_but_keeps_open_ones(harness:
     assert all(s in _raw(harness) for s in sealed)
 
     harness.clock.advance(timedelta(days=100))
+    await harness.tick()  # the clean-ups of the conversations above fell due meanwhile: out of the way first
     await check_in(other)  # open: stays whatever its age
     purged = await run_purge(harness.storage, harness.config.retention, harness.clock.now())
     assert purged.checkins == 1 and purged.alerts == 0 and purged.incidents == 0
@@ -59,8 +60,29 @@ async def test_purge_removes_old_records_everywhere_but_keeps_open_ones(harness:
         assert (await tx.one("SELECT count(*) FROM checkins WHERE status = 'open'"))[0] == 1
         assert (await tx.one("PRAGMA integrity_check"))[0] == "ok"
         assert (await tx.one("SELECT count(*) FROM alert_events"))[0] == 0
+        # the conversations that took the typed place and account hold none of it once they ended
+        for person in (worker, other):
+            state, _ = await harness.storage.conversations.get(tx, person.person.id)
+            assert state["flow"] is None and state["a"] == {}, state
 
 
 async def test_purge_job_is_scheduled_daily(harness: Harness) -> None:
     [job] = harness.app.job_queue.get_jobs_by_name("retention")
     assert str(job.job.trigger.fields[5]) == "3" and str(job.job.trigger.fields[6]) == "30"  # hour, minute
+
+
+async def test_a_revoked_persons_chat_keeps_no_line_of_ours_after_clean_up(harness: Harness) -> None:
+    # their phone may be in someone else's hands: the clean-up deletes even the line it would keep
+    from bot.jobs import outbox
+
+    worker = await harness.enrol("worker", "north")
+    await check_in(worker)  # a finished conversation: its clean-up keeps one neutral line, with buttons
+    async with harness.storage.db.tx() as tx:  # as `outreach-bot revoke` does
+        await harness.storage.people.set_status(tx, worker.person.id, "revoked")
+    before = len(harness.api.sent)
+    harness.clock.advance(harness.config.clean_up_after + timedelta(seconds=1))
+    await outbox.flush(harness.app, wait=True)
+    done = [s for s in harness.api.sent[before:] if s.chat_id == worker.chat_id]
+    assert done and {s.method for s in done} == {"deleteMessage"}
+    kept = {s.message_id for s in worker.received() if s.method == "sendMessage"}
+    assert kept <= {s.params["message_id"] for s in done}  # every message we showed is gone

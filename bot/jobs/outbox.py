@@ -44,11 +44,16 @@ async def _delete(app: Any, chat_id: int, message_ids: list[int]) -> None:
             log.info("A message to delete was already gone or too old")
 
 
-async def _clean_up(app: Any, chat_id: int, params: dict[str, Any]) -> None:
+async def _clean_up(app: Any, chat_id: int, params: dict[str, Any], *, active: bool = True) -> None:
     """A finished conversation leaves the chat: its messages go, and its one kept line is edited to
-    the neutral words it keeps (with its buttons)."""
-    await _delete(app, chat_id, [int(m) for m in params.get("delete", [])])
+    the neutral words it keeps (with its buttons). Someone no longer active keeps nothing: the kept
+    line goes too, so a revoked person's phone is shown no text and no button of ours."""
     keep, text = params.get("keep"), params.get("text")
+    delete = [int(m) for m in params.get("delete", [])]
+    if not active:
+        await _delete(app, chat_id, delete + ([int(keep)] if keep is not None else []))
+        return
+    await _delete(app, chat_id, delete)
     if keep is None or not text:
         return
     data: dict[str, Any] = {"chat_id": chat_id, "message_id": int(keep), "text": text}
@@ -106,7 +111,7 @@ async def _send(
         if item.kind == CLEANUP:  # a conversation's messages (bot/flows/engine.py), for the person's own chat
             if person is None:
                 return "failed", "no_recipient"
-            await _clean_up(app, person.chat_id, item.params)
+            await _clean_up(app, person.chat_id, item.params, active=person.status == "active")
             return "sent", None
         if item.kind == EDIT:
             target = _edited_message(item, delivery or {})

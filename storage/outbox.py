@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Tx
+from storage.db import Row, Tx
 from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
 
@@ -23,6 +23,27 @@ class OutboxItem:
     alert_id: str | None
     due_at: datetime
     attempts: int
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A message that went out (or is still to go): enough to replace what it showed."""
+
+    id: int
+    recipient_id: str
+    kind: str
+    params: dict[str, Any]
+    status: str
+    message_id: int | None
+
+
+def alert_key(alert_id: str, step: str, person_id: str) -> str:
+    """The key of one message of one step of an alert; every one of them starts with alert_prefix."""
+    return f"{alert_prefix(alert_id)}{step}:{person_id}"
+
+
+def alert_prefix(alert_id: str) -> str:
+    return f"al:{alert_id}:"
 
 
 class OutboxRepo:
@@ -72,6 +93,43 @@ class OutboxRepo:
             )
             for r in rows
         ]
+
+    def _shown(self, r: Row) -> Shown:
+        params = json.loads(self._s.open(r["params_sealed"], "outbox", "params", r["dedupe_key"]))
+        return Shown(r["id"], r["recipient_id"], r["kind"], params, r["status"], r["message_id"])
+
+    async def of_alert(self, tx: Tx, alert_id: str, kind: str) -> list[Shown]:
+        """The messages of this kind queued about an alert (sent, or still to be sent), oldest first.
+        Found by the range of their keys, which the key's unique index serves (alert_id has no index)."""
+        prefix = alert_prefix(alert_id)
+        rows = await tx.all(
+            "SELECT id, dedupe_key, recipient_id, kind, params_sealed, status, message_id FROM outbox"
+            " WHERE dedupe_key >= ? AND dedupe_key < ? AND alert_id = ? AND kind = ? AND status != 'failed'"
+            " ORDER BY id",
+            (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1), alert_id, kind),
+        )
+        return [self._shown(r) for r in rows]
+
+    async def sent_to(self, tx: Tx, recipient_id: str, kind: str) -> list[Shown]:
+        """The messages of this kind shown to one person (a full scan: for a revocation, which is rare)."""
+        rows = await tx.all(
+            "SELECT id, dedupe_key, recipient_id, kind, params_sealed, status, message_id FROM outbox"
+            " WHERE recipient_id = ? AND kind = ? AND status = 'sent' ORDER BY id",
+            (recipient_id, kind),
+        )
+        return [self._shown(r) for r in rows]
+
+    async def delivery(self, tx: Tx, item_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+        """(status, message id) of these outbox items; an item no longer stored is left out."""
+        found: dict[int, tuple[str, int | None]] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start : start + 500]
+            rows = await tx.all(
+                f"SELECT id, status, message_id FROM outbox WHERE id IN ({','.join('?' * len(chunk))})",  # noqa: S608 - only placeholders
+                tuple(chunk),
+            )
+            found |= {r["id"]: (r["status"], r["message_id"]) for r in rows}
+        return found
 
     async def mark_sent(self, tx: Tx, item_id: int, at: datetime, message_id: int | None) -> None:
         await tx.execute(

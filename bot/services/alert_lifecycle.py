@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.services.escalation import alert_params, alert_recipients, checkin_params, tell
+from bot.services.escalation import alert_params, alert_recipients, checkin_params, hide_locations, tell
 from config.org import Escalation
 from storage import Person, Storage, Tx
 from storage.alerts import Alert
@@ -74,9 +74,11 @@ async def close_alert(
     *,
     tell_worker: bool = True,
 ) -> None:
-    """Resolve an alert and tell everyone who had been told, except the person who closed it."""
+    """Resolve an alert and tell everyone who had been told, except the person who closed it; every
+    message of it that showed the worker's location is edited to one without (queued in this transaction)."""
     if not await storage.alerts.resolve(tx, alert.id, by.id if by else None, resolution, now):
         return
+    await hide_locations(storage, tx, alert.id, now)
     params = await alert_params(storage, tx, alert) | {
         "resolution": resolution,
         "by": by.display if by else None,

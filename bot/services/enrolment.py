@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.services.escalation import hide_locations_from
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
@@ -118,12 +119,14 @@ async def stranger_may_get_reply(storage: Storage, clock: Clock, telegram_user_i
 
 
 async def revoke(storage: Storage, org: Organization, code: str, now: datetime) -> Person | None:
-    """Make a person a stranger again; their open check-in closes, so nobody is alerted about them."""
+    """Make a person a stranger again; their open check-in closes, so nobody is alerted about them. Any
+    worker's location an alert showed them is edited out of their chat (a revoked phone may be in other hands)."""
     async with storage.db.tx() as tx:
         person = await storage.people.by_code(tx, org.id, code)
         if person is None:
             return None
         await storage.people.set_status(tx, person.id, "revoked")
+        await hide_locations_from(storage, tx, person, now)
         open_checkin = await storage.checkins.open_for(tx, person.id)
         if open_checkin is not None:
             await storage.checkins.close(tx, open_checkin.id, "revoked", now)

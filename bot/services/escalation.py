@@ -12,11 +12,14 @@ from config.org import Escalation
 from storage import Storage, Tx
 from storage.alerts import Alert
 from storage.checkins import STAGE_ALERTED, STAGE_DUE, STAGE_REMINDED, Checkin
+from storage.outbox import Shown, alert_key
 from storage.people import Person
 from storage.timefmt import to_db
 
 log = logging.getLogger("outreach.escalation")
 BATCH = 500
+EDIT = "edit"  # an outbox item that replaces the text of a message sent before (see bot.jobs.outbox)
+LOCATION_FIELDS = ("location", "location_at")
 
 
 async def alert_recipients(storage: Storage, tx: Tx, org_id: str, team_id: str | None) -> tuple[list[Person], bool]:
@@ -62,7 +65,7 @@ async def tell(
     for person in people:
         queued = await storage.outbox.enqueue(
             tx,
-            key=f"al:{alert_id}:{step}:{person.id}",
+            key=alert_key(alert_id, step, person.id),
             recipient_id=person.id,
             kind=kind,
             params=params,
@@ -183,3 +186,57 @@ async def alert_params(storage: Storage, tx: Tx, alert: Alert) -> dict[str, Any]
         worker = await storage.people.get(tx, alert.person_id)
         base["worker"] = worker.display if worker else "?"
     return base
+
+
+async def hide_locations(storage: Storage, tx: Tx, alert_id: str, now: datetime) -> int:
+    """The alert is closed: queue, in the caller's transaction, an edit of every message about it that
+    showed the worker's location, to the same message without the location and without buttons. A message
+    still waiting to be sent is edited once it is. Returns how many edits were queued."""
+    people: dict[str, Person | None] = {}
+    queued = 0
+    for message in await storage.outbox.of_alert(tx, alert_id, "alert"):
+        if not message.params.get("location"):
+            continue
+        if message.recipient_id not in people:
+            people[message.recipient_id] = await storage.people.get(tx, message.recipient_id)
+        person = people[message.recipient_id]
+        if person is not None:
+            params = without_location(message.params, closed=True)
+            queued += await queue_edit(storage, tx, person, message, params, now, alert_id)
+    return queued
+
+
+async def hide_locations_from(storage: Storage, tx: Tx, person: Person, now: datetime) -> int:
+    """Someone is revoked: every location any alert showed them is taken out of their chat, open alerts too."""
+    queued = 0
+    for message in await storage.outbox.sent_to(tx, person.id, "alert"):
+        if message.params.get("location"):
+            alert = await storage.alerts.get(tx, message.params.get("alert_id") or "")
+            params = without_location(message.params, closed=alert is None or alert.status == "resolved")
+            queued += await queue_edit(storage, tx, person, message, params, now, alert.id if alert else None)
+    return queued
+
+
+def without_location(params: dict[str, Any], *, closed: bool) -> dict[str, Any]:
+    """An alert message's parameters without the worker's location; `closed` adds a line that says why."""
+    return {k: v for k, v in params.items() if k not in LOCATION_FIELDS} | {"closed": closed}
+
+
+async def queue_edit(
+    storage: Storage,
+    tx: Tx,
+    person: Person,
+    message: Shown,
+    params: dict[str, Any],
+    now: datetime,
+    alert_id: str | None = None,
+) -> bool:
+    """Queue the replacement of one message's text by `message.kind` rendered with `params`, once per
+    message. The chat is kept with it: an edit is owed to a revoked person too (their phone may be in
+    other hands)."""
+    edit: dict[str, Any] = {"chat_id": person.chat_id, "source": message.id, "kind": message.kind, "params": params}
+    if message.message_id is not None:
+        edit["message_id"] = message.message_id
+    return await storage.outbox.enqueue(
+        tx, key=f"edit:{message.id}", recipient_id=person.id, kind=EDIT, params=edit, now=now, alert_id=alert_id
+    )

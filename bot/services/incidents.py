@@ -66,6 +66,7 @@ SUPPORT = {
 }
 SUPPORT_KIND = {"medical": "medical", "legal": "legal", "psychological": "psychosocial", "relocation": "safe_place"}
 AUTHORITIES = {"yes": N_("Yes"), "no": N_("No"), "afraid": N_("No, afraid to")}
+ACCOUNT_KEPT = N_("Account: yes, managers can read it.")  # what anyone else sees of the worker's own words
 FOLLOWUP = {
     "support_given": N_("Support given"),
     "referred": N_("Referred"),
@@ -155,6 +156,7 @@ async def file_report(storage: Storage, worker: Person, draft: dict[str, Any], n
             "severity": incident.severity,
             "place": incident.place,
             "place_kind": incident.place_kind,
+            "has_account": bool(incident.account),
         }
         if worker.team_id:
             for supervisor in await storage.people.in_team(tx, worker.team_id, "supervisor"):
@@ -181,6 +183,11 @@ def may_see(person: Person, incident: Incident) -> bool:
     if person.role == "supervisor":
         return person.team_id is not None and person.team_id == incident.team_id
     return incident.reporter_id == person.id
+
+
+def may_read_account(person: Person, incident: Incident) -> bool:
+    """The worker's own words: managers and admins only, as the worker is told when typing them."""
+    return person.role in ("manager", "admin") and may_see(person, incident)
 
 
 def may_follow_up(person: Person, incident: Incident) -> bool:

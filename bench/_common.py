@@ -1,7 +1,7 @@
 """Helpers shared by the bench scripts: plain tables, percentiles, memory, child processes, and the
 invariants a run must show whatever its timings (what `--check` turns into the exit status).
-
-`make bench` runs every bench/*.py, this one included: run directly, it does nothing.
+Imported as a sibling module (`python bench/<script>.py` puts bench/ first on sys.path); `make bench`
+runs the scripts, not the modules whose name starts with "_".
 """
 
 from __future__ import annotations
@@ -147,6 +147,11 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def notes(rows: Iterable[Sequence[Any]], *lines: tuple[str, Iterable[str]]) -> str:
+    """A report's closing "notes" table, then each (prefix, lines) group: first warnings and errors."""
+    return "\n".join([table(("notes", "value"), rows), *(prefix + line for prefix, group in lines for line in group)])
+
+
 def emit_result(result: dict[str, Any]) -> None:
     """What a child process hands back to its parent: one marked JSON line on stdout."""
     print(RESULT_MARK + json.dumps(result), flush=True)
@@ -271,7 +276,3 @@ async def outbox_unsent(storage: Any) -> int:
     async with storage.db.read() as tx:
         row = await tx.one("SELECT count(*) FROM outbox WHERE status != 'sent'")
     return int(row[0]) if row else 0
-
-
-if __name__ == "__main__":
-    pass

@@ -38,31 +38,41 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _alerts_common import BareBot, BenchBot, config_with, dist, next_user_id, ptb_version, wait_until
 from _common import (
     Invariants,
     LogCounter,
     add_check_flag,
     compare_tally,
     exit_status,
+    notes,
     outbox_unsent,
     percentile,
     ratio,
     seconds,
     table,
 )
+from _probes import Timed
+from _runner import (
+    SETTLE,
+    TEAM_SIZE,
+    BareBot,
+    BenchBot,
+    add_checkin,
+    config_with,
+    dist,
+    enrol,
+    next_user_id,
+    ptb_version,
+    sent_after,
+    wait_until,
+)
 
-TEAM_SIZE = 20
 MANAGERS = 3
 TARGET = 10.0  # seconds
 RED_WORD = "buy bread"
 SAFE_PIN, DURESS_PIN = "4821", "1379"
-SETTLE = 2.2  # seconds after the last scenario: two more ticks, in which a message sent twice would show
 RED_REPLY = "OK, noted."
 CHECKOUT_REPLY = "Checked out. Thank you, take care."
 CODE_RE = re.compile(r"\bW-[0-9A-Z]{4}\b")
@@ -162,113 +172,71 @@ async def burst(
 
 
 class Instruments:
-    """Timing wrappers installed in this process only (no project file is changed)."""
+    """raise_code_alert (as code_word calls it) and outbox.flush (as the tick and request_flush call it), timed:
+    the product takes no parameter for it yet (see bench/_probes.py)."""
 
     def __init__(self) -> None:
-        self.raise_s: list[float] = []
-        self.flushes: list[tuple[float, int]] = []  # (duration, messages sent)
-        self.flush_skipped = 0  # flush requests that found a flush running and returned at once
-
-    def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
-
-    def install(self) -> None:
         from bot.handlers import alerts as alert_handlers
         from bot.jobs import outbox
 
-        inst = self
-        original_raise = alert_handlers.raise_code_alert
+        self.raised = Timed(alert_handlers, "raise_code_alert")
+        # noted: the request found a flush running and returned at once
+        self.flushed = Timed(outbox, "flush", lambda app, *, wait=False: app.bot_data.outbox_lock.locked() and not wait)
 
-        async def timed_raise(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return await original_raise(*args, **kwargs)
-            finally:
-                inst.raise_s.append(time.perf_counter() - t)
+    def reset(self) -> None:
+        self.raised.calls.clear()
+        self.flushed.calls.clear()
 
-        alert_handlers.raise_code_alert = timed_raise  # type: ignore[assignment]  # code_word reads the global
-        original_flush = outbox.flush
-
-        async def timed_flush(app: Any, *, wait: bool = False) -> int:
-            if app.bot_data.outbox_lock.locked() and not wait:
-                inst.flush_skipped += 1
-            t = time.perf_counter()
-            sent = await original_flush(app, wait=wait)
-            if sent:
-                inst.flushes.append((time.perf_counter() - t, sent))
-            return sent
-
-        outbox.flush = timed_flush  # type: ignore[assignment]  # ticker and flush_now read outbox.flush
+    def undo(self) -> None:
+        self.raised.undo()
+        self.flushed.undo()
 
     def summary(self) -> dict[str, Any]:
-        durations = [d for d, _ in self.flushes]
+        raise_s = [d for d, _, _ in self.raised.calls]
+        flushes = [(d, sent) for d, sent, _ in self.flushed.calls if sent]  # (duration, messages sent)
         return {
-            "raise_p50": percentile(self.raise_s, 50),
-            "raise_max": max(self.raise_s, default=math.nan),
-            "flushes": len(self.flushes),
-            "flush_max": max(durations, default=math.nan),
-            "flush_sent_max": max((n for _, n in self.flushes), default=0),
-            "flush_skipped": self.flush_skipped,
+            "raise_p50": percentile(raise_s, 50),
+            "raise_max": max(raise_s, default=math.nan),
+            "flushes": len(flushes),
+            "flush_max": max((d for d, _ in flushes), default=math.nan),
+            "flush_sent_max": max((n for _, n in flushes), default=0),
+            "flush_skipped": sum(1 for _, _, skipped in self.flushed.calls if skipped),
         }
 
 
-async def setup_people(bot: BenchBot, n: int) -> tuple[list[Any], dict[str, set[int]], list[Any]]:
+async def setup_people(bot: BenchBot, n: int) -> tuple[list[Any], dict[str, set[int]]]:
     """N workers in teams of TEAM_SIZE (1 or 2 supervisors each), MANAGERS managers, all workers checked in.
-    Returns the workers, each team's recipient chats (supervisors + managers), and the managers."""
+    Returns the workers and each team's recipient chats (supervisors + managers)."""
+    enrolled = await enrol(bot, n, supervisors=lambda t: 1 + t % 2, managers=MANAGERS)
+    recipients = {t.team.id: {p.chat_id for p in t.supervisors + enrolled.managers} for t in enrolled.teams}
+    await check_in(bot, enrolled.workers, bot.clock.now())
+    return enrolled.workers, recipients
+
+
+async def check_in(bot: BenchBot, workers: list[Any], now: Any) -> None:
     from bot.services.ladder import fresh_schedule
 
-    storage, clock = bot.storage, bot.clock
-    now = clock.now()
-    workers: list[Any] = []
-    recipients: dict[str, set[int]] = {}
-    async with storage.db.tx() as tx:
-        managers = [await bot.add_person(tx, "manager", None) for _ in range(MANAGERS)]
-        for t in range((n + TEAM_SIZE - 1) // TEAM_SIZE):
-            team = await storage.orgs.team_get_or_create(tx, bot.org.id, f"team {t}", now)
-            supervisors = [await bot.add_person(tx, "supervisor", team.id) for _ in range(1 + t % 2)]
-            recipients[team.id] = {p.chat_id for p in supervisors + managers}
-            for _ in range(min(TEAM_SIZE, n - t * TEAM_SIZE)):
-                workers.append(await bot.add_person(tx, "worker", team.id))
-    await check_in(bot, workers, now, fresh_schedule)
-    return workers, recipients, managers
-
-
-async def check_in(bot: BenchBot, workers: list[Any], now: Any, fresh_schedule: Any) -> None:
-    esc = bot.config.escalation
     deadline = now + timedelta(hours=4)
-    stage, next_at = fresh_schedule(deadline, esc, now)
+    stage, next_at = fresh_schedule(deadline, bot.config.escalation, now)
     hotspots = bot.config.hotspots
     async with bot.storage.db.tx() as tx:
         for i, worker in enumerate(workers):
-            await bot.storage.checkins.create(
-                tx,
-                org_id=worker.org_id,
-                person_id=worker.id,
-                team_id=worker.team_id,
-                place=hotspots[i % len(hotspots)].name,
-                place_custom=False,
-                partner_id=None,
-                alone_at_pairs=False,
-                started_at=now,
-                deadline_at=deadline,
-                stage=stage,
-                next_step_at=next_at,
-                location=None,
+            place = hotspots[i % len(hotspots)].name
+            await add_checkin(
+                bot.storage, tx, worker, place=place, started_at=now, deadline=deadline, stage=stage, next_at=next_at
             )
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.services.alerts import set_pins
-    from bot.services.ladder import fresh_schedule
     from bot.standin import UpdateFactory
 
     logs = LogCounter.install()
     inst = Instruments()
-    inst.install()
     bot = BenchBot(config_with(checkout={"pin": True}), prefix="bench-alerts-")
     await bot.start()
     t_setup = time.perf_counter()
-    workers, recipients, _ = await setup_people(bot, args.n)
+    workers, recipients = await setup_people(bot, args.n)
     factories = {w.id: UpdateFactory(w.chat_id) for w in workers}
     result: dict[str, Any] = {"setup_s": time.perf_counter() - t_setup, "n": len(workers)}
     listeners = bot.api.listeners
@@ -301,7 +269,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(0.5)
     result["duress"] = merge(duress)
     result["duress_inst"] = inst.summary()
-    await check_in(bot, duress_workers, bot.clock.now(), fresh_schedule)
+    await check_in(bot, duress_workers, bot.clock.now())
 
     # -- bursts of red codes -------------------------------------------------------------------
     for name, chosen in bursts(workers, args):
@@ -317,12 +285,9 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     async with bot.storage.db.read() as tx:
         rows = await tx.all("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")
     result["alerts_in_db"] = ", ".join(f"{kind} {n}" for kind, n in rows)
-    await bot.stop()
-    result["n_errors"] = len(bot.errors)
-    result["errors"] = [repr(e)[:160] for e in bot.errors[:3]]
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    await bot.close()
+    inst.undo()
+    return result | bot.outcome(logs)
 
 
 def bursts(workers: list[T], args: argparse.Namespace) -> list[tuple[str, list[T]]]:
@@ -336,18 +301,10 @@ async def duress_checkout(bot: BenchBot, factory: Any, worker: Any, recipients: 
     """/checkout, "Yes, all fine", then the duress PIN: the clock starts when the PIN reaches the Bot API."""
 
     async def answer(update: dict[str, Any], text: str) -> Any:
-        found: list[Any] = []
+        def key(sent: Any) -> str | None:
+            return text if sent.chat_id == worker.chat_id and sent.text == text else None
 
-        def seen(sent: Any) -> None:
-            if sent.chat_id == worker.chat_id and sent.text == text:
-                found.append(sent)
-
-        bot.api.listeners.append(seen)
-        bot.push(update)
-        await wait_until(lambda: bool(found), 10)
-        bot.api.listeners.remove(seen)
-        assert found, f"no {text!r} for {worker.code}"
-        return found[0]
+        return (await sent_after(bot.api, lambda: bot.push(update), key, 1, 10))[1][text]
 
     question = await answer(factory.text("/checkout"), "Are you safe?")
     message = {"message_id": question.message_id, "date": 0, "chat": factory.chat, "text": question.text}
@@ -545,17 +502,15 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any])
             ours["duress_inst"],
         ),
         "",
-        table(
-            ("notes", "value"),
+        notes(
             [
                 ("setup (people, check-ins)", seconds(ours["setup_s"])),
                 ("handler errors (outreach-bot)", ours["n_errors"]),
                 ("warnings logged (outreach-bot)", ours["warnings"]),
             ],
+            ("  ", ours["errors"] + ours["first_warnings"]),
         ),
     ]
-    for line in ours["errors"] + ours["first_warnings"]:
-        out.append(f"  {line}")
     return "\n".join(out)
 
 

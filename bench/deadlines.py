@@ -31,21 +31,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib
 import random
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _alerts_common import API_BASE, TOKEN, ptb_version, wait_until
 from _common import (
     Invariants,
     LogCounter,
@@ -55,6 +49,7 @@ from _common import (
     emit_result,
     exit_status,
     mib,
+    notes,
     outbox_unsent,
     peak_rss_mb,
     percentile,
@@ -64,10 +59,20 @@ from _common import (
     seconds,
     table,
 )
+from _probes import DbProbe, TickWatch, Timed
+from _runner import (
+    SETTLE,
+    TEAM_SIZE,
+    BareBot,
+    BenchBot,
+    add_checkin,
+    enrol,
+    log_outcome,
+    ptb_version,
+    wait_until,
+)
 
-SETTLE = 2.2  # seconds after the last expected hand-off: two more ticks, in which a message sent twice would show
 NO_MISFIRE = {"misfire_grace_time": None}
-TEAM_SIZE = 20  # workers per team, each team with one supervisor
 CODE_RE = re.compile(r"\bW-[0-9A-Z]{4,6}\b")
 PLACES = ("Parque Central", "Bar La Luna", "Calle 5", "Sauna Sol")
 CONFIG = {
@@ -172,158 +177,56 @@ def spread(start: datetime, window: float, n: int) -> list[datetime]:
 # ---------------------------------------------------------------------------------------------
 
 
-class Instruments:
-    """Timing wrappers installed in this process only (no project file is changed)."""
-
-    def __init__(self) -> None:
-        self.ticks: list[tuple[float, float]] = []  # (start monotonic, duration)
-        self.phase: dict[str, float] = {}
-        self.transactions = 0
-        self.statements = 0
-        self.in_tick = False
-
-    def reset_counts(self) -> None:
-        self.phase.clear()
-        self.transactions = 0
-        self.statements = 0
-
-    def install(self) -> None:
-        from bot.jobs import outbox, ticker
-        from storage.db import Database, Tx
-
-        inst = self
-
-        def timed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                t = time.perf_counter()
-                try:
-                    return await fn(*args, **kwargs)
-                finally:
-                    inst.phase[name] = inst.phase.get(name, 0.0) + time.perf_counter() - t
-
-            return wrapper
-
-        # ticker.tick looks these names up in its own module at each run.
-        ticker.advance_checkins = timed("advance_checkins", ticker.advance_checkins)  # type: ignore[assignment]
-        ticker.advance_alerts = timed("advance_alerts", ticker.advance_alerts)  # type: ignore[assignment]
-        outbox.flush = timed("outbox.flush", outbox.flush)  # type: ignore[assignment]
-        original_tick = ticker.tick
-
-        async def tick(context: Any) -> None:
-            start = time.monotonic()
-            inst.in_tick = True
-            try:
-                await original_tick(context)
-            finally:
-                inst.in_tick = False
-                inst.ticks.append((start, time.monotonic() - start))
-
-        ticker.tick = tick  # type: ignore[assignment]  # ticker.schedule() reads the global at call time
-
-        original_tx = Database.tx
-
-        @asynccontextmanager
-        async def counted_tx(self: Database) -> Any:
-            inst.transactions += 1
-            async with original_tx(self) as tx:
-                yield tx
-
-        Database.tx = counted_tx  # type: ignore[method-assign,assignment]
-        for name in ("execute", "executemany", "insert", "one", "all"):  # every call into aiosqlite's thread
-            original = getattr(Tx, name, None)
-            if original is None:
-                continue
-
-            def make(original: Any) -> Any:
-                async def counted(self: Tx, *args: Any, **kwargs: Any) -> Any:
-                    inst.statements += 1
-                    return await original(self, *args, **kwargs)
-
-                return counted
-
-            setattr(Tx, name, make(original))
-
-    def ticks_since(self, start: float) -> list[float]:
-        return [d for s, d in self.ticks if s >= start]
-
-
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.app import build_application, close_resources, open_resources
-    from bot.clock import SystemClock
+    from bot.jobs import outbox, ticker
     from bot.services.ladder import fresh_schedule
-    from bot.standin import FakeBotApi, StandinRequest
-    from config import Settings
-    from config.org import parse_org_config
     from storage import Storage
     from storage.checkins import STAGE_DUE, STAGE_REMINDED
     from storage.sealing import load_or_create_key
 
+    for module in ("bot.app", "bot.standin", "config.org"):  # before the memory baseline, as the bare run does
+        importlib.import_module(module)
     logs = LogCounter.install()
-    inst = Instruments()
-    inst.install()
+    probe, ticks = DbProbe(), TickWatch()
+    # The phases of ticker.tick, by the names it looks up at each run (no parameter for it yet: bench/_probes.py).
+    phases = {"advance_checkins": Timed(ticker, "advance_checkins"), "advance_alerts": Timed(ticker, "advance_alerts")}
+    phases["outbox.flush"] = Timed(outbox, "flush")
     n, window = args.n, args.window
     result: dict[str, Any] = {"n": n, "rss_after_imports": current_rss_mb()}
-    tmp = tempfile.TemporaryDirectory(prefix="bench-deadlines-")
-    settings = Settings(
-        token=TOKEN, api_base_url=API_BASE, data_dir=Path(tmp.name) / "data", config_path=Path(tmp.name) / "org.toml"
-    )
-    config = parse_org_config(CONFIG)
-    esc = config.escalation
-    clock = SystemClock()
-    api = FakeBotApi()
+    t_setup = time.perf_counter()
+    bot = BenchBot(CONFIG, "bench-deadlines-", poll=False, on_open=[probe.attach, ticks.attach])
+    esc, clock, api = bot.config.escalation, bot.clock, bot.api
     arrivals = Arrivals()
     api.listeners.append(arrivals.on_sent)
     rng = random.Random(7)
 
-    def new_app() -> Any:
-        return build_application(settings, config, clock=clock, request=StandinRequest(api), rate_limit=False)
+    def reset_counts() -> None:
+        probe.clear()
+        for timed in phases.values():
+            timed.calls.clear()
 
-    async def start(app: Any) -> None:
-        await app.initialize()
-        await open_resources(app)
-        await app.start()
-
-    async def stop(app: Any) -> None:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await close_resources(app)
+    def counts() -> dict[str, Any]:
+        return {
+            "phase": {name: timed.total() for name, timed in phases.items() if timed.calls},
+            "transactions": probe.counts["commits"],
+            "statements": probe.counts["SQL statements"],
+        }
 
     # -- setup: one organisation, N workers in teams of TEAM_SIZE, one supervisor per team ------
-    t_setup = time.perf_counter()
-    app = new_app()
-    await start(app)
-    storage: Storage = app.bot_data.storage
-    org = app.bot_data.org
-    workers: list[Any] = []
-    supervisor_chat: dict[str, int] = {}  # team id -> its supervisor's chat, where its alerts go
-    user_ids = iter(range(600_000_001, 700_000_000))
-    now = clock.now()
-    teams = (n + TEAM_SIZE - 1) // TEAM_SIZE
-
-    async def person(tx: Any, team_id: str, role: str) -> Any:
-        uid = next(user_ids)
-        return await storage.people.create(
-            tx, org_id=org.id, team_id=team_id, role=role, telegram_user_id=uid, chat_id=uid, locale="en", now=now
-        )
-
-    for first_team in range(0, teams, 50):  # 50 teams (~1000 people) per transaction
-        async with storage.db.tx() as tx:
-            for t in range(first_team, min(teams, first_team + 50)):
-                team = await storage.orgs.team_get_or_create(tx, org.id, f"team {t}", now)
-                supervisor_chat[team.id] = (await person(tx, team.id, "supervisor")).chat_id
-                for _ in range(min(TEAM_SIZE, n - t * TEAM_SIZE)):
-                    workers.append(await person(tx, team.id, "worker"))
+    await bot.start()
+    enrolled = await enrol(bot, n)
+    workers = enrolled.workers
+    supervisor_chat = {t.team.id: t.supervisors[0].chat_id for t in enrolled.teams}  # where a team's alerts go
     prompts = [w.chat_id for w in workers]
     alerts = [(w.code, supervisor_chat[w.team_id]) for w in workers]
 
     async def settle(prompts_due: list[int], alerts_due: list[tuple[str, int]]) -> dict[str, Any]:
         """Two more ticks (a message sent twice shows), then what was handed off, and what is left unsent."""
         await asyncio.sleep(SETTLE)
-        await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)
-        return {"tally": arrivals.tally(prompts_due, alerts_due), "unsent": await outbox_unsent(app.bot_data.storage)}
+        await wait_until(lambda: not ticks.in_tick, args.drain, poll=0.02)
+        return {"tally": arrivals.tally(prompts_due, alerts_due), "unsent": await outbox_unsent(bot.storage)}
 
-    async def create_checkins(due_times: list[datetime], kind: str) -> None:
+    async def create_checkins(storage: Any, due_times: list[datetime], kind: str) -> None:
         """One open check-in per worker. kind "due": next step is the deadline (prompt to the worker);
         "alert": the prompt went out already and the next step is deadline + grace (alert to supervisor);
         "down": the bot went down after the reminder, so the check-in still waits for its deadline."""
@@ -340,18 +243,17 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
                     else:
                         deadline = due - esc.grace
                         stage, next_at = STAGE_REMINDED, deadline
-                    await storage.checkins.create(
-                        tx, org_id=org.id, person_id=worker.id, team_id=worker.team_id, place=rng.choice(PLACES),
-                        place_custom=False, partner_id=None, alone_at_pairs=False,
-                        started_at=min(created, deadline) - timedelta(hours=2), deadline_at=deadline, stage=stage,
-                        next_step_at=next_at, location=None,
+                    started = min(created, deadline) - timedelta(hours=2)
+                    await add_checkin(
+                        storage, tx, worker, place=rng.choice(PLACES), started_at=started, deadline=deadline,
+                        stage=stage, next_at=next_at,
                     )  # fmt: skip
 
     # -- live: N check-ins whose step falls due within one real minute, the 1 s tick running ----
     clocks = Clocks()
     t0 = clock.now() + timedelta(seconds=args.lead)
     due_times = spread(t0, window, n)
-    await create_checkins(due_times, args.step)
+    await create_checkins(bot.storage, due_times, args.step)
     result["setup_s"] = time.perf_counter() - t_setup
     result["slack_s"] = (t0 - clock.now()).total_seconds()
     for worker, due in zip(workers, due_times, strict=True):
@@ -360,52 +262,50 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         else:
             arrivals.due_by_code[worker.code] = clocks.mono(due)
     api.clear()
-    inst.reset_counts()
+    reset_counts()
     live_start = time.monotonic()
     cpu0 = time.process_time()
     delays = arrivals.prompt_delays if args.step == "due" else arrivals.alert_delays
     last_due = clocks.mono(due_times[-1])
     await wait_until(lambda: len(delays) >= n, (last_due - time.monotonic()) + args.drain, poll=0.02)
-    await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)  # the outbox rows are marked sent
+    await wait_until(lambda: not ticks.in_tick, args.drain, poll=0.02)  # the outbox rows are marked sent
+    live_ticks = [d for _, d in ticks.since(live_start)]
     result["live"] = {
         "delivered": len(delays),
         **delay_stats(delays),
-        "ticks": len(inst.ticks_since(live_start)),
-        "tick_max": max(inst.ticks_since(live_start), default=0.0),
+        "ticks": len(live_ticks),
+        "tick_max": max(live_ticks, default=0.0),
         "cpu_s": time.process_time() - cpu0,
         "wall_s": time.monotonic() - live_start,
-        "phase": dict(inst.phase),
-        "transactions": inst.transactions,
-        "statements": inst.statements,
+        **counts(),
     }
     due = args.step == "due"
     result["live"] |= await settle(prompts if due else [], [] if due else alerts)
 
     # -- restart: N open check-ins, none due: how long until the first tick has looked at them ---
-    await stop(app)
+    await bot.stop()
     api.clear()
     sent_before = arrivals.sent()
     t_restart = time.monotonic()
-    app = new_app()
-    await start(app)
+    await bot.start()  # a new Application on the same data
     t_started = time.monotonic()
-    await wait_until(lambda: bool(inst.ticks_since(t_restart)), 60, poll=0.02)
-    first = [(s, d) for s, d in inst.ticks if s >= t_restart][:1]
+    await wait_until(lambda: bool(ticks.since(t_restart)), 60, poll=0.02)
+    first = ticks.since(t_restart)[:1]
     result["restart"] = {
         "start_s": t_started - t_restart,
         "first_tick_s": first[0][1] if first else float("nan"),
         "ready_s": first[0][0] + first[0][1] - t_restart if first else float("nan"),
     }
-    storage = app.bot_data.storage
-    async with storage.db.read() as tx:
-        result["restart"]["open"] = len(await storage.checkins.open_in_org(tx, org.id))
+    async with bot.storage.db.read() as tx:
+        result["restart"]["open"] = len(await bot.storage.checkins.open_in_org(tx, bot.org.id))
     await asyncio.sleep(SETTLE)  # none due: two ticks that must send nothing
     result["restart"]["sent"] = arrivals.sent() - sent_before
 
     # -- catch-up: the bot was down while all N check-ins passed deadline + grace ---------------
-    await stop(app)
-    key = load_or_create_key(settings.key_b64, settings.key_path, create=False)
-    storage = await Storage.open(settings.db_path, key)
+    org = bot.org
+    await bot.stop()
+    key = load_or_create_key(bot.settings.key_b64, bot.settings.key_path, create=False)
+    storage = await Storage.open(bot.settings.db_path, key)
     past = clock.now() - timedelta(seconds=window + 5)
     async with storage.db.tx() as tx:  # close the live run's check-ins and alerts
         for alert in await storage.alerts.active_in_org(tx, org.id):
@@ -413,44 +313,41 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         for checkin in await storage.checkins.open_in_org(tx, org.id):
             await storage.checkins.close(tx, checkin.id, "fine", clock.now())
     catchup_due = spread(past, window, n)  # alert times, all in the past
-    await create_checkins(catchup_due, "down")
+    await create_checkins(storage, catchup_due, "down")
     await storage.close()
     arrivals.reset()
     for worker in workers:
         arrivals.due_by_chat[worker.chat_id] = 0.0
         arrivals.due_by_code[worker.code] = 0.0
     api.clear()
-    inst.reset_counts()
+    reset_counts()
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()
     cpu0 = time.process_time()
     t_catchup = time.monotonic()
-    app = new_app()
-    await start(app)
+    await bot.start()
     await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, args.drain, poll=0.02)
-    await wait_until(lambda: not inst.in_tick, args.drain, poll=0.02)
+    await wait_until(lambda: not ticks.in_tick, args.drain, poll=0.02)
     if profiler is not None:
         profiler.disable()
         sys.stderr.write("cProfile of the catch-up (event-loop thread only; SQLite runs in aiosqlite's thread)\n")
         sys.stderr.write(profile_text(profiler, 25, 40))
+    first = ticks.since(t_catchup)[:1]
     result["catchup"] = arrivals.catchup(t_catchup, cpu0) | {
-        "first_tick_at": ([s - t_catchup for s, _ in inst.ticks if s >= t_catchup][:1] or [float("nan")])[0],
-        "first_tick_s": (inst.ticks_since(t_catchup)[:1] or [float("nan")])[0],
-        "phase": dict(inst.phase),
-        "transactions": inst.transactions,
-        "statements": inst.statements,
+        "first_tick_at": first[0][0] - t_catchup if first else float("nan"),
+        "first_tick_s": first[0][1] if first else float("nan"),
+        **counts(),
     }
     result["catchup"] |= await settle(prompts, alerts)
-    async with app.bot_data.storage.db.read() as tx:
-        open_alerts = await app.bot_data.storage.alerts.active_in_org(tx, org.id)
+    async with bot.storage.db.read() as tx:
+        open_alerts = await bot.storage.alerts.active_in_org(tx, org.id)
     result["catchup"] |= {"open_alerts": len(open_alerts), "alerted": len({a.checkin_id for a in open_alerts})}
-    await stop(app)
-    tmp.cleanup()
+    await bot.close()
+    for timed in phases.values():
+        timed.undo()
     result["peak_rss"] = peak_rss_mb()
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    return result | bot.outcome(logs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,9 +357,9 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
 async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+    from telegram.ext import ContextTypes, MessageHandler, filters
 
-    from bot.standin import FakeBotApi, StandinRequest
+    from bot.standin import FakeBotApi
 
     logs = LogCounter.install()
     n, window = args.n, args.window
@@ -483,12 +380,6 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons])
         await context.bot.send_message(chat_id=job.chat_id, text=text, reply_markup=markup)
 
-    def new_app() -> Any:
-        request = StandinRequest(api)
-        app = ApplicationBuilder().token(TOKEN).base_url(API_BASE).request(request).get_updates_request(request).build()
-        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-        return app
-
     workers = [(600_000_001 + i, f"W-{i:05d}", 650_000_001 + i // TEAM_SIZE) for i in range(n)]
 
     def prompt(code: str) -> tuple[str, list[tuple[str, str]]]:
@@ -502,18 +393,17 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     # -- live: the same N due times, as N run_once jobs -----------------------------------------
     clocks = Clocks()
     t_start = time.monotonic()
-    app = new_app()
-    await app.initialize()
-    await app.start()
+    bot = BareBot([MessageHandler(filters.TEXT & ~filters.COMMAND, echo)], poll=False, api=api)
+    await bot.start()
     t0 = datetime.now(UTC) + timedelta(seconds=args.lead)
     due_times = spread(t0, window, n)
     t_sched = time.monotonic()
     for (chat, code, supervisor), due in zip(workers, due_times, strict=True):
         if args.step == "due":
-            app.job_queue.run_once(send, when=due, chat_id=chat, data=prompt(code), job_kwargs=NO_MISFIRE)
+            bot.app.job_queue.run_once(send, when=due, chat_id=chat, data=prompt(code), job_kwargs=NO_MISFIRE)
             arrivals.due_by_chat[chat] = clocks.mono(due)
         else:
-            app.job_queue.run_once(send, when=due, chat_id=supervisor, data=alert(code), job_kwargs=NO_MISFIRE)
+            bot.app.job_queue.run_once(send, when=due, chat_id=supervisor, data=alert(code), job_kwargs=NO_MISFIRE)
             arrivals.due_by_code[code] = clocks.mono(due)
     t_done = time.monotonic()
     result["restart"] = {"start_s": t_sched - t_start, "schedule_s": t_done - t_sched, "ready_s": t_done - t_start}
@@ -528,8 +418,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_s": time.process_time() - cpu0,
         "wall_s": time.monotonic() - live_start,
     }
-    await app.stop()
-    await app.shutdown()
+    await bot.stop()
 
     # -- catch-up: N prompts + N alerts all due now (what it would have to send after a restart) -
     arrivals.reset()
@@ -539,22 +428,17 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     api.clear()
     cpu0 = time.process_time()
     t_catchup = time.monotonic()
-    app = new_app()
-    await app.initialize()
-    await app.start()
+    await bot.start()  # a new Application
     for chat, code, supervisor in workers:
         # APScheduler's default misfire_grace_time (1 s) silently drops jobs that start late: with 2N due at
         # once it dropped 90% of them. A bare bot that means to deliver everything turns that off.
-        app.job_queue.run_once(send, when=0, chat_id=chat, data=prompt(code), job_kwargs=NO_MISFIRE)
-        app.job_queue.run_once(send, when=0, chat_id=supervisor, data=alert(code), job_kwargs=NO_MISFIRE)
+        bot.app.job_queue.run_once(send, when=0, chat_id=chat, data=prompt(code), job_kwargs=NO_MISFIRE)
+        bot.app.job_queue.run_once(send, when=0, chat_id=supervisor, data=alert(code), job_kwargs=NO_MISFIRE)
     await wait_until(lambda: len(arrivals.alert_times) >= n and len(arrivals.prompt_times) >= n, args.drain, poll=0.02)
     result["catchup"] = arrivals.catchup(t_catchup, cpu0)
-    await app.stop()
-    await app.shutdown()
+    await bot.stop()
     result["peak_rss"] = peak_rss_mb()
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    return result | log_outcome(logs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,10 +542,8 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any])
         ),
         ("warnings logged (ours / bare)", f"{ours['warnings']} / {bare['warnings']}"),
     ]
-    out.append(table(("notes", "value"), rows))
-    for side, res in (("outreach-bot", ours), ("bare PTB", bare)):
-        for line in res["first_warnings"]:
-            out.append(f"  {side} warning: {line}")
+    sides = (("outreach-bot", ours), ("bare PTB", bare))
+    out.append(notes(rows, *((f"  {side} warning: ", res["first_warnings"]) for side, res in sides)))
     return "\n".join(out)
 
 

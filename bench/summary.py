@@ -2,10 +2,9 @@
 are ready in under 2 s and a timeline page in under 100 ms.
 
 The incidents (and one alert for every 20 incidents) are written in the order they were reported,
-through storage.incidents.create and storage.alerts (their own code and sealing, run over a direct
-sqlite3 connection to save aiosqlite's thread hop per statement), spread over 104 weeks, 20
-hotspots, every category, perpetrator and severity, 200 reporters in 10 teams. Then, each the
-median of --runs runs:
+through storage.incidents.create and storage.alerts (their own code and sealing; 10,000 incidents
+per storage.db transaction, before the bot starts), spread over 104 weeks, 20 hotspots, every
+category, perpetrator and severity, 200 reporters in 10 teams. Then, each the median of --runs runs:
   - bot.services.summary.build for the latest full week (what the Monday job sends), org-wide and
     for one team, summary_text, bot.chart.weekly_chart (the first chart of a process is timed in a
     fresh process: it includes importing matplotlib);
@@ -36,21 +35,28 @@ import argparse
 import asyncio
 import math
 import random
-import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _alerts_common import BareBot, BenchBot, config_with, median, next_user_id, ptb_version, wait_until
-from _common import Invariants, LogCounter, add_check_flag, emit_result, exit_status, ratio, run_child, seconds, table
+from _common import (
+    Invariants,
+    LogCounter,
+    add_check_flag,
+    emit_result,
+    exit_status,
+    notes,
+    ratio,
+    run_child,
+    seconds,
+    table,
+)
+from _runner import BareBot, BenchBot, config_with, median, next_user_id, ptb_version, sent_after
 
 WEEKS = 104
 TEAMS = 10
@@ -78,44 +84,6 @@ TIMELINES = {
     "tl_50000": "Next button at offset 50000 (all)",
     "tl_filtered": "/timeline all physical parque central",
 }
-
-
-class DirectTx:
-    """storage.db.Tx's methods over a plain sqlite3 connection, for filling the database: the repositories'
-    own code (references, sealing, SQL) runs unchanged, minus aiosqlite's thread hop per statement."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: Any = ()) -> int:
-        return self._conn.execute(sql, params).rowcount
-
-    async def insert(self, sql: str, params: Any = ()) -> int:
-        return int(self._conn.execute(sql, params).lastrowid or 0)
-
-    async def one(self, sql: str, params: Any = ()) -> Any:
-        return self._conn.execute(sql, params).fetchone()
-
-    async def all(self, sql: str, params: Any = ()) -> list[Any]:
-        return self._conn.execute(sql, params).fetchall()
-
-
-@contextmanager
-def direct_tx(path: Path) -> Iterator[Any]:
-    """One write transaction on its own connection (the bot's connection is idle meanwhile)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    for pragma in ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA synchronous=FULL"):
-        conn.execute(pragma)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield DirectTx(conn)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        conn.close()
-        raise
-    conn.execute("COMMIT")
-    conn.close()
 
 
 def weighted(rng: random.Random, weights: dict[str, int]) -> str:
@@ -166,7 +134,7 @@ async def fill(bot: BenchBot, n: int, rng: random.Random) -> dict[str, Any]:
         reports.append((reported, reporter, day, fields))
     reports.sort(key=lambda r: r[0])
     for first in range(0, n, BATCH):
-        with direct_tx(bot.settings.db_path) as tx:
+        async with storage.db.tx() as tx:
             for reported, reporter, day, fields in reports[first : first + BATCH]:
                 await storage.incidents.create(
                     tx,
@@ -180,7 +148,7 @@ async def fill(bot: BenchBot, n: int, rng: random.Random) -> dict[str, Any]:
                 )
     t_incidents = time.perf_counter() - t0
     alerts = []  # (raised at, kind, team id): what the summaries must count
-    with direct_tx(bot.settings.db_path) as tx:
+    async with storage.db.tx() as tx:
         for _ in range(n // 20):
             reporter = rng.choice(reporters)
             raised = now - timedelta(seconds=rng.randrange(days * 86400))
@@ -266,21 +234,10 @@ class Replies:
         self.api, self.chat_id = api, chat_id
 
     async def after(self, push: Callable[[], float], methods: tuple[str, ...], within: float = 30) -> tuple[float, Any]:
-        got: dict[str, Any] = {}
+        def key(sent: Any) -> str | None:
+            return sent.method if sent.chat_id == self.chat_id and sent.method in methods else None
 
-        def seen(sent: Any) -> None:
-            if sent.chat_id == self.chat_id and sent.method in methods and sent.method not in got:
-                got[sent.method] = sent
-
-        self.api.listeners.append(seen)
-        try:
-            start = push()
-            if not await wait_until(lambda: len(got) == len(methods), within, poll=0.001):
-                raise RuntimeError(f"no {methods} within {within} s (got {list(got)})")
-        finally:
-            self.api.listeners.remove(seen)
-        last = max(s.at for s in got.values())
-        return last - start, got
+        return await sent_after(self.api, push, key, len(methods), within, poll=0.001)
 
 
 class StallWatch:
@@ -351,21 +308,14 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.handlers.reports import summary_text
     from bot.i18n import tr
     from bot.services import incidents as inc
-    from bot.services.enrolment import ensure_organization
     from bot.services.summary import build, this_week
     from bot.standin import UpdateFactory
-    from storage import Storage
     from storage.incidents import Filters
-    from storage.sealing import load_or_create_key
 
     logs = LogCounter.install()
     rng = random.Random(5)
     bot = BenchBot(config_with(), prefix="bench-summary-")
-    # Fill the database before the bot starts (no tick waiting behind the big transactions).
-    key = load_or_create_key(bot.settings.key_b64, bot.settings.key_path, create=True)
-    bot.app.bot_data.key = key
-    bot.app.bot_data.storage = await Storage.open(bot.settings.db_path, key)
-    bot.app.bot_data.org = await ensure_organization(bot.storage, bot.config, bot.clock)
+    await bot.open_storage()  # filled before the bot starts: no tick waiting behind the big transactions
     filled = await fill(bot, args.n, rng)
     async with bot.storage.db.tx() as tx:
         uid = next_user_id()
@@ -441,14 +391,10 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         inv.equal(
             f"incidents.page(): {label}", f"{shown} of {total}", f"{min(10, max(0, want - offsets[key]))} of {want}"
         )
-    await bot.stop()
+    await bot.close()
     inv.equal("handler errors (outreach-bot)", len(bot.errors), 0)
     inv.equal("warnings logged (outreach-bot)", logs.count, 0)
-    result["errors"] = [repr(e)[:160] for e in bot.errors[:3]]
-    result["n_errors"] = len(bot.errors)
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    return result | bot.outcome(logs)
 
 
 def page_line(offset: int, total: int) -> str:
@@ -568,15 +514,13 @@ def report(args: argparse.Namespace, ours: dict[str, Any], bare: dict[str, Any],
         name = f"incidents.page(): {label} [{shown} of {count:,}]"
         rows.append((name, seconds(duration), "", "< 100 ms", meets(duration, PAGE_TARGET), ""))
     out += [table(("timeline page", "outreach-bot", "bare PTB", "target", "meets", "ratio"), rows), ""]
-    notes = [
+    rows = [
         ("fill: incidents through incidents.create", seconds(ours["incidents_s"])),
         ("fill: everything (people, incidents, alerts)", seconds(ours["fill_s"])),
         ("handler errors (outreach-bot)", ours["n_errors"]),
         ("warnings logged (outreach-bot)", ours["warnings"]),
     ]
-    out.append(table(("notes", "value"), notes))
-    for line in ours["errors"] + ours["first_warnings"]:
-        out.append(f"  {line}")
+    out.append(notes(rows, ("  ", ours["errors"] + ours["first_warnings"])))
     return "\n".join(out)
 
 

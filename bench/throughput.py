@@ -57,9 +57,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _alerts_common import BareBot, BenchBot, config_with, next_user_id, ptb_version
 from _common import (
     Invariants,
     LogCounter,
@@ -68,14 +65,25 @@ from _common import (
     emit_result,
     exit_status,
     mib,
+    notes,
     percentile,
     profile_text,
     run_child,
     table,
     us,
 )
+from _probes import DbProbe
+from _runner import (
+    BareBot,
+    BenchBot,
+    config_with,
+    enrol,
+    log_outcome,
+    next_user_id,
+    ptb_version,
+    stand_in_request,
+)
 
-TEAM_SIZE = 20
 STEPS = ("/checkin", "ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip", "/checkout", "co:fine:")
 CHECKED_IN = "Checked in at"
 CHECKED_OUT = "Checked out. Thank you, take care."
@@ -88,8 +96,14 @@ SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
 # ---------------------------------------------------------------------------------------------
-# shared by both bots: memory, update JSON, timing of process_update
+# shared by both bots: the request layer, update JSON, timing of process_update
 # ---------------------------------------------------------------------------------------------
+
+
+def request_for(args: argparse.Namespace, probe: DbProbe | None = None) -> Callable[[Any], Any]:
+    """The stand-in's request layer with --api-latency; with --profile, each Bot API call timed too."""
+    on_call = (lambda seconds: probe.add("Bot API call (stand-in)", seconds)) if probe is not None else None
+    return lambda api: stand_in_request(api, latency=args.api_latency / 1000, on_call=on_call)
 
 
 def timed_around(do_process_update: Any, on_done: Callable[[Any, float], None]) -> Any:
@@ -125,6 +139,17 @@ def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], No
     return TimedProcessor(max_concurrent)
 
 
+def time_updates(bot: BenchBot, mode: str, on_done: Callable[[Any, float], None]) -> None:
+    """As bot/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
+    place; --mode concurrent: PTB's plain concurrent_updates=256. build_application takes no update
+    processor yet (see bench/_probes.py), so this sets it on the built Application."""
+    if mode == "concurrent":
+        bot.app._update_processor = make_timed_processor(CONCURRENT, on_done, bot.app.bot.unconfirmed)
+    else:
+        processor = bot.app.update_processor
+        processor.do_process_update = timed_around(processor.do_process_update, on_done)
+
+
 class Failed(Exception):
     pass
 
@@ -132,22 +157,21 @@ class Failed(Exception):
 class Person:
     """One worker's private chat, and what the bot last showed it."""
 
-    __slots__ = ("chat", "last_keyboard", "last_text", "message_ids", "user")
+    __slots__ = ("factory", "last_keyboard", "last_text")
 
     def __init__(self, user_id: int) -> None:
-        self.user = {"id": user_id, "is_bot": False, "first_name": "Bench", "language_code": "en"}
-        self.chat = {"id": user_id, "type": "private", "first_name": "Bench"}
-        self.message_ids = 0
+        from bot.standin import UpdateFactory
+
+        self.factory = UpdateFactory(user_id, first_name="Bench")
         self.last_keyboard: Any = None  # the last Sent with an inline keyboard
         self.last_text: str | None = None
 
 
 class Feeder:
-    """Builds update JSON, pushes it to the stand-in, and waits until the bot has handled it."""
+    """Pushes update JSON to the stand-in, and waits until the bot has handled it."""
 
-    def __init__(self, api: Any, latency: float = 0.0) -> None:
+    def __init__(self, api: Any) -> None:
         self.api = api
-        self.update_ids = iter(range(1, 1 << 62))
         self.waiters: dict[int, asyncio.Future[float]] = {}
         self.handling: list[float] = []
         self.latency: list[float] = []
@@ -159,19 +183,10 @@ class Feeder:
         api.sent = collections.deque(maxlen=64)
         api.calls = collections.deque(maxlen=64)
         api.listeners.append(self.on_sent)
-        if latency > 0:  # a network round trip to the Bot API for every call but the long poll
-            answer = api.handle
-
-            async def handle(method: str, params: dict[str, Any]) -> Any:
-                if method != "getUpdates":
-                    await asyncio.sleep(latency)
-                return await answer(method, params)
-
-            api.handle = handle
 
     def on_sent(self, sent: Any) -> None:
         person = self.people.get(sent.chat_id) if sent.chat_id is not None else None
-        if person is None or sent.method != "sendMessage":
+        if person is None or sent.method not in ("sendMessage", "editMessageText"):
             return
         person.last_text = sent.text
         markup = sent.params.get("reply_markup")
@@ -189,31 +204,10 @@ class Feeder:
         person = self.people[user_id] = Person(user_id)
         return person
 
-    def text(self, person: Person, text: str) -> dict[str, Any]:
-        person.message_ids += 1
-        message: dict[str, Any] = {
-            "message_id": person.message_ids,
-            "date": int(time.time()),
-            "chat": person.chat,
-            "from": person.user,
-            "text": text,
-        }
-        if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return {"update_id": next(self.update_ids), "message": message}
-
     def tap(self, person: Person, message_id: int, text: str | None, markup: Any, data: str) -> dict[str, Any]:
-        update_id = next(self.update_ids)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": person.chat,
-            "from": self.api.bot_user,
-            "text": text or "",
-            "reply_markup": markup,
-        }
-        query = {"id": str(update_id), "from": person.user, "chat_instance": str(person.user["id"])}
-        return {"update_id": update_id, "callback_query": query | {"message": message, "data": data}}
+        chat, bot_user = person.factory.chat, self.api.bot_user
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": bot_user}
+        return person.factory.tap(message | {"text": text or "", "reply_markup": markup}, data)
 
     async def feed(self, update: dict[str, Any], step: int) -> None:
         loop = asyncio.get_running_loop()
@@ -236,114 +230,62 @@ def spread(conversations: int, workers: int) -> list[int]:
     return [conversations // workers + (1 if i < conversations % workers else 0) for i in range(workers)]
 
 
-def summary(feeder: Feeder, wall: float, cpu: float, n_updates: int) -> dict[str, Any]:
-    return {
+async def measure_run(
+    args: argparse.Namespace, feeder: Feeder, workers: list[Person], conversation: Callable[[Person], Any]
+) -> tuple[dict[str, Any], Measure]:
+    """Every worker runs its share of the conversations, all at once; what the feeder timed, and the run."""
+    failures: list[str] = []
+    completed = 0
+
+    async def worker(person: Person, n: int) -> None:
+        nonlocal completed
+        for _ in range(n):
+            try:
+                await conversation(person)
+                completed += 1
+            except Failed as exc:
+                failures.append(str(exc))
+                return
+
+    profiler = cProfile.Profile() if args.profile else None
+    feeder.recording = True
+    counts = spread(args.conversations, args.workers)
+    with Measure(args.tracemalloc) as measure:
+        if profiler is not None:
+            profiler.enable()
+        await asyncio.gather(*(worker(p, n) for p, n in zip(workers, counts, strict=True)))
+        if profiler is not None:
+            profiler.disable()
+    feeder.recording = False
+    await asyncio.sleep(0.2)  # an update handled twice would be handled by now (counted in "unmatched")
+    n_updates, handling = len(feeder.handling), feeder.handling
+    result = measure.result() | {
         "updates": n_updates,
         "unmatched": feeder.unmatched,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "rate": n_updates / wall if wall > 0 else math.nan,
-        "handle_p50": percentile(feeder.handling, 50),
-        "handle_p99": percentile(feeder.handling, 99),
-        "handle_mean": sum(feeder.handling) / len(feeder.handling) if feeder.handling else math.nan,
+        "wall_s": measure.wall,
+        "cpu_s": measure.cpu,
+        "rate": n_updates / measure.wall if measure.wall > 0 else math.nan,
+        "handle_p50": percentile(handling, 50),
+        "handle_p99": percentile(handling, 99),
+        "handle_mean": sum(handling) / len(handling) if handling else math.nan,
         "latency_p50": percentile(feeder.latency, 50),
         "latency_p99": percentile(feeder.latency, 99),
         "by_step": {
             STEPS[s]: {"p50": percentile(v, 50), "p99": percentile(v, 99), "mean": sum(v) / len(v)}
             for s, v in sorted(feeder.by_step.items())
         },
+        "completed": completed,
+        "failures": failures[:3],
+        "n_failures": len(failures),
     }
+    if profiler is not None:
+        result["profile"] = profile_text(profiler, args.profile_top)
+    return result, measure
 
 
 # ---------------------------------------------------------------------------------------------
 # outreach-bot
 # ---------------------------------------------------------------------------------------------
-
-
-class Breakdown:
-    """With --profile: where a handled update's time goes (DB lock wait and hold, Bot API calls)."""
-
-    def __init__(self) -> None:
-        self.totals: dict[str, float] = collections.defaultdict(float)
-        self.counts: dict[str, int] = collections.defaultdict(int)
-
-    def add(self, name: str, seconds: float) -> None:
-        self.totals[name] += seconds
-        self.counts[name] += 1
-
-    def install(self) -> None:
-        from contextlib import asynccontextmanager
-
-        import aiosqlite
-
-        from bot.standin import StandinRequest
-        from storage.db import Database
-
-        me = self
-        original_tx, original_read = Database.tx, Database.read
-
-        @asynccontextmanager
-        async def tx(self: Database) -> Any:  # wraps Database.tx, whatever it does inside
-            start = time.perf_counter()
-            async with original_tx(self) as inner:
-                entered = time.perf_counter()
-                me.add("db.tx: lock wait + BEGIN", entered - start)
-                yield inner
-                body = time.perf_counter()
-                me.add("db.tx: statements inside", body - entered)
-            me.add("db.tx: COMMIT (fsync) + unlock", time.perf_counter() - body)
-
-        @asynccontextmanager
-        async def read(self: Database) -> Any:  # wraps Database.read
-            start = time.perf_counter()
-            async with original_read(self) as inner:
-                entered = time.perf_counter()
-                me.add("db.read: BEGIN", entered - start)
-                yield inner
-                me.add("db.read: statements inside", time.perf_counter() - entered)
-
-        Database.tx = tx  # type: ignore[method-assign,assignment]
-        Database.read = read  # type: ignore[method-assign,assignment]
-
-        def counted(original: Any) -> Any:
-            def call(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-                me.counts["SQL statements"] += 1
-                if sql == "COMMIT":
-                    me.counts["commits"] += 1
-                return original(self, sql, *args, **kwargs)
-
-            return call
-
-        for name in ("execute", "execute_fetchall", "execute_insert", "executemany"):
-            if hasattr(aiosqlite.Connection, name):
-                setattr(aiosqlite.Connection, name, counted(getattr(aiosqlite.Connection, name)))
-        original_request = StandinRequest.do_request
-
-        async def do_request(self: Any, url: str, *args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return await original_request(self, url, *args, **kwargs)
-            finally:
-                if not url.endswith("getUpdates"):
-                    me.add("Bot API call (stand-in)", time.perf_counter() - start)
-
-        StandinRequest.do_request = do_request  # type: ignore[method-assign]
-
-
-async def setup_ours(bot: BenchBot, feeder: Feeder, n: int) -> list[Person]:
-    """n workers in teams of TEAM_SIZE, each team with one supervisor, inserted directly (not timed)."""
-    people: list[Person] = []
-    teams = (n + TEAM_SIZE - 1) // TEAM_SIZE
-    now = bot.clock.now()
-    async with bot.storage.db.tx() as tx:
-        for t in range(teams):
-            team = await bot.storage.orgs.team_get_or_create(tx, bot.org.id, f"team {t}", now)
-            await bot.add_person(tx, "supervisor", team.id)
-            for _ in range(min(TEAM_SIZE, n - t * TEAM_SIZE)):
-                uid = next_user_id()
-                await bot.add_person(tx, "worker", team.id, uid)
-                people.append(feeder.person(uid))
-    return people
 
 
 async def conversation_ours(feeder: Feeder, person: Person, template: list[dict[str, Any]] | None) -> None:
@@ -368,7 +310,7 @@ async def conversation_ours(feeder: Feeder, person: Person, template: list[dict[
             if template is not None:
                 template.append({"kind": "text", "text": action})
             person.last_keyboard = None
-            await feeder.feed(feeder.text(person, action), step)
+            await feeder.feed(person.factory.text(action), step)
         else:
             update = tap_from_last(step, action)
             person.last_keyboard = None
@@ -380,22 +322,17 @@ async def conversation_ours(feeder: Feeder, person: Person, template: list[dict[
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
+    from bot.standin import FakeBotApi
+
     logs = LogCounter.install()
-    bot = BenchBot(config_with(), prefix="bench-throughput-")
-    feeder = Feeder(bot.api, args.api_latency / 1000)
-    # As bot/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
-    # place; --mode concurrent: PTB's plain concurrent_updates=256. The Application has no other hook.
-    if args.mode == "concurrent":
-        bot.app._update_processor = make_timed_processor(CONCURRENT, feeder.on_done, bot.app.bot.unconfirmed)
-    else:
-        processor = bot.app.update_processor
-        processor.do_process_update = timed_around(processor.do_process_update, feeder.on_done)
-    breakdown = Breakdown() if args.profile else None
-    if breakdown is not None:
-        breakdown.install()
+    probe = DbProbe() if args.profile else None  # --profile: where a handled update's time goes
+    feeder = Feeder(FakeBotApi())
+    hooks = [probe.attach] if probe is not None else []
+    bot = BenchBot(config_with(), "bench-throughput-", api=feeder.api, request=request_for(args, probe), on_open=hooks)
+    time_updates(bot, args.mode, feeder.on_done)
     await bot.start()
     t_setup = time.perf_counter()
-    people = await setup_ours(bot, feeder, args.workers + 1)
+    people = [feeder.person(w.chat_id) for w in (await enrol(bot, args.workers + 1)).workers]
     warm, workers = people[0], people[1:]
     template: list[dict[str, Any]] = []
     await conversation_ours(feeder, warm, template)
@@ -403,61 +340,23 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         await conversation_ours(feeder, warm, None)
     await asyncio.sleep(1.2)  # let the warm-up's flush jobs and a tick run
     setup_s = time.perf_counter() - t_setup
-    counts = spread(args.conversations, args.workers)
-    failures: list[str] = []
-    completed = 0
-
-    async def worker(person: Person, n: int) -> None:
-        nonlocal completed
-        for _ in range(n):
-            try:
-                await conversation_ours(feeder, person, None)
-                completed += 1
-            except Failed as exc:
-                failures.append(str(exc))
-                return
-
-    if breakdown is not None:
-        breakdown.totals.clear()
-        breakdown.counts.clear()
-    profiler = cProfile.Profile() if args.profile else None
-    feeder.recording = True
-    with Measure(args.tracemalloc) as measure:
-        if profiler is not None:
-            profiler.enable()
-        await asyncio.gather(*(worker(p, n) for p, n in zip(workers, counts, strict=True)))
-        if profiler is not None:
-            profiler.disable()
-    feeder.recording = False
-    await asyncio.sleep(0.2)  # an update handled twice would be handled by now (counted in summary's "unmatched")
-    result = summary(feeder, measure.wall, measure.cpu, len(feeder.handling))
+    if probe is not None:
+        probe.clear()
+    result, _ = await measure_run(args, feeder, workers, lambda person: conversation_ours(feeder, person, None))
     async with bot.storage.db.read() as tx:
         row = await tx.one("SELECT count(*), coalesce(sum(status = 'closed'), 0) FROM checkins")
-    result |= measure.result() | {
+        pragmas = {name: (await tx.one(f"PRAGMA {name}") or [None])[0] for name in ("journal_mode", "synchronous")}
+    result |= {
         "setup_s": setup_s,
-        "completed": completed,
         "checkins_in_db": row[0] if row else 0,
         "closed_in_db": row[1] if row else 0,
-        "failures": failures[:3],
-        "n_failures": len(failures),
-        "errors": [repr(e)[:160] for e in bot.errors[:3]],
-        "n_errors": len(bot.errors),
         "template": template,
+        "pragmas": pragmas,
     }
-    pragmas = {}
-    async with bot.storage.db.read() as tx:
-        for name in ("journal_mode", "synchronous"):
-            pragma = await tx.one(f"PRAGMA {name}")
-            pragmas[name] = pragma[0] if pragma else None
-    result["pragmas"] = pragmas
-    await bot.stop()
-    if profiler is not None:
-        result["profile"] = profile_text(profiler, args.profile_top)
-    if breakdown is not None:
-        result["breakdown"] = {"totals": dict(breakdown.totals), "counts": dict(breakdown.counts)}
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    await bot.close()
+    if probe is not None:
+        result["breakdown"] = {"totals": dict(probe.totals), "counts": dict(probe.counts)}
+    return result | bot.outcome(logs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,6 +367,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from telegram import Update
     from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+    from bot.standin import FakeBotApi
 
     logs = LogCounter.install()
     template: list[dict[str, Any]] = args.template_data
@@ -480,19 +381,19 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         assert update.callback_query is not None
         await update.callback_query.answer()
 
-    bot = BareBot([MessageHandler(filters.TEXT, echo), CallbackQueryHandler(answer)])
-    feeder = Feeder(bot.api, args.api_latency / 1000)
-    concurrency = CONCURRENT if args.mode == "concurrent" else 1
-    bot.app._update_processor = make_timed_processor(concurrency, feeder.on_done)
+    feeder = Feeder(FakeBotApi())
+    processor = make_timed_processor(CONCURRENT if args.mode == "concurrent" else 1, feeder.on_done)
+    handlers = [MessageHandler(filters.TEXT, echo), CallbackQueryHandler(answer)]
+    bot = BareBot(handlers, api=feeder.api, request=request_for(args), processor=processor)
     await bot.start()
 
     async def conversation(person: Person) -> None:
         """The same 7 update bodies as outreach-bot's conversation, for this worker."""
         for step, item in enumerate(template):
             if item["kind"] == "text":
-                update = feeder.text(person, item["text"])
+                update = person.factory.text(item["text"])
             else:
-                update = feeder.tap(person, person.message_ids + 1000, item["text"], item["markup"], item["data"])
+                update = feeder.tap(person, 1000 + step, item["text"], item["markup"], item["data"])
             await feeder.feed(update, step)
 
     t_setup = time.perf_counter()
@@ -502,26 +403,9 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
         await conversation(warm)
     await asyncio.sleep(1.2)
     setup_s = time.perf_counter() - t_setup
-    counts = spread(args.conversations, args.workers)
-    completed = 0
-
-    async def worker(person: Person, n: int) -> None:
-        nonlocal completed
-        for _ in range(n):
-            await conversation(person)
-            completed += 1
-
-    feeder.recording = True
-    with Measure(args.tracemalloc) as measure:
-        await asyncio.gather(*(worker(p, n) for p, n in zip(workers, counts, strict=True)))
-    feeder.recording = False
-    await asyncio.sleep(0.2)
-    result = summary(feeder, measure.wall, measure.cpu, len(feeder.handling))
-    result |= measure.result() | {"setup_s": setup_s, "completed": completed, "n_failures": 0, "n_errors": 0}
+    result, _ = await measure_run(args, feeder, workers, conversation)
     await bot.stop()
-    result["warnings"] = logs.count
-    result["first_warnings"] = logs.first
-    return result
+    return result | {"setup_s": setup_s} | log_outcome(logs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,15 +499,12 @@ def report(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: dict
     ]
     out.append(table(("outreach-bot handling by step", "p50", "p99", "mean", "bare p50"), rows))
     out.append("")
-    notes = [
+    rows = [
         ("setup (not timed): enrol, warm-up", f"{ours['setup_s']:.1f} s / {bare['setup_s']:.1f} s"),
         ("warnings logged (ours / bare)", f"{ours['warnings']} / {bare['warnings']}"),
     ]
-    out.append(table(("notes", "value"), notes))
-    for line in ours.get("failures", []) + ours.get("errors", []) + ours.get("first_warnings", []):
-        out.append(f"  outreach-bot: {line}")
-    for line in bare.get("first_warnings", []):
-        out.append(f"  bare: {line}")
+    ours_lines = ours.get("failures", []) + ours.get("errors", []) + ours.get("first_warnings", [])
+    out.append(notes(rows, ("  outreach-bot: ", ours_lines), ("  bare: ", bare.get("first_warnings", []))))
     if "breakdown" in ours:
         out.append("")
         out.append(breakdown_table(ours))

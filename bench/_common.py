@@ -274,5 +274,6 @@ def exit_status(check: bool, *invariants: Invariants) -> int:
 async def outbox_unsent(storage: Any) -> int:
     """Messages outreach-bot queued (alerts, prompts) and has not handed to the Bot API (pending or failed)."""
     async with storage.db.read() as tx:
-        row = await tx.one("SELECT count(*) FROM outbox WHERE status != 'sent'")
+        # clean-ups of finished conversations wait out [privacy] clean_up_after (minutes): not unsent
+        row = await tx.one("SELECT count(*) FROM outbox WHERE status != 'sent' AND kind != 'cleanup'")
     return int(row[0]) if row else 0

@@ -55,6 +55,8 @@ class Database:
         self._reader = reader
         self._scanner = scanner
         self._scan_lock = asyncio.Lock()
+        self._group: asyncio.Future[None] | None = None  # the transactions awaiting the next COMMIT
+        self._committer: asyncio.Task[None] | None = None
         self.path = path
 
     @classmethod
@@ -123,23 +125,47 @@ class Database:
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Tx]:
-        """A write transaction: committed (durably) when the block ends, rolled back if it raises."""
+        """A write transaction: durable when the block ends, rolled back if it raises.
+
+        Transactions that run while a COMMIT is on its way to the disk commit together (group
+        commit): each is a SAVEPOINT inside one open transaction, and each waits for the one COMMIT
+        (one fsync) of its group. With synchronous=FULL an fsync per transaction was the bottleneck
+        once every step of a conversation is stored."""
         async with self._lock:
-            try:
-                self._writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # busy: another process is writing
-                await self._off_loop(self._begin_waiting)
+            if not self._writer.in_transaction:
+                try:
+                    self._writer.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError:  # busy: another process is writing
+                    await self._off_loop(self._begin_waiting)
+                self._group = asyncio.get_running_loop().create_future()
+                self._committer = asyncio.create_task(self._commit_group())
+            group = self._group
+            assert group is not None
+            self._writer.execute("SAVEPOINT tx")
             try:
                 yield WriteTx(self._writer)
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK TO tx")
+                self._writer.execute("RELEASE tx")
                 raise
+            self._writer.execute("RELEASE tx")
+        await asyncio.shield(group)
+
+    async def _commit_group(self) -> None:
+        """Commit every transaction of the current group in one COMMIT; tell each of them."""
+        await asyncio.sleep(0)  # let transactions that are ready to run join this group
+        async with self._lock:
+            group, self._group = self._group, None
+            assert group is not None
             try:
                 await self._off_loop(lambda: self._run("COMMIT"))
-            except BaseException:
+            except BaseException as exc:
                 if self._writer.in_transaction:  # a failed COMMIT leaves the transaction open
                     self._writer.execute("ROLLBACK")
-                raise
+                group.set_exception(exc)
+                group.exception()  # retrieved here too: no "never retrieved" warning if all waiters left
+                return
+            group.set_result(None)
 
     def read(self) -> _ReadBlock:
         """Short reads (by key or index, a page at most), on one committed snapshot, on this thread.

@@ -58,12 +58,20 @@ class Turn:
 class Engine:
     """The flows by name, by command and by the codes of the buttons that start them."""
 
-    def __init__(self, flows: Sequence[Flow], *, rules: Sequence[Rule] = (), on_location: Flow | None = None) -> None:
-        self.flows = {flow.name: flow for flow in flows}
+    def __init__(
+        self,
+        flows: Sequence[Flow],
+        *,
+        rules: Sequence[Rule] = (),
+        on_location: Flow | None = None,
+        fallback: Flow | None = None,
+    ) -> None:
+        self.flows = {flow.name: flow for flow in (*flows, *([fallback] if fallback else []))}
         self.commands = {command: flow for flow in flows for command in flow.commands}
         self.codes = sorted(((code, flow) for flow in flows for code in flow.codes), key=lambda c: -len(c[0]))
         self.rules = list(rules)
         self.on_location = on_location  # a location with no question asking for one
+        self.fallback = fallback  # typed text (or a photo...) with no question asking for it
 
     async def handle(self, ctx: Ctx, inp: Input, out: Output, flush: Callable[[], None] | None = None) -> bool:
         """Handle one input and store what became of the conversation. False: no flow of ours took
@@ -74,7 +82,7 @@ class Engine:
             return True  # the messenger sent it again (it was not told in time that it was handled)
         turn = Turn(ctx, inp, out, conv)
         if conv.flow is not None and self._expired(conv, ctx.now()):
-            self.end(turn)
+            self.end(turn, pause=False)
         if inp.message_id is not None:
             conv.got.append(inp.message_id)
         for rule in self.rules:
@@ -102,8 +110,7 @@ class Engine:
                 await self.apply(turn, flow, await flow.start(self._ctx(turn), inp))
             elif inp.value in self.commands:
                 await self.begin(turn, self.commands[inp.value])
-            else:  # not a flow's command: whatever was half-way ends, as any command ends it
-                self.end(turn, keep_input=True)
+            else:  # not a flow's command: the one-shot handlers may have it; the conversation waits
                 turn.handled = False
         elif inp.kind == CHOICE:
             on_current = inp.on_screen is None or inp.on_screen == conv.screen
@@ -121,6 +128,8 @@ class Engine:
                 await self.apply(turn, flow, Stay(turn.ctx.t(TAP_A_BUTTON)))
         elif inp.kind == LOCATION and self.on_location is not None:
             await self.begin(turn, self.on_location)
+        elif self.fallback is not None:
+            await self.begin(turn, self.fallback)
         else:
             turn.handled = False
 
@@ -136,15 +145,63 @@ class Engine:
             turn.handled = False
             return
         conv, inp = turn.conv, turn.inp
+        if not flow.steps and conv.flow is not None:  # /status, /help... half-way: the conversation waits
+            await self._between(turn, flow)
+            return
         keep = conv.screen if inp.kind == CHOICE and inp.on_screen == conv.screen else None
         self.end(turn, keep_input=True, keep_screen=keep)
+        if answers is None and flow.resume:
+            answers = self._unpause(conv, flow, turn.ctx.now())
         conv.flow, conv.step, conv.answers = flow.name, None, dict(answers or {})
         await self.apply(turn, flow, await flow.start(self._ctx(turn), inp))
 
-    def end(self, turn: Turn, *, keep_input: bool = False, keep_screen: int | None = None) -> None:
+    async def _between(self, turn: Turn, flow: Flow) -> None:
+        """A one-shot command in the middle of a conversation: answered on its own (and cleaned up on
+        its own), the conversation left where it was."""
+        conv, inp, out = turn.conv, turn.inp, turn.out
+        saved = conv.answers
+        result = await flow.start(turn.ctx, inp)
+        turn.ctx.answers = conv.answers = saved
+        if inp.kind == CHOICE:
+            await out.toast()
+        shown: list[int] = []
+        if isinstance(result, Done):
+            texts = [t for t in (result.text, *result.pieces) if t]
+            for index, text in enumerate(texts):
+                if index == len(texts) - 1 and result.rows:
+                    message_id = await out.show(Screen(text, result.rows), replace=None)
+                else:
+                    message_id = await out.say(text)
+                shown += [message_id] if message_id is not None else []
+            for file in result.files:
+                sent = await out.send_file(file)
+                if sent is not None and not result.keep_files:
+                    shown.append(sent)
+        elif isinstance(result, Stay | Aside):
+            message_id = await out.say(result.hint if isinstance(result, Stay) else result.text)
+            shown += [message_id] if message_id is not None else []
+        if inp.message_id is not None and inp.message_id in conv.got:
+            conv.got.remove(inp.message_id)
+            shown.append(inp.message_id)
+        if shown:
+            turn.cleanups.append({"delete": shown, "keep": None, "text": None, "rows": []})
+
+    @staticmethod
+    def _unpause(conv: Conversation, flow: Flow, now: datetime) -> dict[str, Any] | None:
+        """The answers of this flow set aside when another one started, unless they are too old."""
+        paused = conv.paused.pop(flow.name, None)
+        if not paused or now - datetime.fromisoformat(paused["at"]) > flow.timeout:
+            return None
+        return dict(paused["a"])
+
+    def end(self, turn: Turn, *, keep_input: bool = False, keep_screen: int | None = None, pause: bool = True) -> None:
         """Hand the conversation's messages to the clean-up (but the current input, and the screen a
         button on it starts the next flow from), and start a blank one."""
         conv = turn.conv
+        flow = self.flows.get(conv.flow or "")
+        answers = {k: v for k, v in conv.answers.items() if not k.startswith("_")}
+        if pause and flow is not None and flow.resume and answers:  # a report half-way is set aside, not lost
+            conv.paused[flow.name] = {"a": conv.answers, "at": turn.ctx.now().isoformat()}
         got = [m for m in conv.got if keep_input and m == turn.inp.message_id]
         shown = [m for m in conv.shown if m != keep_screen]
         delete = shown + [m for m in conv.got if m not in got]

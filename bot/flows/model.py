@@ -212,6 +212,7 @@ class Conversation:
     codes: list[str] = field(default_factory=list)  # the current screen's choice codes, in order
     secret: bool = False  # the current step takes a secret (a PIN)
     last_update: int = 0
+    paused: dict[str, Any] = field(default_factory=dict)  # flow -> {"a": answers, "at": iso time} set aside
     at: datetime | None = None
 
     @classmethod
@@ -228,6 +229,7 @@ class Conversation:
             codes=list(state.get("codes") or []),
             secret=bool(state.get("secret")),
             last_update=int(state.get("u") or 0),
+            paused=dict(state.get("paused") or {}),
             at=at,
         )
 
@@ -242,6 +244,7 @@ class Conversation:
             "codes": self.codes,
             "secret": self.secret,
             "u": self.last_update,
+            "paused": self.paused,
         }
 
     def note_shown(self, message_id: int | None) -> None:

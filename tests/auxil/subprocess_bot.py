@@ -213,7 +213,7 @@ class Person:
         self.api.push_update(self.factory.tap(message, data))
         return time.monotonic()
 
-    def messages(self, containing: str = "", method: str = "sendMessage", since: float = 0.0) -> list[Sent]:
+    def messages(self, containing: str = "", method: str = SHOWS, since: float = 0.0) -> list[Sent]:
         """What was shown here containing the text; `since` (a time.monotonic(), like what say and tap
         return) keeps only what the emulator recorded from then on."""
         return [s for s in shown(self.api, self.chat_id, method) if containing in (s.text or "") and s.at >= since]
@@ -222,7 +222,7 @@ class Person:
         return [s for s in shown(self.api, self.chat_id, SHOWS) if data in [d for _, d in s.buttons] and s.at >= since]
 
     async def receive(
-        self, containing: str, within: float = 15.0, method: str = "sendMessage", since: float = 0.0
+        self, containing: str, within: float = 15.0, method: str = SHOWS, since: float = 0.0
     ) -> Sent:
         """The first message to this chat containing the text (sent from `since` on), waiting for it if needed."""
         await until(lambda: bool(self.messages(containing, method, since)), f"{containing!r} to {self.chat_id}", within)
@@ -292,7 +292,10 @@ class Inbox:
         self._arrived[sent.chat_id].set()
 
     def of(self, chat_id: int, containing: str = "", method: str = "sendMessage") -> list[Sent]:
-        return [s for s in self.chats[chat_id] if s.method == method and containing in (s.text or "")]
+        chat = self.chats[chat_id]
+        return [
+            s for s in chat if (s.shows if method == SHOWS else s.method == method) and containing in (s.text or "")
+        ]
 
     async def next(self, chat_id: int, index: int, within: float) -> Sent | None:
         """The chat's message number `index` (0 is the first), waiting up to `within` s; None if none came."""

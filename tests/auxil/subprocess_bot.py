@@ -221,9 +221,7 @@ class Person:
     def with_button(self, data: str, since: float = 0.0) -> list[Sent]:
         return [s for s in shown(self.api, self.chat_id, SHOWS) if data in [d for _, d in s.buttons] and s.at >= since]
 
-    async def receive(
-        self, containing: str, within: float = 15.0, method: str = SHOWS, since: float = 0.0
-    ) -> Sent:
+    async def receive(self, containing: str, within: float = 15.0, method: str = SHOWS, since: float = 0.0) -> Sent:
         """The first message to this chat containing the text (sent from `since` on), waiting for it if needed."""
         await until(lambda: bool(self.messages(containing, method, since)), f"{containing!r} to {self.chat_id}", within)
         return self.messages(containing, method, since)[0]

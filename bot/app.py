@@ -22,14 +22,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
 from bot.flows.table import build_engine
-from bot.handlers import alerts, errors, gate, reports, start, team
+from bot.handlers import reports
 from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
+from bot.telegram import errors, gate
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
 from bot.telegram.lean_bot import LeanBot
+from bot.telegram.replies import not_understood
 from bot.telegram.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
 from storage import Storage
@@ -113,23 +115,13 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
     app.add_handler(TypeHandler(Update, converse), group=ENGINE_GROUP)
-    app.add_handler(CommandHandler("start", start.start))
-    app.add_handler(CommandHandler("help", start.help_command))
-    app.add_handler(CommandHandler("language", start.choose_language))
-    app.add_handler(CommandHandler("team", team.team))
-    app.add_handler(CommandHandler("alert", alerts.alert_menu))
-    app.add_handler(CommandHandler("support", alerts.support))
-    app.add_handler(CallbackQueryHandler(alerts.alert_tapped, pattern=r"^alert:"))
-    app.add_handler(CallbackQueryHandler(start.set_language, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(team.acknowledge_alert, pattern=r"^ack:"))
-    app.add_handler(CallbackQueryHandler(team.resolve_alert, pattern=r"^safe:"))
     app.add_handler(CommandHandler("timeline", reports.timeline))
     app.add_handler(CallbackQueryHandler(reports.timeline_page, pattern=r"^tl:"))
     app.add_handler(CommandHandler("incident", reports.incident))
     app.add_handler(CommandHandler("summary", reports.summary_command))
     app.add_handler(CommandHandler("export", reports.export_command))
-    app.add_handler(MessageHandler(filters.ALL, start.fallback))
-    app.add_handler(CallbackQueryHandler(start.fallback))
+    app.add_handler(MessageHandler(filters.ALL, not_understood))
+    app.add_handler(CallbackQueryHandler(not_understood))
     app.add_error_handler(errors.on_error)
 
 

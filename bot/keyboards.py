@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.i18n import LANGUAGES
 from bot.telegram.lean_bot import Keyboard
 
 
@@ -16,9 +13,3 @@ def inline(rows: Iterable[Iterable[tuple[str, str]]]) -> Keyboard:
     For the keyboards of every check-in and check-out: PTB's button objects cost more to build
     (and then to serialise) than everything else in those steps."""
     return {"inline_keyboard": [[{"text": label, "callback_data": code} for label, code in row] for row in rows]}
-
-
-def language_keyboard() -> InlineKeyboardMarkup:
-    """Each language named in itself, so anyone can find theirs."""
-    buttons = [InlineKeyboardButton(name, callback_data=f"lang:{code}") for code, name in LANGUAGES.items()]
-    return InlineKeyboardMarkup([buttons[:3], buttons[3:]])

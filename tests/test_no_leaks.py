@@ -72,14 +72,15 @@ async def test_error_handler_logs_no_content_and_answers_neutrally(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A handler that fails with user content in its message: the log shows only the type and place."""
-    from telegram.ext import MessageHandler, filters
+    from dataclasses import replace
 
     secret = "Mkboom" + secrets.token_hex(6)
 
-    async def explode(update: object, context: object) -> None:
+    async def explode(c: object, inp: object) -> None:
         raise ValueError(f"failed on {secret}")
 
-    harness.app.handlers[0].insert(0, MessageHandler(filters.Regex("^explode"), explode))
+    engine = harness.app.bot_data.engine
+    engine.fallback = replace(engine.fallback, start=explode)  # typed text outside a conversation
     worker = await harness.enrol("worker")
     caplog.set_level(logging.DEBUG)
     sent = await worker.say(f"explode {secret}")

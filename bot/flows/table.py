@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, status
 from bot.flows.engine import Engine
+from bot.handlers import alerts, start, team
 
 
 def build_engine() -> Engine:
@@ -17,5 +18,13 @@ def build_engine() -> Engine:
         report.FLOW,
         report.FROM_ALERT,
         followup.FLOW,
+        start.START,
+        start.LANGUAGE,
+        start.HELP_FLOW,
+        team.TEAM,
+        team.ACK,
+        team.SAFE,
+        alerts.ALERT,
+        alerts.SUPPORT,
     ]
-    return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION)
+    return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION, fallback=start.FALLBACK)

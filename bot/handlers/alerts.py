@@ -2,60 +2,51 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-
-from bot.flows.anytime import DEFAULT_REPLY
-from bot.i18n import N_, tr
-from bot.jobs.ticker import request_flush
+from bot.flows.anytime import DEFAULT_REPLY as DEFAULT_REPLY
+from bot.flows.anytime import discreet_reply
+from bot.flows.common import is_worker
+from bot.flows.model import CHOICE, STALE, Ctx, Done, Flow, Input, Next, Result, Screen, rows
+from bot.i18n import N_
 from bot.services.alerts import raise_code_alert
 from bot.support import directory_text
-from bot.telegram.context import BotContext
-from bot.telegram.replies import answer_and_clean, clean_up_later, is_worker, reply, stale
 
 DEFAULT_LABELS = {"red": N_("Pick me up"), "yellow": N_("Call me"), "green": N_("All good")}
 LEVELS = ("red", "yellow", "green")
+CHOOSE = "choose"
 
 
-async def raise_from(update: Update, context: BotContext, level: str) -> None:
-    """Raise the worker's alert for this update (once, however often Telegram sends it) and send it."""
-    assert context.person is not None
-    esc, now = context.config.escalation, context.clock.now()
-    await raise_code_alert(context.storage, esc, context.person, level, now, update_id=update.update_id)
-    request_flush(context)
+async def alert(c: Ctx, inp: Input) -> Result:
+    """/alert: the levels as neutral buttons; a level's button (on this menu or an older one) alerts."""
+    if inp.kind == CHOICE:
+        return await alert_tapped(c, inp)
+    if not is_worker(c):
+        return Done(c.t("This is for outreach workers."))
+    labels = c.config.alerts.labels
+    choices = rows(*([(labels.get(level) or c.t(DEFAULT_LABELS[level]), f"alert:{level}")] for level in LEVELS))
+    return Next(CHOOSE, Screen(c.t("Choose:"), choices))
 
 
-async def alert_menu(update: Update, context: BotContext) -> None:
-    """/alert: the levels as neutral buttons."""
-    if not is_worker(context):
-        await reply(update, tr(context.locale, "This is for outreach workers."))
-        return
-    labels = context.config.alerts.labels
-    rows = [
-        [
-            InlineKeyboardButton(
-                labels.get(level) or tr(context.locale, DEFAULT_LABELS[level]), callback_data=f"alert:{level}"
-            )
-        ]
-        for level in LEVELS
-    ]
-    await answer_and_clean(update, context, tr(context.locale, "Choose:"), reply_markup=InlineKeyboardMarkup(rows))
+async def alert_tapped(c: Ctx, inp: Input) -> Result:
+    """A level button: raise the worker's alert for this update (once, however often the messenger
+    sends it), and put the discreet answer in place of the buttons; it goes with the clean-up."""
+    level = inp.value.removeprefix("alert:")
+    if level not in LEVELS or not is_worker(c):
+        return Done(c.t(STALE))
+    assert c.person is not None
+    await raise_code_alert(c.storage, c.config.escalation, c.person, level, c.now(), update_id=c.update_id)
+    return Done(discreet_reply(c))
 
 
-async def alert_tapped(update: Update, context: BotContext) -> None:
-    """A level button: alert, and replace the buttons with the discreet answer."""
-    query = update.callback_query
-    assert query is not None
-    level = (query.data or "").removeprefix("alert:")
-    if level not in LEVELS or not is_worker(context):
-        await stale(update, context)
-        return
-    await raise_from(update, context, level)
-    await query.answer()
-    await query.edit_message_text(context.config.alerts.reply or tr(context.locale, DEFAULT_REPLY))
-    if query.message is not None:  # the menu (now the discreet answer) goes with the clean-up
-        await clean_up_later(context, [query.message.message_id])
+async def support(c: Ctx, inp: Input) -> Result:
+    """/support: every contact of the directory, only when asked; cleaned up after the delay."""
+    return Done(directory_text(c.config, c.locale))
 
 
-async def support(update: Update, context: BotContext) -> None:
-    """/support: every contact of the directory."""
-    await answer_and_clean(update, context, directory_text(context.config, context.locale))
+ALERT = Flow(
+    name="alert",
+    start=alert,
+    steps={CHOOSE: alert_tapped},
+    commands=("alert",),
+    codes=("alert:",),
+)
+SUPPORT = Flow(name="support", start=support, commands=("support",))

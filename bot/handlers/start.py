@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from telegram import Update
-
-from bot.handlers.gate import NEUTRAL
-from bot.i18n import LANGUAGES, N_, guess_locale, tr
-from bot.keyboards import language_keyboard
+from bot.flows.model import CHOICE, OUT_OF_ORDER, STALE, Ctx, Done, Flow, Input, Next, Result, Rows, Screen, rows
+from bot.i18n import LANGUAGES, N_, tr
 from bot.services.enrolment import Redeem, redeem, stranger_may_get_reply
-from bot.telegram.context import BotContext
-from bot.telegram.replies import answer_and_clean, clean_up_later
 
+NEUTRAL = N_("This chat is by invitation only.")  # for anyone not enrolled (the Telegram gate's too)
+CHOOSE = "choose"
 CONSENT = N_(
     "Welcome. You are enrolled as {code}.\n\n"
     "What this bot keeps: your role, your team, your check-ins, alerts and reports. "
@@ -57,86 +54,79 @@ def help_text(role: str, locale: str, pins: bool) -> str:
     return "\n".join(f"/{command} – {tr(locale, what)}" for command, what in HELP[role] if pins or command != "pin")
 
 
-async def start(update: Update, context: BotContext) -> None:
+def language_choices() -> Rows:
+    """Each language named in itself, so anyone can find theirs."""
+    choices = [(name, f"lang:{code}") for code, name in LANGUAGES.items()]
+    return rows(choices[:3], choices[3:])
+
+
+async def start(c: Ctx, inp: Input) -> Result:
     """/start CODE enrols a newcomer; /start from an enrolled person says hello."""
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    if context.person is not None:
-        await chat.send_message(
-            tr(
-                context.locale,
-                "You are enrolled as {code}. Send /help to see what you can do.",
-                code=context.person.code,
-            )
-        )
-        return
-    locale = guess_locale(user.language_code, context.config.language)
-    code = context.args[0] if context.args else ""
+    if c.person is not None:
+        return Done(c.t("You are enrolled as {code}. Send /help to see what you can do.", code=c.person.code))
+    stranger = c.stranger
+    assert stranger is not None, "the adapter says who is writing"
+    locale = stranger.language
+    code = inp.args[0] if inp.args else ""
     if not code:
-        if await stranger_may_get_reply(context.storage, context.clock, user.id):
-            await chat.send_message(tr(locale, NEUTRAL))
-        return
+        if await stranger_may_get_reply(c.storage, c.clock, stranger.user_id):
+            return Done(tr(locale, NEUTRAL))
+        return Done()
     result = await redeem(
-        context.storage, context.clock, code, telegram_user_id=user.id, chat_id=chat.id, locale=locale
+        c.storage, c.clock, code, telegram_user_id=stranger.user_id, chat_id=stranger.chat_id, locale=locale
     )
     if result.outcome is Redeem.BLOCKED:
-        return  # too many wrong codes: no answer at all for a while
+        return Done()  # too many wrong codes: no answer at all for a while
     if result.outcome is Redeem.ENROLLED and result.person is not None:
-        await chat.send_message(tr(locale, CONSENT, code=result.person.code), reply_markup=language_keyboard())
-        context.person = result.person  # the code typed leaves the chat; the notice is kept as one line
-        if update.message is not None:
-            await clean_up_later(context, [update.message.message_id])
-        return
+        # From now on the conversation is stored: the code typed leaves the chat at clean-up, and the
+        # notice stays as one neutral line once a language is chosen.
+        c.person = result.person
+        return Next(CHOOSE, Screen(tr(locale, CONSENT, code=result.person.code), language_choices()))
     if result.outcome is Redeem.ALREADY_ENROLLED:
-        await chat.send_message(tr(locale, "You are already enrolled. Send /help to see what you can do."))
-        return
-    await chat.send_message(tr(locale, REFUSED[result.outcome]))
+        return Done(tr(locale, "You are already enrolled. Send /help to see what you can do."))
+    return Done(tr(locale, REFUSED[result.outcome]))
 
 
-async def choose_language(update: Update, context: BotContext) -> None:
-    """/language: offer every language, each named in itself."""
-    assert update.effective_chat is not None
-    await answer_and_clean(update, context, tr(context.locale, "Choose your language:"), language_keyboard())
+async def language(c: Ctx, inp: Input) -> Result:
+    """/language: offer every language, each named in itself; a language button on an older message
+    is taken as well."""
+    if inp.kind == CHOICE:
+        return await set_language(c, inp)
+    return Next(CHOOSE, Screen(c.t("Choose your language:"), language_choices()))
 
 
-async def set_language(update: Update, context: BotContext) -> None:
+async def set_language(c: Ctx, inp: Input) -> Result:
     """A tap on a language button: store it on the person and confirm in that language."""
-    query = update.callback_query
-    assert query is not None and context.person is not None
-    code = (query.data or "").removeprefix("lang:")
+    assert c.person is not None
+    code = inp.value.removeprefix("lang:")
     if code not in LANGUAGES:
-        await query.answer(tr(context.locale, "This button is no longer current."))
-        return
-    async with context.storage.db.tx() as tx:
-        await context.storage.people.set_locale(tx, context.person.id, code)
-    await query.answer()
+        return Done(c.t(STALE))
+    async with c.storage.db.tx() as tx:
+        await c.storage.people.set_locale(tx, c.person.id, code)
+    c.person = replace(c.person, locale=code)
     text = (
         tr(code, "Language saved: {language}.", language=LANGUAGES[code])
         + "\n\n"
-        + help_text(context.person.role, code, context.config.checkout_pin)
+        + help_text(c.person.role, code, c.config.checkout_pin)
     )
-    if context.config.checkout_pin and context.person.role == "worker":
+    if c.config.checkout_pin and c.person.role == "worker":
         text += "\n\n" + tr(code, "Your organisation uses check-out PINs: set yours now with /pin.")
-    await query.edit_message_text(text)
-    if query.message is not None:
-        kept = tr(code, "Language saved: {language}. Send /help to see what you can do.", language=LANGUAGES[code])
-        context.person = replace(context.person, locale=code)
-        await clean_up_later(context, [], keep=query.message.message_id, kept=kept)
+    kept = tr(code, "Language saved: {language}. Send /help to see what you can do.", language=LANGUAGES[code])
+    return Done(text, kept=kept)
 
 
-async def help_command(update: Update, context: BotContext) -> None:
+async def help_command(c: Ctx, inp: Input) -> Result:
     """/help: what this person can do, for their role."""
-    assert update.effective_chat is not None and context.person is not None
-    text = help_text(context.person.role, context.locale, context.config.checkout_pin)
-    await answer_and_clean(update, context, text)
+    assert c.person is not None
+    return Done(help_text(c.person.role, c.locale, c.config.checkout_pin))
 
 
-async def fallback(update: Update, context: BotContext) -> None:
-    """Anything no other handler took: a neutral hint, nothing stored."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(tr(context.locale, "This button is no longer current."))
-        return
-    if update.effective_chat is not None and update.message is not None:
-        await answer_and_clean(
-            update, context, tr(context.locale, "I did not understand. Send /help to see what you can do.")
-        )
+async def not_understood(c: Ctx, inp: Input) -> Result:
+    """Anything outside a conversation that no flow takes: a neutral hint, nothing stored."""
+    return Done(c.t(OUT_OF_ORDER))
+
+
+START = Flow(name="start", start=start, steps={CHOOSE: set_language}, commands=("start",), strangers=True)
+LANGUAGE = Flow(name="language", start=language, steps={CHOOSE: set_language}, commands=("language",), codes=("lang:",))
+HELP_FLOW = Flow(name="help", start=help_command, commands=("help",))
+FALLBACK = Flow(name="fallback", start=not_understood)

@@ -155,9 +155,10 @@ async def converse(update: Update, context: BotContext) -> None:
     out = TelegramOutput(context.bot, chat.id, query.id if query is not None else None)
     try:
         handled = await engine.handle(ctx, inp, out, flush=lambda: request_flush(context))
-    except Exception:
+    except Exception as exc:
         await out.toast()  # a press always stops its spinner, even when handling failed
-        raise
+        await context.application.process_error(update, exc)  # the error handlers, as PTB would call them
+        raise ApplicationHandlerStop from None  # and no later handler answers it as well
     if handled:
         await out.toast()
         raise ApplicationHandlerStop  # the one-shot handlers after this group are not for it

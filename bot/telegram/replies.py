@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.flows.engine import queue_cleanup_for
-from bot.flows.model import STALE
+from bot.flows.model import OUT_OF_ORDER, STALE
 from bot.i18n import tr
 from bot.telegram.context import BotContext
 from bot.telegram.lean_bot import LeanBot, Markup
@@ -71,3 +71,13 @@ async def answer_and_clean(update: Update, context: BotContext, text: str, reply
     sent = await bot.send_text(update.effective_chat.id, text, reply_markup)
     asked = [update.message.message_id] if update.message is not None else []
     await clean_up_later(context, [*asked, sent])
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """What neither the engine nor a one-shot handler took (a command we do not have, a button of an
+    old message): a neutral hint, nothing stored. Typed text outside a conversation is the engine's."""
+    if update.callback_query is not None:
+        await context.bot.answer_button(update.callback_query.id, tr(context.locale, STALE))
+        return
+    if update.effective_chat is not None and update.message is not None:
+        await answer_and_clean(update, context, tr(context.locale, OUT_OF_ORDER))

@@ -8,13 +8,13 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.errors import redacted
+from bot.handlers.start import NEUTRAL
 from bot.i18n import guess_locale, tr
 from bot.services.enrolment import stranger_may_get_reply
 from bot.telegram.context import BotContext
+from bot.telegram.errors import redacted
 
 log = logging.getLogger("outreach.gate")
-NEUTRAL = "This chat is by invitation only."
 
 
 async def gate(update: Update, context: BotContext) -> None:

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.handlers.gate import NEUTRAL
-from bot.handlers.start import REFUSED
+from bot.handlers.start import NEUTRAL, REFUSED
 from bot.i18n import LANGUAGES, tr
 from bot.jobs.outbox import OWED_TO_REVOKED
 from bot.standin import Sent, UpdateFactory

@@ -305,10 +305,10 @@ async def through_bot(
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.chart import weekly_chart
-    from bot.handlers.reports import summary_text
     from bot.i18n import tr
     from bot.services import incidents as inc
     from bot.services.summary import build, this_week
+    from bot.services.summary_message import summary_text
     from bot.standin import UpdateFactory
     from storage.incidents import Filters
 

@@ -24,7 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.flows.table import build_engine
 from bot.handlers import reports
 from bot.i18n import LANGUAGES, N_, tr
-from bot.jobs import drafts, retention, ticker
+from bot.jobs import drafts, retention, ticker, weekly
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from bot.telegram import errors, gate
@@ -103,7 +103,7 @@ def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: Org
     ptb_day = (config.summary_day + 1) % 7  # python-telegram-bot counts days from Sunday = 0
     late_ok = {"misfire_grace_time": None}  # a job that starts late still runs
     app.job_queue.run_daily(
-        reports.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary", job_kwargs=late_ok
+        weekly.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary", job_kwargs=late_ok
     )
     app.job_queue.run_repeating(drafts.sweep_job, interval=60, first=60, name="report-drafts")
     app.job_queue.run_daily(

@@ -243,7 +243,7 @@ async def test_summary_counts_and_chart(harness: Harness) -> None:
 
 
 async def test_weekly_job_sends_last_week_to_managers(harness: Harness) -> None:
-    from bot.handlers.reports import weekly_summaries
+    from bot.jobs.weekly import weekly_summaries
     from bot.telegram.context import BotContext
 
     manager = await harness.enrol("manager")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, timedelta
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 
-from bot.chart import weekly_chart
 from bot.i18n import tr
 from bot.services import incidents as inc
 from bot.services.export import export
-from bot.services.summary import Summary, build, this_week
+from bot.services.summary import this_week
+from bot.services.summary_message import summary_message
 from bot.telegram.context import BotContext
 from bot.telegram.replies import reply, stale
 from bot.textsplit import pieces
@@ -184,60 +182,10 @@ async def incident(update: Update, context: BotContext) -> None:
         await reply(update, piece, reply_markup=markup if index == len(shown) - 1 else None)
 
 
-def summary_text(s: Summary, locale: str) -> str:
-    def counts(counter: object, table: dict[str, str] | None = None) -> str:
-        items = counter.most_common() if hasattr(counter, "most_common") else []
-        if not items:
-            return "–"
-        return ", ".join(f"{tr(locale, table[k]) if table and k in table else k} {n}" for k, n in items)
-
-    def minutes(delta: timedelta | None) -> str:
-        return "–" if delta is None else tr(locale, "{n} min", n=int(delta.total_seconds() // 60))
-
-    change = "–" if s.change is None else f"{s.change:+.0%}"
-    lines = [
-        tr(locale, "Week of {week}. Incidents: {n}.", week=s.week.isoformat(), n=s.total),
-        tr(
-            locale,
-            "Compared with the 4 weeks before (average {avg:.1f}): {change}",
-            avg=s.previous_average,
-            change=change,
-        ),
-        tr(locale, "By type: {list}", list=counts(s.by_category, inc.CATEGORIES)),
-        tr(locale, "By severity: {list}", list=counts(s.by_severity)),
-        tr(locale, "By place: {list}", list=counts(s.by_place)),
-        tr(locale, "By who did it: {list}", list=counts(s.by_perpetrator, inc.PERPETRATORS)),
-        tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=s.missed_checkouts, alerts=s.alerts_raised),
-        tr(
-            locale,
-            "Time to acknowledge: median {median}, worst {worst}.",
-            median=minutes(s.ack_median),
-            worst=minutes(s.ack_worst),
-        ),
-        tr(locale, "Open follow-ups: {n}", n=s.open_followups),
-        tr(
-            locale,
-            "Places with most incidents (12 weeks): {list}",
-            list=", ".join(f"{name} {n}" for name, n in s.risky_places) or "–",
-        ),
-    ]
-    return "\n".join(lines)
-
-
 async def send_summary(context: BotContext, person: Person, week: date) -> None:
     """One summary, text and chart, to one person in their language."""
-    summary = await build(
-        context.storage,
-        person.org_id,
-        week,
-        context.config.tz,
-        team_id=person.team_id if person.role == "supervisor" else None,
-    )
-    loc = person.locale
-    await context.bot.send_message(chat_id=person.chat_id, text=summary_text(summary, loc))
-    labels = {k: tr(loc, v) for k, v in inc.CATEGORIES.items()}
-    # Drawing takes a few hundred ms: off the event loop, so alerts keep flowing meanwhile.
-    png = await asyncio.to_thread(weekly_chart, summary.weekly, labels, tr(loc, "Incidents per week, by type"))
+    text, png = await summary_message(context.storage, context.config, person, week)
+    await context.bot.send_message(chat_id=person.chat_id, text=text)
     await context.bot.send_photo(chat_id=person.chat_id, photo=png, filename="incidents.png")
 
 
@@ -269,21 +217,6 @@ def _week_arg(text: str) -> date | None:
         return None
     # The summary reaches weeks back and a week ahead: 0001-01-01 or 9999-12-31 would overflow the calendar.
     return week if date(1970, 1, 1) <= week <= date(9998, 12, 31) else None
-
-
-async def weekly_summaries(context: BotContext) -> None:
-    """The scheduled job: last week's summary to every manager; one failure does not stop the others."""
-    org = context.bot_data.org
-    if org is None:
-        return
-    week = this_week(context.clock.now(), context.config.tz) - timedelta(weeks=1)
-    async with context.storage.db.read() as tx:
-        managers = await context.storage.people.with_role(tx, org.id, "manager")
-    for manager in managers:
-        try:
-            await send_summary(context, manager, week)
-        except TelegramError as exc:
-            log.warning("Weekly summary not delivered: %s", type(exc).__name__)
 
 
 async def export_command(update: Update, context: BotContext) -> None:

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import logging
-import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import tr
+from bot.redaction import redacted
 from bot.telegram.context import BotContext
 
 log = logging.getLogger("outreach.errors")
-
-
-def redacted(error: BaseException) -> str:
-    """Exception type and where it was raised, never its message (which may hold user content)."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
-    return f"{type(error).__name__} at {where or 'unknown place'}"
 
 
 async def _reader_locale(update: Update, context: BotContext) -> str:

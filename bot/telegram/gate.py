@@ -10,9 +10,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.handlers.start import NEUTRAL
 from bot.i18n import guess_locale, tr
+from bot.redaction import redacted
 from bot.services.enrolment import stranger_may_get_reply
 from bot.telegram.context import BotContext
-from bot.telegram.errors import redacted
 
 log = logging.getLogger("outreach.gate")
 

@@ -68,6 +68,9 @@ class Chatter:
         }
         return await self.harness.feed(self.factory.tap(message, data))
 
+    async def share_location(self, latitude: float, longitude: float) -> list[Sent]:
+        return await self.harness.feed(self.factory.location(latitude, longitude))
+
     async def tap_forged(self, data: str) -> list[Sent]:
         return await self.harness.feed(self.factory.tap(None, data))
 

@@ -1,0 +1,201 @@
+"""The plain-text adapter: the engine's screens as numbered text, and replies as its inputs.
+
+For a messenger without buttons (a terminal, Signal): every screen is a new message whose choices
+are numbered, and a reply that is one of the numbers of the newest numbered message takes that
+choice. What the messenger itself does (send, delete, edit where it can) is behind `Wire`, so this
+module is the whole of a button-less adapter but for that. It finds the person by their messenger
+user id, answers strangers as the Telegram gate does, and never lets an exception reach a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.flows.engine import Engine
+from bot.flows.model import (
+    CHOICE,
+    OUT_OF_ORDER,
+    STALE,
+    TAP_A_BUTTON,
+    Attachment,
+    Conversation,
+    Ctx,
+    Input,
+    Screen,
+    Stranger,
+)
+from bot.handlers.start import NEUTRAL
+from bot.i18n import N_, guess_locale, tr
+from bot.plain.text import Menu, choice_number, screen_text, to_input
+from bot.redaction import redacted
+from bot.services.enrolment import stranger_may_get_reply
+from config import OrgConfig
+from storage import Person, Storage
+from storage.orgs import Organization
+
+log = logging.getLogger("outreach.plain")
+SORRY = N_("Sorry, something went wrong. Please try again.")
+# The engine's words for buttons, as a button-less messenger says them.
+INSTEAD = {
+    TAP_A_BUTTON: N_("Please reply with one of the numbers above, or send /cancel."),
+    STALE: N_("This choice is no longer current."),
+}
+
+
+class Wire(Protocol):
+    """One text-only messenger, as the plain adapter needs it."""
+
+    async def send(self, chat_id: int, text: str) -> int:
+        """Send a text; its message id."""
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Change a message's text; False if this messenger cannot (or the message is gone)."""
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        """Remove a message from the chat, if the messenger can; one already gone is no error."""
+
+    async def send_file(self, chat_id: int, file: Attachment) -> int:
+        """Send a file (a chart, a CSV); its message id."""
+
+
+class PlainOutput:
+    """Shows the engine's screens in one chat as numbered text."""
+
+    def __init__(self, wire: Wire, chat_id: int, locale: str, menus: dict[int, Menu]) -> None:
+        self.wire = wire
+        self.chat_id = chat_id
+        self.locale = locale
+        self.menus = menus
+
+    async def show(self, screen: Screen, *, replace: int | None, drop: bool = False) -> int | None:
+        text, codes = screen_text(screen, self.locale)
+        message_id = await self.wire.send(self.chat_id, text)
+        if codes or screen.secret:  # a new question: numbers now answer it (a PIN question takes none)
+            self.menus[self.chat_id] = Menu(message_id, codes, screen.secret)
+        return message_id
+
+    async def say(self, text: str, *, replace: int | None = None, drop: bool = False) -> int | None:
+        return await self.wire.send(self.chat_id, self._instead(text))
+
+    async def toast(self, text: str | None = None) -> None:
+        if text:  # no small notices on plain messengers: a line instead
+            await self.wire.send(self.chat_id, self._instead(text))
+
+    async def send_file(self, file: Attachment) -> int | None:
+        return await self.wire.send_file(self.chat_id, file)
+
+    async def forget(self, message_id: int) -> None:
+        await self.wire.delete(self.chat_id, message_id)
+
+    def extra(self) -> list[int]:
+        return []
+
+    def _instead(self, text: str) -> str:
+        for engine_words, plain_words in INSTEAD.items():
+            if text == tr(self.locale, engine_words):
+                return tr(self.locale, plain_words)
+        return text
+
+
+class PlainAdapter:
+    """Feeds one messenger's plain messages to the engine; one instance per running bot."""
+
+    def __init__(
+        self,
+        wire: Wire,
+        engine: Engine,
+        storage: Storage,
+        config: OrgConfig,
+        clock: Clock,
+        org: Organization,
+        *,
+        flush: Callable[[], None] | None = None,
+    ) -> None:
+        self.wire, self.engine, self.storage, self.config, self.clock, self.org = (
+            wire,
+            engine,
+            storage,
+            config,
+            clock,
+            org,
+        )
+        self.flush = flush  # sends what a step queued in the outbox (an alert) without waiting for a tick
+        self.menus: dict[int, Menu] = {}  # chat id -> its newest numbered message
+
+    def offer(self, chat_id: int, message_id: int, codes: tuple[str, ...]) -> None:
+        """A message sent outside a conversation (an alert's buttons): its numbers now answer it."""
+        self.menus[chat_id] = Menu(message_id, codes)
+
+    async def receive(
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        language: str | None = None,
+        message_id: int | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        """One message from a person; whatever goes wrong, they get at most one neutral line."""
+        locale = self.config.language
+        try:
+            async with self.storage.db.read() as tx:
+                person = await self.storage.people.by_telegram_user(tx, user_id)
+            if person is not None and person.status != "active":
+                person = None
+            locale = person.locale if person is not None else guess_locale(language, self.config.language)
+            await self._receive(person, user_id, chat_id, text, locale, message_id, update_id)
+        except Exception as exc:
+            log.error("Plain message not handled: %s", redacted(exc))
+            try:
+                await self.wire.send(chat_id, tr(locale, SORRY))
+            except Exception as again:  # the messenger may be what failed; never loop on it
+                log.warning("Could not send the error notice: %s", redacted(again))
+
+    async def _receive(
+        self,
+        person: Person | None,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        locale: str,
+        message_id: int | None,
+        update_id: int | None,
+    ) -> None:
+        stranger = None
+        if person is None:
+            words = text.split()
+            if not words or words[0].lower() != "/start":  # only an invitation opens this chat
+                if await stranger_may_get_reply(self.storage, self.clock, user_id):
+                    await self.wire.send(chat_id, tr(locale, NEUTRAL))
+                return
+            stranger = Stranger(user_id, chat_id, locale)
+        inp = await self._input(person, chat_id, text, message_id, update_id)
+        ctx = Ctx(self.storage, self.config, self.clock, self.org, person, update_id=update_id, stranger=stranger)
+        out = PlainOutput(self.wire, chat_id, locale, self.menus)
+        if not await self.engine.handle(ctx, inp, out, flush=self.flush):
+            await self.wire.send(chat_id, tr(locale, STALE if inp.kind == CHOICE else OUT_OF_ORDER))
+
+    async def _input(
+        self, person: Person | None, chat_id: int, text: str, message_id: int | None, update_id: int | None
+    ) -> Input:
+        """A reply that is a number of the newest numbered message is that choice; else as typed."""
+        menu = self.menus.get(chat_id)
+        if menu is None and person is not None:  # after a restart: the conversation's current question
+            menu = await self._stored_menu(person)
+        number = choice_number(text, menu)
+        if menu is not None and number is not None:
+            code = menu.codes[number - 1]
+            return Input(CHOICE, code, on_screen=menu.message_id, message_id=message_id, update_id=update_id)
+        return to_input(text, message_id=message_id, update_id=update_id)
+
+    async def _stored_menu(self, person: Person) -> Menu | None:
+        async with self.storage.db.read() as tx:
+            found = await self.storage.conversations.get(tx, person.id)
+        if found is None:
+            return None
+        conv = Conversation.load(*found)
+        return Menu(conv.screen, tuple(conv.codes), conv.secret) if conv.codes or conv.secret else None

@@ -1,0 +1,74 @@
+"""A bot on the plain-text adapter, without python-telegram-bot: the database, the engine, the adapter.
+
+`start` opens what `bot/app.py`'s post_init opens for Telegram (the storage, the organisation),
+`stop` closes it. The terminal sandbox and the tests that drive every flow without
+python-telegram-bot run on it; a Signal bot would too, with its own `Wire`.
+"""
+
+from __future__ import annotations
+
+from bot.clock import Clock, SystemClock
+from bot.flows.engine import Engine
+from bot.flows.table import build_engine
+from bot.plain.adapter import PlainAdapter, Wire
+from bot.services.enrolment import ensure_organization
+from config import OrgConfig, Settings
+from storage import Storage
+from storage.orgs import Organization
+from storage.sealing import load_or_create_key
+
+
+class PlainBot:
+    """One organisation's bot on one plain messenger."""
+
+    def __init__(self, settings: Settings, config: OrgConfig, wire: Wire, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self.wire = wire
+        self.clock = clock or SystemClock()
+        self.engine: Engine = build_engine()
+        self._storage: Storage | None = None
+        self._org: Organization | None = None
+        self._adapter: PlainAdapter | None = None
+
+    @property
+    def storage(self) -> Storage:
+        assert self._storage is not None, "the bot is not started"
+        return self._storage
+
+    @property
+    def org(self) -> Organization:
+        assert self._org is not None, "the bot is not started"
+        return self._org
+
+    @property
+    def adapter(self) -> PlainAdapter:
+        assert self._adapter is not None, "the bot is not started"
+        return self._adapter
+
+    async def start(self) -> None:
+        """Open the database (creating the key where the settings say) and the organisation."""
+        key = load_or_create_key(self.settings.key_b64, self.settings.key_path, create=True)
+        self._storage = await Storage.open(self.settings.db_path, key)
+        self._org = await ensure_organization(self._storage, self.config, self.clock)
+        self._adapter = PlainAdapter(self.wire, self.engine, self._storage, self.config, self.clock, self._org)
+
+    async def stop(self) -> None:
+        if self._storage is not None:
+            await self._storage.close()
+        self._storage = self._adapter = None
+
+    async def receive(
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str,
+        *,
+        language: str | None = None,
+        message_id: int | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        """One message from a person."""
+        await self.adapter.receive(
+            user_id, chat_id, text, language=language, message_id=message_id, update_id=update_id
+        )

@@ -100,3 +100,29 @@ async def _open_checkin(harness: Harness, person_id: str) -> str | None:
     async with harness.storage.db.read() as tx:
         current = await harness.storage.checkins.open_for(tx, person_id)
     return current.id if current is not None else None
+
+
+async def test_the_check_in_line_goes_when_the_check_out_line_takes_its_place(tmp_path: Path) -> None:
+    """Of a check-in, an extension and a check-out typed as new commands, one line stays: the last."""
+    harness = Harness(tmp_path, {**EXAMPLE, "privacy": {"clean_up_after": "3m"}})
+    await harness.start()
+    try:
+        worker = await harness.enrol("worker", "north")
+        sent = await worker.say("/checkin")
+        for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
+            sent = await worker.tap(sent[-1], data)
+        sent = await worker.say("/extend")
+        await worker.tap(sent[-1], sent[-1].buttons[0][1])
+        current = await _open_checkin(harness, worker.person.id)
+        harness.clock.advance(timedelta(minutes=4))
+        await harness.tick()
+        [until] = [text for text in harness.api.chats[worker.chat_id].values() if text.startswith("Until")]
+        assert "7:30" in until  # the extended time's line replaced the first one (7:00)
+        sent = await worker.say("/checkout")
+        await worker.tap(sent[-1], f"co:fine:{current}")
+        harness.clock.advance(timedelta(minutes=4))
+        await harness.tick()
+        left = list(harness.api.chats[worker.chat_id].values())
+        assert [text for text in left if not text.startswith("Welcome")] == ["Thank you."], left
+    finally:
+        await harness.stop()

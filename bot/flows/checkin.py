@@ -54,7 +54,7 @@ async def start(c: Ctx, inp: Input) -> Result:
             place=c.config.place_label(current.place, c.locale),
             time=when(current.deadline_at, c.locale, c.config.tz, c.now()),
         )
-        return Done(text, kept=_kept(c, current), rows=checkin_choices(c, current.id))
+        return Done(text, kept=_kept(c, current), rows=checkin_choices(c, current.id), replaces_kept=True)
     hotspots = c.config.hotspots
     order = sorted(
         range(len(hotspots)),
@@ -207,7 +207,7 @@ async def finish(c: Ctx) -> Result:
         c.t(ADVICE[risk]),
         c.t("When you leave: /checkout. Need more time: /extend."),
     ]
-    return Done("\n".join(lines), kept=_kept(c, current), rows=checkin_choices(c, current.id))
+    return Done("\n".join(lines), kept=_kept(c, current), rows=checkin_choices(c, current.id), replaces_kept=True)
 
 
 def _kept(c: Ctx, current: Checkin) -> str:

@@ -93,15 +93,15 @@ async def close(c: Ctx, *, duress: bool) -> Result:
             await raise_code_alert(
                 c.storage, c.config.escalation, c.person, "red", c.now(), duress=True, update_id=c.update_id
             )
-            return Done(c.t(CHECKED_OUT), kept=c.t(KEPT))
+            return Done(c.t(CHECKED_OUT), kept=c.t(KEPT), replaces_kept=True)
         return Done(c.t("This button is no longer current."))
     if outcome == "fine":
-        return Done(c.t(CHECKED_OUT), kept=c.t(KEPT))
+        return Done(c.t(CHECKED_OUT), kept=c.t(KEPT), replaces_kept=True)
     place = result.checkin.place
     prefill = {"place_kind": "other" if result.checkin.place_custom else "hotspot", "place": place}
     prefill |= {"when": "today", "checkin_id": result.checkin.id}
     text = c.t("Checked out. It is noted that something happened. Your supervisor can help.")
-    return Done(text, kept=c.t(KEPT), then=("report", prefill))
+    return Done(text, kept=c.t(KEPT), then=("report", prefill), replaces_kept=True)
 
 
 async def cancel(c: Ctx, inp: Input) -> Result:

@@ -270,7 +270,7 @@ class Engine:
         keep = last if done.kept and last is not None else None
         turn.cleanups.append(
             {
-                "delete": [m for m in conv.shown if m != keep] + conv.got,
+                "delete": [m for m in conv.shown if m != keep] + conv.got + replaced,
                 "keep": keep,
                 "text": done.kept,
                 "rows": [[[c.code, c.label] for c in row] for row in done.rows],
@@ -282,6 +282,8 @@ class Engine:
         if done.then is not None:
             name, answers = done.then
             follow = self.flows[name]
+        # The line kept from before goes when this one takes its place ("Until 8:00." at check-out).
+        replaced = [conv.kept] if done.replaces_kept and conv.kept not in (None, keep, *conv.shown) else []
             conv.flow, conv.answers = name, dict(answers)
             turn.inp = Input(OTHER)  # the next flow's first question comes as a new message
             await self.apply(turn, follow, await follow.start(self._ctx(turn), turn.inp))
@@ -293,6 +295,8 @@ class Engine:
         async with ctx.storage.db.read() as tx:
             found = await ctx.storage.conversations.get(tx, ctx.person.id)
         return Conversation.load(*found) if found else Conversation()
+        if keep is not None or done.replaces_kept:
+            conv.kept = keep
 
     @staticmethod
     def _recent(conv: Conversation, now: datetime) -> bool:
@@ -353,7 +357,7 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                 if delete:
                     job = {"delete": delete, "keep": None, "text": None, "rows": []}
                     await queue_cleanup_for(storage, tx, person_id, job, now, now)
-                blank = Conversation(last_update=conv.last_update)
+                blank = Conversation(last_update=conv.last_update, kept=conv.kept)
                 await storage.conversations.put(tx, person_id, blank.dump(), None, now)
                 ended.append((person_id, flow.name))
     return ended

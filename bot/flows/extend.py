@@ -49,7 +49,7 @@ async def how_much(c: Ctx, inp: Input) -> Result:
     if result.outcome is not Outcome.OK or result.checkin is None:
         return Done(c.t("This button is no longer current."))
     time = when(result.checkin.deadline_at, c.locale, c.config.tz, now)
-    return Done(c.t("Done. New time: {time}.", time=time), kept=c.t(KEPT, time=time))
+    return Done(c.t("Done. New time: {time}.", time=time), kept=c.t(KEPT, time=time), replaces_kept=True)
 
 
 FLOW = Flow(

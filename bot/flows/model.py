@@ -107,6 +107,7 @@ class Done:
     keep_files: bool = False  # managers' charts and exports stay; anything else goes with the clean-up
     pieces: tuple[str, ...] = ()  # more texts shown after `text` (a long list), removed alike
     then: tuple[str, dict[str, Any]] | None = None  # a flow that follows at once, with answers filled in
+    replaces_kept: bool = False  # its kept line takes the place of the one before (check-out's of check-in's)
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ class Conversation:
     secret: bool = False  # the current step takes a secret (a PIN)
     last_update: int = 0
     paused: dict[str, Any] = field(default_factory=dict)  # flow -> {"a": answers, "at": iso time} set aside
+    kept: int | None = None  # the last kept line, which a `replaces_kept` end removes
     at: datetime | None = None
 
     @classmethod
@@ -230,6 +232,7 @@ class Conversation:
             secret=bool(state.get("secret")),
             last_update=int(state.get("u") or 0),
             paused=dict(state.get("paused") or {}),
+            kept=state.get("kept"),
             at=at,
         )
 
@@ -245,6 +248,7 @@ class Conversation:
             "secret": self.secret,
             "u": self.last_update,
             "paused": self.paused,
+            "kept": self.kept,
         }
 
     def note_shown(self, message_id: int | None) -> None:

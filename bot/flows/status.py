@@ -32,7 +32,7 @@ async def status(c: Ctx, inp: Input) -> Result:
     if current.deadline_at < now:
         lines.append(c.t("Your time is over: check out or extend."))
     kept = c.t(KEPT, time=when(current.deadline_at, loc, tz, now))
-    return Done("\n".join(lines), kept=kept, rows=checkin_choices(c, current.id))
+    return Done("\n".join(lines), kept=kept, rows=checkin_choices(c, current.id), replaces_kept=True)
 
 
 async def location(c: Ctx, inp: Input) -> Result:

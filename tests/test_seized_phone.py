@@ -123,6 +123,41 @@ async def test_the_check_in_line_goes_when_the_check_out_line_takes_its_place(tm
         harness.clock.advance(timedelta(minutes=4))
         await harness.tick()
         left = list(harness.api.chats[worker.chat_id].values())
-        assert [text for text in left if not text.startswith("Welcome")] == ["Thank you."], left
+        assert left[-1] == "Thank you." and not [text for text in left if text.startswith("Until")], left
+        assert len(left) == 2, left  # and the enrolment's line ("Language saved"), which nothing replaces
+    finally:
+        await harness.stop()
+
+
+async def test_the_duress_pin_typed_anywhere_leaves_what_a_check_out_leaves(tmp_path: Path) -> None:
+    """An officer comparing two phones cannot tell a duress PIN typed into the chat from a check-out."""
+    harness = Harness(tmp_path, {**EXAMPLE, "checkout": {"pin": True}, "privacy": {"clean_up_after": "3m"}})
+    await harness.start()
+    try:
+        await harness.enrol("supervisor", "north")
+        chats = []
+        for duress in (False, True):
+            worker = await harness.enrol("worker", "north")
+            await worker.say("/pin")
+            for pin in (SAFE_PIN, DURESS_PIN, DURESS_PIN):
+                await worker.say(pin)
+            sent = await worker.say("/checkin")
+            for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
+                sent = await worker.tap(sent[-1], data)
+            current = await _open_checkin(harness, worker.person.id)
+            if duress:
+                await worker.say(DURESS_PIN)  # no question asked it
+            else:
+                sent = await worker.say("/checkout")
+                await worker.tap(sent[-1], f"co:fine:{current}")
+                await worker.say(SAFE_PIN)
+            assert await _open_checkin(harness, worker.person.id) is None
+            chats.append(worker.chat_id)
+        harness.clock.advance(timedelta(minutes=4))
+        await harness.tick()
+        normal, forced = (
+            [t for t in harness.api.chats[chat].values() if not t.startswith("Welcome")] for chat in chats
+        )
+        assert forced == normal and normal[-2:] == ["Saved.", "Thank you."], normal
     finally:
         await harness.stop()

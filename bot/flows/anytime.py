@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.flows import checkout, pin
 from bot.flows.common import is_worker
-from bot.flows.model import OUT_OF_ORDER, TEXT, Aside, Conversation, Ctx, Input, Output, Result
+from bot.flows.model import OUT_OF_ORDER, TEXT, Aside, Conversation, Ctx, Done, Input, Output, Result
 from bot.i18n import N_
 from bot.services.alerts import check_pin, pin_text, raise_code_alert, valid_pin
 from bot.services.checkins import Outcome
@@ -63,9 +63,19 @@ async def pin_anywhere(c: Ctx, inp: Input, out: Output, conv: Conversation) -> R
             c.storage, c.person, current.id, "fine", now, duress_esc=esc, update_id=c.update_id
         )
         if result.outcome is Outcome.OK:
+            if conv.flow is None:  # what a check-out leaves: its line in place of "Until 8:00."
+                return await _as_a_check_out(c, inp, out, conv)
             return Aside(c.t(checkout.CHECKED_OUT), forget_now=True)
     await raise_code_alert(c.storage, esc, c.person, "red", now, duress=True, update_id=c.update_id)
     return Aside(c.t(OUT_OF_ORDER), forget_now=True)
+
+
+async def _as_a_check_out(c: Ctx, inp: Input, out: Output, conv: Conversation) -> Done:
+    """The end a check-out has, so that the phone shows the same afterwards; the PIN leaves at once."""
+    if inp.message_id is not None and inp.message_id in conv.got:
+        await out.forget(inp.message_id)
+        conv.got.remove(inp.message_id)
+    return Done(c.t(checkout.CHECKED_OUT), kept=c.t(checkout.KEPT), replaces_kept=True)
 
 
 RULES = (code_word, pin_anywhere)

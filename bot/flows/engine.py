@@ -268,6 +268,8 @@ class Engine:
             if not done.keep_files:
                 conv.note_shown(sent)
         keep = last if done.kept and last is not None else None
+        # The line kept from before goes when this one takes its place ("Until 8:00." at check-out).
+        replaced = [conv.kept] if done.replaces_kept and conv.kept not in (None, keep, *conv.shown) else []
         turn.cleanups.append(
             {
                 "delete": [m for m in conv.shown if m != keep] + conv.got + replaced,
@@ -279,11 +281,11 @@ class Engine:
         codes = [c.code for row in done.rows for c in row] if keep is not None else []
         conv.flow, conv.step, conv.answers, conv.secret = None, None, {}, False
         conv.shown, conv.got, conv.screen, conv.codes = [], [], keep if codes else None, codes
+        if done.replaces_kept:  # the check-in cycle's line; a report's or a PIN's stays apart
+            conv.kept = keep
         if done.then is not None:
             name, answers = done.then
             follow = self.flows[name]
-        # The line kept from before goes when this one takes its place ("Until 8:00." at check-out).
-        replaced = [conv.kept] if done.replaces_kept and conv.kept not in (None, keep, *conv.shown) else []
             conv.flow, conv.answers = name, dict(answers)
             turn.inp = Input(OTHER)  # the next flow's first question comes as a new message
             await self.apply(turn, follow, await follow.start(self._ctx(turn), turn.inp))
@@ -295,8 +297,6 @@ class Engine:
         async with ctx.storage.db.read() as tx:
             found = await ctx.storage.conversations.get(tx, ctx.person.id)
         return Conversation.load(*found) if found else Conversation()
-        if keep is not None or done.replaces_kept:
-            conv.kept = keep
 
     @staticmethod
     def _recent(conv: Conversation, now: datetime) -> bool:

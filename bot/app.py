@@ -12,17 +12,12 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
     TypeHandler,
-    filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
 from bot.flows.table import build_engine
-from bot.handlers import reports
 from bot.i18n import LANGUAGES, N_, tr
 from bot.jobs import drafts, retention, ticker, weekly
 from bot.logs import quiet_noisy_loggers
@@ -31,7 +26,6 @@ from bot.telegram import errors, gate
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
 from bot.telegram.lean_bot import LeanBot
-from bot.telegram.replies import not_understood
 from bot.telegram.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
 from storage import Storage
@@ -114,14 +108,7 @@ def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: Org
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, in one place. The gate runs first, in its own group."""
     app.add_handler(TypeHandler(Update, gate.gate), group=GATE_GROUP)
-    app.add_handler(TypeHandler(Update, converse), group=ENGINE_GROUP)
-    app.add_handler(CommandHandler("timeline", reports.timeline))
-    app.add_handler(CallbackQueryHandler(reports.timeline_page, pattern=r"^tl:"))
-    app.add_handler(CommandHandler("incident", reports.incident))
-    app.add_handler(CommandHandler("summary", reports.summary_command))
-    app.add_handler(CommandHandler("export", reports.export_command))
-    app.add_handler(MessageHandler(filters.ALL, not_understood))
-    app.add_handler(CallbackQueryHandler(not_understood))
+    app.add_handler(TypeHandler(Update, converse), group=ENGINE_GROUP)  # answers all the rest, unknowns too
     app.add_error_handler(errors.on_error)
 
 

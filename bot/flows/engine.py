@@ -21,6 +21,7 @@ from bot.flows.model import (
     COMMAND,
     LOCATION,
     OTHER,
+    STALE,
     TAP_A_BUTTON,
     TEXT,
     Aside,
@@ -71,11 +72,12 @@ class Engine:
         self.codes = sorted(((code, flow) for flow in flows for code in flow.codes), key=lambda c: -len(c[0]))
         self.rules = list(rules)
         self.on_location = on_location  # a location with no question asking for one
-        self.fallback = fallback  # typed text (or a photo...) with no question asking for it
+        self.fallback = fallback  # typed text (or a photo...) with no question asking for it; unknown commands
 
     async def handle(self, ctx: Ctx, inp: Input, out: Output, flush: Callable[[], None] | None = None) -> bool:
-        """Handle one input and store what became of the conversation. False: no flow of ours took
-        it (the adapter's one-shot handlers may); the conversation was still kept up to date."""
+        """Handle one input and store what became of the conversation. What no flow takes is answered
+        here too (a command we do not have: the fallback's line; a stale button: a notice). False
+        only for a stranger's input that no flow for strangers takes: the adapter decides what they get."""
         queued = ctx.storage.outbox.enqueued
         conv = await self.load(ctx)
         if inp.update_id is not None and inp.update_id <= conv.last_update and self._recent(conv, ctx.now()):
@@ -110,7 +112,9 @@ class Engine:
                 await self.apply(turn, flow, await flow.start(self._ctx(turn), inp))
             elif inp.value in self.commands:
                 await self.begin(turn, self.commands[inp.value])
-            else:  # not a flow's command: the one-shot handlers may have it; the conversation waits
+            elif self.fallback is not None:  # a command we do not have: one neutral line; the conversation waits
+                await self.begin(turn, self.fallback)
+            else:
                 turn.handled = False
         elif inp.kind == CHOICE:
             on_current = inp.on_screen is None or inp.on_screen == conv.screen
@@ -120,7 +124,7 @@ class Engine:
             elif starts is not None:
                 await self.begin(turn, starts)
             else:
-                turn.handled = False
+                await self._stale(turn)
         elif flow is not None and conv.step is not None:
             if inp.kind in (TEXT, LOCATION) and conv.answers.get(TAKES) == inp.kind:
                 await self.apply(turn, flow, await flow.steps[conv.step](self._ctx(turn), inp))
@@ -132,6 +136,16 @@ class Engine:
             await self.begin(turn, self.fallback)
         else:
             turn.handled = False
+
+    @staticmethod
+    async def _stale(turn: Turn) -> None:
+        """A button no flow takes, or one of a screen that is no longer current: a notice on the button
+        (a line where the messenger has none), and nothing changes. Not for strangers: the adapter's
+        gate decides what they get."""
+        if turn.ctx.person is None:
+            turn.handled = False
+            return
+        await turn.out.toast(turn.ctx.t(STALE))
 
     @staticmethod
     def _ctx(turn: Turn) -> Ctx:

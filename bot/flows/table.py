@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, status
 from bot.flows.engine import Engine
-from bot.handlers import alerts, start, team
+from bot.handlers import alerts, export, incident, start, summary, team, timeline
 
 
 def build_engine() -> Engine:
@@ -26,5 +26,9 @@ def build_engine() -> Engine:
         team.SAFE,
         alerts.ALERT,
         alerts.SUPPORT,
+        timeline.TIMELINE,
+        incident.INCIDENT,
+        summary.SUMMARY,
+        export.EXPORT,
     ]
     return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION, fallback=start.FALLBACK)

@@ -122,7 +122,8 @@ async def help_command(c: Ctx, inp: Input) -> Result:
 
 
 async def not_understood(c: Ctx, inp: Input) -> Result:
-    """Anything outside a conversation that no flow takes: a neutral hint, nothing stored."""
+    """Typed text outside a conversation, or a command no flow has: a neutral hint, nothing stored
+    (the command and the hint go with the clean-up; a conversation half-way waits)."""
     return Done(c.t(OUT_OF_ORDER))
 
 

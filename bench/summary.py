@@ -11,7 +11,8 @@ category, perpetrator and severity, 200 reporters in 10 teams. Then, each the me
   - /summary from a manager through the real Application (long polling on the in-process Bot API
     stand-in, real clock, 1 s tick running): update pushed -> sendMessage and sendPhoto handed over;
   - /timeline through the Application: the first page, and the pages at offsets 5000 and 50000
-    (the "Next" button's callback), and storage.incidents.page itself at the same offsets;
+    (the "Next" button's callback, the page edited in place; the manager's stored conversation is
+    first put on the page whose button leads there), and storage.incidents.page at the same offsets;
 and the same commands answered by a bare python-telegram-bot bot with the same text and PNG ready in
 memory (the framework's floor), for ratios.
 
@@ -267,9 +268,14 @@ class StallWatch:
 
 
 async def through_bot(
-    push: Callable[[dict[str, Any]], float], replies: Replies, factory: Any, runs: int
+    push: Callable[[dict[str, Any]], float],
+    replies: Replies,
+    factory: Any,
+    runs: int,
+    turn_to: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """The same commands, through whichever Application listens on `push`."""
+    """The same commands, through whichever Application listens on `push`. A page button edits its
+    page in place; `turn_to(offset, message_id)` first puts that page where its button leads to `offset`."""
     both = ("sendMessage", "sendPhoto")
     result: dict[str, Any] = {}
     cold, got = await replies.after(lambda: push(factory.text("/summary")), both)
@@ -281,12 +287,14 @@ async def through_bot(
     result["summary_warm"] = median(durations)
     result["summary_stall"] = watch.longest
 
-    async def page(make: Callable[[], dict[str, Any]]) -> tuple[float, Any]:
+    async def page(make: Callable[[], dict[str, Any]], method: str = "sendMessage") -> tuple[float, Any]:
         samples, got = [], None
         for _ in range(runs):
-            delay, got = await replies.after(lambda: push(make()), ("sendMessage",))
+            if turn_to is not None and method == "editMessageText":
+                await turn_to(int(make()["callback_query"]["data"].split(":")[1]), message["message_id"])
+            delay, got = await replies.after(lambda: push(make()), (method,))
             samples.append(delay)
-        return median(samples), got["sendMessage"] if got else None
+        return median(samples), got[method] if got else None
 
     result["tl_12w"], sent = await page(lambda: factory.text("/timeline"))
     result["tl_12w_text"] = sent.text if sent else None
@@ -296,7 +304,7 @@ async def through_bot(
     message = {"message_id": sent.message_id, "date": 0, "chat": factory.chat, "text": sent.text}
     for offset in (5000, 50000):
         key = f"tl_{offset}"
-        result[key], sent = await page(lambda o=offset: factory.tap(message, f"tl:{o}:all:-:-"))
+        result[key], sent = await page(lambda o=offset: factory.tap(message, f"tl:{o}:all:-:-"), "editMessageText")
         first_lines[key] = sent.text.splitlines()[0]
     result["tl_filtered"], sent = await page(lambda: factory.text("/timeline all physical parque central"))
     first_lines["tl_filtered"] = sent.text.splitlines()[0]
@@ -328,7 +336,20 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
     # -- through the Application (the first /summary of the process imports matplotlib) ----------
     factory = UpdateFactory(manager.chat_id)
-    result["app"] = await through_bot(bot.push, Replies(bot.api, manager.chat_id), factory, runs)
+
+    async def turn_to(offset: int, message_id: int) -> None:
+        """Where pressing Next offset/10 - 1 times would have left the manager: the timeline's current
+        page, message `message_id`, offers the button to `offset` (stored as the engine stores it)."""
+        from bot.flows.model import Conversation
+
+        async with storage.db.tx() as tx:
+            found = await storage.conversations.get(tx, manager.id)
+            conv = Conversation.load(*found) if found else Conversation()
+            conv.flow, conv.step, conv.screen = "timeline", "page", message_id
+            conv.codes, conv.answers = [f"tl:{offset}:all:-:-"], {"_takes": "choice"}
+            await storage.conversations.put(tx, manager.id, conv.dump(), conv.flow, bot.clock.now())
+
+    result["app"] = await through_bot(bot.push, Replies(bot.api, manager.chat_id), factory, runs, turn_to)
 
     # -- the parts, called directly ---------------------------------------------------------------
     week = this_week(bot.clock.now(), tz) - timedelta(weeks=1)
@@ -428,8 +449,10 @@ async def run_bare(args: argparse.Namespace, payload: dict[str, Any]) -> dict[st
         await update.effective_chat.send_photo(photo=png, filename="incidents.png")
 
     async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
+        if update.callback_query is not None:  # a page button: the page in place, as outreach-bot does
             await update.callback_query.answer()
+            await update.callback_query.edit_message_text(page_text, reply_markup=markup)
+            return
         assert update.effective_chat is not None
         await update.effective_chat.send_message(page_text, reply_markup=markup)
 

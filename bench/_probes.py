@@ -9,11 +9,15 @@ module globals:
 
 What the product takes no parameter for yet is timed by Timed, the one place that still rebinds a
 product global (undo() restores it); the parameter that would end it, per function:
-  - bot.jobs.outbox.flush, called as `outbox.flush` by ticker.tick and ticker._flush_requested:
-    a hook given each flush's duration, messages sent, and whether it found a flush running
-    (bench/alerts.py, bench/deadlines.py);
-  - bot.jobs.ticker.tick: its steps (advance_checkins, advance_alerts, outbox.flush) timed through such
-    a hook, or passed in (ticker.schedule(app, tick=...), from open_resources) (bench/deadlines.py);
+  - bot.jobs.outbox.flush(storage, config, messenger, clock, lock, wait=...), called as `outbox.flush` by
+    bot.telegram.jobs.flush (for the tick, the sweep and request_flush): a hook given each flush's
+    duration, messages sent, and whether it found a flush running (bench/alerts.py, bench/deadlines.py).
+    The neutral job already takes its messenger as an argument, so a timing Messenger wrapper would see
+    each send; what is missing is a way to hand bot.telegram.jobs a flush (or messenger) of the bench's;
+  - bot.jobs.ticker.tick(storage, config, clock, flush): its flush is a parameter already (the hook for
+    outbox.flush above); advance_checkins / advance_alerts are not, so their timing still rebinds
+    ticker's globals; bot.telegram.jobs.schedule(app, tick=...) from open_resources would end it
+    (bench/deadlines.py);
   - bot.services.alerts.raise_code_alert: its duration (bench/alerts.py). Its callers import it by name, so
     Timed rebinds it in bot.handlers.alerts (code_word -> raise_from); a caller elsewhere (the conversation
     engine under way calls it from bot.flows.anytime) is not timed: a hook on the service would be.

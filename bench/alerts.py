@@ -180,8 +180,8 @@ class Instruments:
         from bot.jobs import outbox
 
         self.raised = Timed(alert_handlers, "raise_code_alert")
-        # noted: the request found a flush running and returned at once
-        self.flushed = Timed(outbox, "flush", lambda app, *, wait=False: app.bot_data.outbox_lock.locked() and not wait)
+        # noted: the request found a flush running (its last argument is the lock) and returned at once
+        self.flushed = Timed(outbox, "flush", lambda *args, wait=False: args[-1].locked() and not wait)
 
     def reset(self) -> None:
         self.raised.calls.clear()

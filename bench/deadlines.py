@@ -188,7 +188,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         importlib.import_module(module)
     logs = LogCounter.install()
     probe, ticks = DbProbe(), TickWatch()
-    # The phases of ticker.tick, by the names it looks up at each run (no parameter for it yet: bench/_probes.py).
+    # The phases of ticker.tick, by the names it looks up at each run (no parameter for them yet: bench/_probes.py).
     phases = {"advance_checkins": Timed(ticker, "advance_checkins"), "advance_alerts": Timed(ticker, "advance_alerts")}
     phases["outbox.flush"] = Timed(outbox, "flush")
     n, window = args.n, args.window

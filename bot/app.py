@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import time as dt_time
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -19,10 +18,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, SystemClock
 from bot.flows.table import build_engine
 from bot.i18n import LANGUAGES, N_, tr
-from bot.jobs import drafts, retention, ticker, weekly
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
-from bot.telegram import errors, gate
+from bot.telegram import errors, gate, jobs
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
 from bot.telegram.lean_bot import LeanBot
@@ -66,8 +64,8 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     await app.bot.set_my_commands([BotCommand(c, tr(data.config.language, d)) for c, d in COMMANDS])
     for language in LANGUAGES:
         await app.bot.set_my_commands([BotCommand(c, tr(language, d)) for c, d in COMMANDS], language_code=language)
-    ticker.schedule(app)
-    schedule_reports(app, data.config)
+    jobs.schedule(app)
+    jobs.schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)
 
 
@@ -88,21 +86,6 @@ async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
     if app.bot_data.storage is not None:
         await app.bot_data.storage.close()
         app.bot_data.storage = None
-
-
-def schedule_reports(app: Application[Any, Any, Any, Any, Any, Any], config: OrgConfig) -> None:
-    """The weekly summary in the organisation's time zone, and the sweep of half-written reports."""
-    assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    moment = config.summary_time.replace(tzinfo=config.tz)
-    ptb_day = (config.summary_day + 1) % 7  # python-telegram-bot counts days from Sunday = 0
-    late_ok = {"misfire_grace_time": None}  # a job that starts late still runs
-    app.job_queue.run_daily(
-        weekly.weekly_summaries, time=moment, days=(ptb_day,), name="weekly-summary", job_kwargs=late_ok
-    )
-    app.job_queue.run_repeating(drafts.sweep_job, interval=60, first=60, name="report-drafts")
-    app.job_queue.run_daily(
-        retention.purge_job, time=dt_time(3, 30, tzinfo=config.tz), name="retention", job_kwargs=late_ok
-    )
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

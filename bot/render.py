@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.flows.model import Rows, rows
 from bot.i18n import N_, tr
 from bot.services.incidents import ACCOUNT_KEPT, CATEGORIES, PLACE_KINDS
 from bot.timefmt import when
@@ -28,23 +27,14 @@ RESOLUTIONS = {
 }
 
 
-def checkin_buttons(locale: str, checkin_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(tr(locale, "Check out"), callback_data=f"co:ask:{checkin_id}"),
-                InlineKeyboardButton(tr(locale, "Extend"), callback_data=f"ext:ask:{checkin_id}"),
-            ]
-        ]
-    )
+def checkin_buttons(locale: str, checkin_id: str) -> Rows:
+    return rows([(tr(locale, "Check out"), f"co:ask:{checkin_id}"), (tr(locale, "Extend"), f"ext:ask:{checkin_id}")])
 
 
-def alert_buttons(locale: str, alert_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(tr(locale, "I'm handling it"), callback_data=f"ack:{alert_id}")],
-            [InlineKeyboardButton(tr(locale, "Reached them, they are safe"), callback_data=f"safe:{alert_id}")],
-        ]
+def alert_buttons(locale: str, alert_id: str) -> Rows:
+    return rows(
+        [(tr(locale, "I'm handling it"), f"ack:{alert_id}")],
+        [(tr(locale, "Reached them, they are safe"), f"safe:{alert_id}")],
     )
 
 
@@ -88,8 +78,8 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
 
 def render(
     kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime, config: OrgConfig | None = None
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """(text, buttons) for one outbox message."""
+) -> tuple[str, Rows]:
+    """(text, choices) for one outbox message; no choices: ()."""
     if config is not None and p.get("place"):
         p = p | {"place": config.place_label(p["place"], locale)}
     if kind == "reminder":
@@ -111,10 +101,10 @@ def render(
     if kind == "alert":
         return _alert_text(p, locale, tz, now), alert_buttons(locale, p["alert_id"])
     if kind == "alert_acked":
-        return tr(locale, "{by} is handling the alert about {worker}.", by=p["by"], worker=p["worker"]), None
+        return tr(locale, "{by} is handling the alert about {worker}.", by=p["by"], worker=p["worker"]), ()
     if kind == "alert_closed":
         template = RESOLUTIONS.get(p.get("resolution", ""), N_("The alert about {worker} is closed."))
-        return tr(locale, template, worker=p["worker"], by=p.get("by") or ""), None
+        return tr(locale, template, worker=p["worker"], by=p.get("by") or ""), ()
     if kind == "alone":
         text = tr(
             locale,
@@ -123,7 +113,7 @@ def render(
             place=p["place"],
             time=when(p["deadline"], locale, tz, now),
         )
-        return text, None
+        return text, ()
     if kind == "incident":
         place = p.get("place") or tr(locale, PLACE_KINDS.get(p.get("place_kind") or "", "–"))
         text = tr(
@@ -137,21 +127,20 @@ def render(
         )
         if p.get("has_account"):  # that there is one, never its words
             text += "\n" + tr(locale, ACCOUNT_KEPT)
-        return text + "\n" + tr(locale, "Details: /incident {ref}", ref=p["ref"]), None
+        return text + "\n" + tr(locale, "Details: /incident {ref}", ref=p["ref"]), ()
     if kind == "new_place":
         return tr(
             locale,
             "A worker checked in at a place that is not on the list: {place}. "
             "If it is used often, add it to the hotspots in the config.",
             place=p["place"],
-        ), None
+        ), ()
     if kind == "draft_reminder":
-        return tr(locale, RESUME), None
+        return tr(locale, RESUME), ()
     if kind == "draft_dropped":
-        return tr(locale, DROPPED), None
+        return tr(locale, DROPPED), ()
     if kind == "after_alert":
         # The worker's phone may be in someone else's hands: a neutral line, contacts only on /support.
         text = tr(locale, "All settled. Thank you.")
-        button = InlineKeyboardButton(tr(locale, "Write a note"), callback_data=f"rp:alert:{p['alert_id']}")
-        return text, InlineKeyboardMarkup([[button]])
+        return text, rows([(tr(locale, "Write a note"), f"rp:alert:{p['alert_id']}")])
     raise ValueError(f"unknown outbox kind {kind!r}")

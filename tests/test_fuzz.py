@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from bot.jobs import drafts, outbox
+from bot.jobs import drafts
 from bot.services.ladder import MAX_CHECKIN
+from bot.telegram import jobs
 from storage.timefmt import from_db
 from tests.auxil.fuzz import (
     FUZZ_CONFIG,
@@ -438,7 +439,7 @@ async def play(h: Harness, cast: Cast, action: tuple[Any, ...]) -> None:
         h.clock.advance(timedelta(minutes=action[1]))
         await h.tick()
         await drafts.sweep(h.app.bot_data.engine, h.storage, h.config, h.clock.now())
-        await outbox.flush(h.app, wait=True)
+        await jobs.flush(h.app, wait=True)
     elif kind == "restart":
         await h.restart()
     else:

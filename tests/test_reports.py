@@ -243,8 +243,8 @@ async def test_summary_counts_and_chart(harness: Harness) -> None:
 
 
 async def test_weekly_job_sends_last_week_to_managers(harness: Harness) -> None:
-    from bot.jobs.weekly import weekly_summaries
     from bot.telegram.context import BotContext
+    from bot.telegram.jobs import weekly_summaries
 
     manager = await harness.enrol("manager")
     worker = await harness.enrol("worker", "north")

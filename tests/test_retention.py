@@ -73,7 +73,7 @@ async def test_purge_job_is_scheduled_daily(harness: Harness) -> None:
 
 async def test_a_revoked_persons_chat_keeps_no_line_of_ours_after_clean_up(harness: Harness) -> None:
     # their phone may be in someone else's hands: the clean-up deletes even the line it would keep
-    from bot.jobs import outbox
+    from bot.telegram import jobs
 
     worker = await harness.enrol("worker", "north")
     await check_in(worker)  # a finished conversation: its clean-up keeps one neutral line, with buttons
@@ -81,7 +81,7 @@ async def test_a_revoked_persons_chat_keeps_no_line_of_ours_after_clean_up(harne
         await harness.storage.people.set_status(tx, worker.person.id, "revoked")
     before = len(harness.api.sent)
     harness.clock.advance(harness.config.clean_up_after + timedelta(seconds=1))
-    await outbox.flush(harness.app, wait=True)
+    await jobs.flush(harness.app, wait=True)
     done = [s for s in harness.api.sent[before:] if s.chat_id == worker.chat_id]
     assert done and {s.method for s in done} == {"deleteMessage"}
     kept = {s.message_id for s in worker.received() if s.method == "sendMessage"}

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.jobs import outbox
 from bot.services.checkins import resolve_safe
 from bot.services.enrolment import revoke
 from bot.standin import FakeBotApi, Sent
+from bot.telegram import jobs
 from tests.auxil.harness import Chatter, Harness
 from tests.test_checkin import check_in
 from tests.test_reports import BUTTONS
@@ -91,7 +91,7 @@ async def test_resolving_an_alert_takes_the_location_off_every_screen_it_was_on(
     count = len(harness.api.sent)
     harness.clock.advance(timedelta(minutes=30))
     await harness.tick()
-    await outbox.flush(harness.app, wait=True)
+    await jobs.flush(harness.app, wait=True)
     assert len(harness.api.sent) == count
     # The check-in itself keeps the location (sealed in the database), for the report that may follow.
     async with harness.storage.db.read() as tx:
@@ -113,7 +113,7 @@ async def test_the_edits_are_stored_with_the_closing_and_survive_a_restart(harne
     assert result.alert is not None and result.alert.status == "resolved"
     assert len(with_coordinates(harness.api, supervisor.chat_id)) == 3  # nothing sent yet
     await harness.restart()
-    await outbox.flush(harness.app, wait=True)
+    await jobs.flush(harness.app, wait=True)
     for person in (supervisor, manager):
         assert with_coordinates(harness.api, person.chat_id) == [], person.person.role
 
@@ -139,7 +139,7 @@ async def test_an_alert_sent_only_after_it_closed_is_edited_once_it_is_out(harne
     harness.api.fail = None
     for _ in range(4):  # the alert first; the edit on a later try, once the alert's message id is known
         harness.clock.advance(timedelta(seconds=20))
-        await outbox.flush(harness.app, wait=True)
+        await jobs.flush(harness.app, wait=True)
     assert any(s.method == "sendMessage" and COORDINATES[0] in (s.text or "") for s in harness.api.to(to_supervisor))
     assert with_coordinates(harness.api, to_supervisor) == []
     assert len(edits(harness.api, to_supervisor)) == 1
@@ -151,7 +151,7 @@ async def test_a_revoked_supervisor_keeps_no_location_even_of_an_open_alert(harn
     org = harness.app.bot_data.org
     assert org is not None and supervisor.person is not None
     assert await revoke(harness.storage, org, supervisor.person.code, harness.clock.now()) is not None
-    await outbox.flush(harness.app, wait=True)
+    await jobs.flush(harness.app, wait=True)
     assert with_coordinates(harness.api, supervisor.chat_id) == []
     assert all(not e.text.startswith("Alert closed") for e in edits(harness.api, supervisor.chat_id))  # still open
     assert len(with_coordinates(harness.api, manager.chat_id)) == 1  # the others still see where to go

@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from bot.flows import report
 from bot.flows.engine import Engine
 from bot.flows.engine import sweep as end_idle
-from bot.jobs import outbox
-from bot.telegram.context import BotContext
 from config import OrgConfig
 from storage import Storage
 
@@ -44,10 +42,3 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                     now=now,
                 )
     return reminded, len(dropped)
-
-
-async def sweep_job(context: BotContext) -> None:
-    """The scheduled sweep, every minute."""
-    assert context.bot_data.engine is not None
-    await sweep(context.bot_data.engine, context.storage, context.config, context.clock.now())
-    await outbox.flush(context.application)

@@ -1,19 +1,21 @@
-"""Sends what the outbox holds, retrying network errors and flood limits until Telegram accepts."""
+"""Sends what the outbox holds, retrying network errors and flood limits until the messenger accepts.
+
+Messenger-neutral: it sends through a bot.messenger.Messenger and decides from its neutral errors
+(bot/telegram/jobs.py runs it for Telegram)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
-
-from bot.flows.model import CLEANUP
+from bot.clock import Clock
+from bot.flows.model import CLEANUP, Choice
+from bot.messenger import Blocked, Gone, Messenger, RetryLater, Unreachable
 from bot.render import render
 from bot.services.escalation import EDIT
+from config import OrgConfig
 from storage import Person, Storage
 from storage.outbox import OutboxItem
 
@@ -34,56 +36,45 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 
-async def _delete(app: Any, chat_id: int, message_ids: list[int]) -> None:
+async def _delete(messenger: Messenger, chat_id: int, message_ids: list[int]) -> None:
     """Remove messages from a chat ([privacy] delete_after); one already gone, or too old for a bot
     to delete (48 h), counts as done: asking again would not change the answer."""
     for message_id in message_ids:
         try:
-            await app.bot.delete_message(chat_id=chat_id, message_id=message_id)
-        except BadRequest:
+            await messenger.delete(chat_id, message_id)
+        except Gone:
             log.info("A message to delete was already gone or too old")
 
 
-async def _clean_up(app: Any, chat_id: int, params: dict[str, Any], *, active: bool = True) -> None:
+async def _clean_up(messenger: Messenger, chat_id: int, params: dict[str, Any], *, active: bool = True) -> None:
     """A finished conversation leaves the chat: its messages go, and its one kept line is edited to
     the neutral words it keeps (with its buttons). Someone no longer active keeps nothing: the kept
     line goes too, so a revoked person's phone is shown no text and no button of ours."""
     keep, text = params.get("keep"), params.get("text")
     delete = [int(m) for m in params.get("delete", [])]
     if not active:
-        await _delete(app, chat_id, delete + ([int(keep)] if keep is not None else []))
+        await _delete(messenger, chat_id, delete + ([int(keep)] if keep is not None else []))
         return
-    await _delete(app, chat_id, delete)
+    await _delete(messenger, chat_id, delete)
     if keep is None or not text:
         return
-    data: dict[str, Any] = {"chat_id": chat_id, "message_id": int(keep), "text": text}
-    buttons = params.get("rows") or []
-    if buttons:
-        data["reply_markup"] = {
-            "inline_keyboard": [[{"text": label, "callback_data": code} for code, label in row] for row in buttons]
-        }
+    kept_rows = tuple(tuple(Choice(code, label) for code, label in row) for row in params.get("rows") or [])
     try:
-        await app.bot.edit_text(data)
-    except BadRequest:
+        await messenger.edit(chat_id, int(keep), text, kept_rows)
+    except Gone:
         log.info("A kept line could not be edited (gone, or already as it should be)")
 
 
-def _retry_after(exc: RetryAfter) -> timedelta:
-    with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta; accept both
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
-
-
-async def _edit(app: Any, person: Person | None, item: OutboxItem, message_id: int, now: datetime) -> None:
+async def _edit(
+    messenger: Messenger, config: OrgConfig, person: Person | None, item: OutboxItem, message_id: int, now: datetime
+) -> None:
     """Replace a message's text (and drop its buttons). A message already gone from the chat, or already
     showing this text, counts as done: asking again would not change the answer."""
-    config = app.bot_data.config
     locale = person.locale if person is not None else config.language
     text, _ = render(item.params["kind"], item.params["params"], locale, config.tz, now, config)
     try:
-        await app.bot.edit_message_text(chat_id=item.params["chat_id"], message_id=message_id, text=text)
-    except BadRequest:
+        await messenger.edit(item.params["chat_id"], message_id, text)
+    except Gone:
         log.info("A message to edit was already gone or unchanged")
 
 
@@ -98,38 +89,42 @@ def _edited_message(item: OutboxItem, delivery: Delivery) -> int | str:
 
 
 async def _send(
-    app: Any, person: Person | None, item: OutboxItem, now: datetime, delivery: Delivery | None = None
+    messenger: Messenger,
+    config: OrgConfig,
+    person: Person | None,
+    item: OutboxItem,
+    now: datetime,
+    delivery: Delivery | None = None,
 ) -> tuple[str, Any]:
     """Try one message: ("sent", message_id) | ("retry", when) | ("failed", reason)."""
     if item.kind not in OWED_TO_REVOKED and (person is None or person.status != "active"):
         return "failed", "no_recipient"  # a deletion is still owed to a revoked person: their phone may be seized
-    config = app.bot_data.config
     try:
         if item.kind == DELETE:
-            await _delete(app, item.params["chat_id"], item.params["message_ids"])
+            await _delete(messenger, item.params["chat_id"], item.params["message_ids"])
             return "sent", None
         if item.kind == CLEANUP:  # a conversation's messages (bot/flows/engine.py), for the person's own chat
             if person is None:
                 return "failed", "no_recipient"
-            await _clean_up(app, person.chat_id, item.params, active=person.status == "active")
+            await _clean_up(messenger, person.chat_id, item.params, active=person.status == "active")
             return "sent", None
         if item.kind == EDIT:
             target = _edited_message(item, delivery or {})
             if target == "pending":  # the message itself is not out yet: edit it once it is
                 return "retry", now + backoff(item.attempts)
             if isinstance(target, int):
-                await _edit(app, person, item, target, now)
+                await _edit(messenger, config, person, item, target, now)
             return "sent", None  # ("gone": never shown, or no longer stored: nothing to replace)
         assert person is not None
-        text, markup = render(item.kind, item.params, person.locale, config.tz, now, config)
-        message_id = await app.bot.send_text(person.chat_id, text, markup)
-    except RetryAfter as exc:
-        return "retry", now + _retry_after(exc)
-    except (Forbidden, BadRequest) as exc:
+        text, choices = render(item.kind, item.params, person.locale, config.tz, now, config)
+        message_id = await messenger.send(person.chat_id, text, choices)
+    except RetryLater as exc:  # a flood limit: as long as the messenger asks
+        return "retry", now + exc.after
+    except (Blocked, Gone) as exc:  # an answer that will not change: a few tries, then given up
         if item.attempts + 1 >= GIVE_UP_AFTER:
             return "failed", type(exc).__name__
         return "retry", now + backoff(item.attempts)
-    except (NetworkError, TelegramError):  # TimedOut is a NetworkError: the message may come through later
+    except Unreachable:  # a timeout too: the message may come through later
         return "retry", now + backoff(item.attempts)
     except (KeyError, ValueError) as exc:  # a message we cannot render will not render on retry either
         return "failed", f"render:{type(exc).__name__}"
@@ -159,17 +154,17 @@ async def _record(storage: Storage, results: list[tuple[OutboxItem, str, Any]], 
                     )
 
 
-async def flush(app: Any, *, wait: bool = False) -> int:
-    """Send every due message; one flush at a time. Returns how many were sent.
+async def flush(
+    storage: Storage, config: OrgConfig, messenger: Messenger, clock: Clock, lock: asyncio.Lock, *, wait: bool = False
+) -> int:
+    """Send every due message; one flush at a time (the one `lock` of this outbox and messenger).
+    Returns how many were sent; 0 at once if a flush is running and not `wait`.
 
     What came back is written down as soon as it came back (all that did since the last write, in one
     transaction), not once the whole batch is through: a crash then sends again at most the messages
-    Telegram accepted in the instant before it, never a batch that was long delivered."""
-    lock: asyncio.Lock = app.bot_data.outbox_lock
+    the messenger accepted in the instant before it, never a batch that was long delivered."""
     if lock.locked() and not wait:
         return 0  # a flush is running; the next tick sends anything queued meanwhile
-    storage: Storage = app.bot_data.storage
-    clock = app.bot_data.clock
     sent_total = 0
     async with lock:
         gate = asyncio.Semaphore(PARALLEL)
@@ -194,7 +189,8 @@ async def flush(app: Any, *, wait: bool = False) -> int:
                 status, detail = "retry", now + backoff(item.attempts)
                 try:
                     async with gate:
-                        status, detail = await _send(app, people.get(item.recipient_id), item, now, delivery)
+                        person = people.get(item.recipient_id)
+                        status, detail = await _send(messenger, config, person, item, now, delivery)
                 finally:
                     finished.put_nowait((item, status, detail))
 

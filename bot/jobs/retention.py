@@ -1,11 +1,10 @@
-"""The daily purge of records past the organisation's retention periods."""
+"""The daily purge of records past the organisation's retention periods (scheduled by bot/telegram/jobs.py)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from bot.telegram.context import BotContext
 from config.org import Retention
 from storage import Storage
 from storage.retention import Purged, purge
@@ -24,12 +23,6 @@ async def run_purge(storage: Storage, retention: Retention, now: datetime) -> Pu
             incidents_after_close=retention.incidents_after_close,
         )
     await storage.db.checkpoint()
-    return purged
-
-
-async def purge_job(context: BotContext) -> None:
-    """Scheduled daily."""
-    purged = await run_purge(context.storage, context.config.retention, context.clock.now())
     log.info(
         "Purged %d check-ins, %d alerts, %d incidents, %d sent messages",
         purged.checkins,
@@ -37,3 +30,4 @@ async def purge_job(context: BotContext) -> None:
         purged.incidents,
         purged.outbox,
     )
+    return purged

@@ -15,18 +15,14 @@ from telegram import InputFile, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.flows.model import CHOICE, COMMAND, LOCATION, OTHER, TEXT, Attachment, Ctx, Input, Rows, Screen, Stranger
+from bot.flows.model import CHOICE, COMMAND, LOCATION, OTHER, TEXT, Attachment, Ctx, Input, Screen, Stranger
 from bot.i18n import guess_locale
-from bot.jobs.ticker import request_flush
 from bot.telegram.context import BotContext
+from bot.telegram.jobs import request_flush
 from bot.telegram.lean_bot import LeanBot
+from bot.telegram.messenger import keyboard
 
 log = logging.getLogger("outreach.telegram")
-
-
-def keyboard(rows: Rows) -> dict[str, Any]:
-    """Inline buttons as the Bot API's JSON: the code in the data, the label for people."""
-    return {"inline_keyboard": [[{"text": c.label, "callback_data": c.code} for c in row] for row in rows]}
 
 
 REMOVE_KEYBOARD = {"remove_keyboard": True}

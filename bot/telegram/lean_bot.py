@@ -22,7 +22,7 @@ from telegram.ext import ExtBot
 if TYPE_CHECKING:
     from bot.telegram.updates import Unconfirmed
 
-Keyboard = dict[str, Any]  # an inline keyboard already as the Bot API's JSON (bot.keyboards.inline)
+Keyboard = dict[str, Any]  # an inline keyboard already as the Bot API's JSON (bot.telegram.messenger.keyboard)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | Keyboard
 
 

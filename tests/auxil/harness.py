@@ -13,9 +13,9 @@ from telegram import Update
 
 from bot.app import build_application, close_resources, open_resources
 from bot.clock import FakeClock
-from bot.jobs import outbox, ticker
 from bot.services.enrolment import create_invite
 from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
+from bot.telegram import jobs
 from bot.telegram.context import BotContext
 from config import OrgConfig, Settings
 from config.org import parse_org_config
@@ -119,7 +119,7 @@ class Harness:
     async def tick(self) -> list[Sent]:
         """One run of the escalation job at the fake clock's time; returns what it sent."""
         before = len(self.api.sent)
-        await ticker.tick(BotContext(self.app))
+        await jobs.tick(BotContext(self.app))
         return self.api.sent[before:]
 
     async def stop(self) -> None:
@@ -153,7 +153,7 @@ class Harness:
             )
             self.api.person_wrote(message["chat"]["id"], message["message_id"], shown)
         await self.app.process_update(Update.de_json(update, self.app.bot))
-        await outbox.flush(self.app, wait=True)  # what the handler queued, deterministically
+        await jobs.flush(self.app, wait=True)  # what the handler queued, deterministically
         return self.api.sent[before:]
 
     def chatter(self, *, language_code: str | None = "en") -> Chatter:

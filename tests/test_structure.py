@@ -156,3 +156,84 @@ def test_the_project_graph_is_read() -> None:
     graph = import_graph(project_modules())
     assert "bot.sandbox" in graph["bot.cli"]  # lazy, for start-up time
     assert "bot.services.alert_lifecycle" in graph["bot.services.checkins"]
+
+
+# Only the adapters know a messenger: these import nothing of python-telegram-bot, nor bot.telegram.
+MESSENGER_NEUTRAL = (
+    "bot/flows",
+    "bot/handlers",
+    "bot/services",
+    "bot/jobs",
+    "bot/plain",
+    "storage",
+    "config",
+    "bot/render.py",
+    "bot/messenger.py",
+)
+TELEGRAM = ("telegram", "bot.telegram")
+
+
+def _is_telegram(name: str) -> bool:
+    return any(name == t or name.startswith(t + ".") for t in TELEGRAM)
+
+
+def telegram_imports(module: str, path: Path) -> list[str]:
+    """`line: name` of every import of telegram or bot.telegram in the file, wherever the statement is
+    (inside functions and under TYPE_CHECKING too), `from bot import telegram` and relative ones included."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], node.module or ""])
+            else:
+                base = node.module or ""
+            base = base.strip(".")
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
+            names = [a.value for a in node.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        found += [f"{node.lineno}: {name}" for name in names if _is_telegram(name)][:1]
+    return found
+
+
+def _neutral_modules(root: Path = ROOT) -> dict[str, Path]:
+    modules = project_modules(root, ("bot", "storage", "config"))
+    return {
+        name: path
+        for name, path in modules.items()
+        if any(str(path.relative_to(root)).startswith(prefix) for prefix in MESSENGER_NEUTRAL)
+    }
+
+
+def test_flows_handlers_services_jobs_and_storage_import_nothing_of_telegram() -> None:
+    neutral = _neutral_modules()
+    assert {"bot.jobs.outbox", "bot.render", "bot.messenger", "storage.db", "bot.flows.engine"} <= set(neutral)
+    offending = {name: found for name, path in neutral.items() if (found := telegram_imports(name, path))}
+    assert not offending, "python-telegram-bot outside the adapter (bot/telegram/):\n" + "\n".join(
+        f"  {name}: {', '.join(found)}" for name, found in sorted(offending.items())
+    )
+
+
+def test_the_telegram_import_check_sees_every_form(tmp_path: Path) -> None:
+    """The checker itself: at the top, in a function, under TYPE_CHECKING, relative, and by import_module."""
+    (tmp_path / "bot" / "jobs").mkdir(parents=True)
+    forms = {
+        "a": "import telegram\n",
+        "b": "def f():\n    from telegram.error import BadRequest\n",
+        "c": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.telegram.context import BotContext\n",
+        "d": "from bot import telegram\n",
+        "e": "from ..telegram import jobs\n",
+        "f": "import importlib\nimportlib.import_module('telegram.ext')\n",
+        "clean": "from bot.messenger import Gone\nimport telegramish\n# import telegram\n",
+    }
+    for name, text in forms.items():
+        (tmp_path / "bot" / "jobs" / f"{name}.py").write_text(text)
+    found = {name: telegram_imports(name, path) for name, path in _neutral_modules(tmp_path).items()}
+    assert {name.rpartition(".")[2] for name, hits in found.items() if hits} == set(forms) - {"clean"}
+    assert found["bot.jobs.clean"] == []

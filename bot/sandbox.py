@@ -1,4 +1,9 @@
-"""`outreach-bot sandbox`: chat with the real bot in the terminal, through the in-process Bot API stand-in."""
+"""`outreach-bot sandbox`: chat with the real bot in the terminal, on the plain-text adapter.
+
+The same engine, flows, database and jobs as on Telegram, without Telegram: every message is
+printed with its number, choices are numbered, and what the clean-up removes is shown as removed.
+`:later 30m` moves the bot's clock on, so a missed check-out or a clean-up can be seen at once.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +17,23 @@ import shutil
 import sys
 import textwrap
 import threading
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
-
-from telegram import Update
-from telegram.ext import Application
+from typing import TextIO
 
 import config
-from bot.app import build_application, close_resources, open_resources
+from bot.clock import SystemClock
 from bot.failure import Fail
+from bot.flows.model import Attachment
+from bot.plain.runtime import PlainBot
 from bot.services.enrolment import create_invite
-from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 from config import ConfigError, OrgConfig, Settings, load_org_config
+from config.durations import parse_duration
 from storage import Person, Storage
 from storage.sealing import KeyProblem
 
-FAKE_TOKEN = "123456:SANDBOXnotARealTokenNothingLeavesThisMachine"  # noqa: S105 (a stand-in answers it)
 EXAMPLE_CONFIG = Path(config.__file__).parent / "org.example.toml"
-# Fixed fake Telegram ids, so a restarted sandbox finds the same people in its database.
+# Fixed fake user ids, so a restarted sandbox finds the same people in its database.
 DEMO: dict[str, tuple[int, str | None, str]] = {
     "worker": (900_000_001, "north", "Wendy"),
     "supervisor": (900_000_002, "north", "Sam"),
@@ -39,52 +41,93 @@ DEMO: dict[str, tuple[int, str | None, str]] = {
 }
 SWITCH = {":w": "worker", ":worker": "worker", ":s": "supervisor", ":supervisor": "supervisor"}
 SWITCH |= {":m": "manager", ":manager": "manager"}
-App = Application[Any, Any, Any, Any, Any, Any]
 INDENT = "      "
 DEMO_LANGUAGE = "en"  # the sandbox's chrome is English; /language shows the other languages
 HELP = """Sandbox commands:
   :w  :s  :m   (or :worker, :supervisor, :manager)  switch who is typing
-  N            press button N of the last message with buttons this person received
-               (a number that is no button there, like 45 or a PIN, is sent as a message)
+  N            take choice N of the newest numbered message this person received
+               (a number that is no choice there, like 45 or a PIN, is sent as typed)
+  geo:14.6,-90.5   share a location
+  :later 30m   move the bot's clock on (a missed check-out, a clean-up), and run its jobs
   :help        this list
   :quit        leave (or Ctrl-D, Ctrl-C); the sandbox data is kept for next time
 Anything else is sent to the bot as a message from the person typing: try /help, /language."""
 
 
+class ShiftedClock(SystemClock):
+    """The real time, moved on by `:later`."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.shift
+
+
+class TerminalWire:
+    """The sandbox's messenger: prints what each demo person's phone would show."""
+
+    def __init__(self, box: Sandbox) -> None:
+        self.box = box
+        self._ids = itertools.count(1)
+
+    async def send(self, chat_id: int, text: str) -> int:
+        message_id = next(self._ids)
+        self.box.show(chat_id, message_id, text)
+        return message_id
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        self.box.show(chat_id, message_id, text, edited=True)
+        return True
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        self.box.show(chat_id, message_id, None)
+
+    async def send_file(self, chat_id: int, file: Attachment) -> int:
+        message_id = next(self._ids)
+        path = self.box.files / f"{message_id}-{file.filename}"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_bytes(file.content)
+        self.box.show(
+            chat_id, message_id, f"[{file.kind} saved to {path}]" + (f" {file.caption}" if file.caption else "")
+        )
+        return message_id
+
+    def incoming(self) -> int:
+        """A number for what the person typed (the clean-up removes it too)."""
+        return next(self._ids)
+
+
 class Sandbox:
-    """The real Application, a stand-in Bot API, three demo people, and a printer for what they receive."""
+    """The plain bot, three demo people, and a printer for what they receive."""
 
     def __init__(self, settings: Settings, *, out: TextIO | None = None, reason: str = "") -> None:
         # Its own data dir and key: the sandbox never touches the real database or OUTREACH_KEY.
         self.settings = dataclasses.replace(settings, token=None, key_b64=None, data_dir=settings.data_dir / "sandbox")
+        self.files = self.settings.data_dir / "files"
         self.config_path = settings.config_path if settings.config_path.exists() else EXAMPLE_CONFIG
         self.out = out or sys.stdout
         self.reason = reason
-        self.api = FakeBotApi()
-        self.api.listeners.append(self.show)
-        self._app: App | None = None
+        self.clock = ShiftedClock()
+        self.wire = TerminalWire(self)
+        self._bot: PlainBot | None = None
         self.people: dict[str, Person] = {}
         self.current = "worker"
-        self.buttons: dict[int, Sent] = {}  # chat id -> the last message with buttons shown there
         self.waiting = False  # True while the terminal shows the prompt and waits for a line
         self.quiet = False
         self.width = min(shutil.get_terminal_size((100, 24)).columns, 100)
-        self._factories = {role: UpdateFactory(uid, first_name=name) for role, (uid, _, name) in DEMO.items()}
         self._roles = {uid: role for role, (uid, _, _) in DEMO.items()}
-        self._tapper = 0  # who pressed the last button: button notices go to them
+        self._updates = itertools.count(1)
 
     @property
-    def app(self) -> App:
-        """The running Application."""
-        assert self._app is not None, "the sandbox is not started"
-        return self._app
+    def bot(self) -> PlainBot:
+        assert self._bot is not None, "the sandbox is not started"
+        return self._bot
 
     @property
     def storage(self) -> Storage:
-        """The open sandbox database."""
-        storage: Storage | None = self.app.bot_data.storage
-        assert storage is not None, "the sandbox is not started"
-        return storage
+        return self.bot.storage
 
     def write(self, text: str = "") -> None:
         """One line (or more) of sandbox output."""
@@ -92,18 +135,14 @@ class Sandbox:
         self.out.flush()
 
     async def start(self) -> None:
-        """Say what this is, start the Application on the sandbox data, enrol the demo people if new."""
+        """Say what this is, start the bot on the sandbox data, enrol the demo people if new."""
         if self.reason == "no-token":
             self.write("No TELEGRAM_BOT_TOKEN set: starting the local sandbox (nothing leaves this machine).")
         else:
-            self.write("Local sandbox: the real bot with a stand-in for Telegram (nothing leaves this machine).")
+            self.write("Local sandbox: the real bot in plain text, without Telegram (nothing leaves this machine).")
         org_config: OrgConfig = load_org_config(self.config_path)
-        self._app = build_application(
-            self.settings, org_config, request=StandinRequest(self.api), rate_limit=False, token=FAKE_TOKEN
-        )
-        await self.app.initialize()
-        await open_resources(self.app)
-        await self.app.start()
+        self._bot = PlainBot(self.settings, org_config, self.wire, clock=self.clock)
+        await self.bot.start()
         await self._load_people()
         missing = [role for role in DEMO if role not in self.people]
         if missing:
@@ -111,17 +150,13 @@ class Sandbox:
         self._banner(fresh=bool(missing))
 
     async def stop(self) -> None:
-        """Stop the Application and close the database."""
-        app, self._app = self._app, None
-        if app is None:
-            return
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await close_resources(app)
+        """Close the database."""
+        bot, self._bot = self._bot, None
+        if bot is not None:
+            await bot.stop()
 
     async def _load_people(self) -> None:
-        """Find the demo people by their fixed fake Telegram ids."""
+        """Find the demo people by their fixed fake user ids."""
         async with self.storage.db.read() as tx:
             for role, (uid, _, _) in DEMO.items():
                 person = await self.storage.people.by_telegram_user(tx, uid)
@@ -129,20 +164,21 @@ class Sandbox:
                     self.people[role] = person
 
     async def _enrol(self, roles: list[str]) -> None:
-        """Enrol as a newcomer would: an invite code, /start CODE, then a tap on a language."""
-        org = self.app.bot_data.org
+        """Enrol as a newcomer would: an invite code, /start CODE, then the number of a language."""
         for role in roles:
             _, team, _ = DEMO[role]
             code, _, _ = await create_invite(
-                self.storage, self.app.bot_data.clock, org, role=role, team=team, ttl=timedelta(hours=1)
+                self.storage, self.clock, self.bot.org, role=role, team=team, ttl=timedelta(hours=1)
             )
             # Show the worker's welcome once (it explains what is stored); the other two would repeat it.
             self.quiet = role != "worker"
             if not self.quiet:
                 self.write(f"\n(The demo {role} opens an invite link from `outreach-bot invite`: /start <code>)")
-            await self._feed(self._factories[role].text(f"/start {code}"))
+            await self.send(role, f"/start {code}")
             await self._load_people()  # now they have a code to be shown by
-            await self.press(role, f"lang:{DEMO_LANGUAGE}")
+            menu = await self.bot.adapter.menu(self.people.get(role), DEMO[role][0])
+            if menu is not None and f"lang:{DEMO_LANGUAGE}" in menu.codes:
+                await self.send(role, str(menu.codes.index(f"lang:{DEMO_LANGUAGE}") + 1))
         self.quiet = False
         for role in roles:
             if role not in self.people:  # only if the bot's /start flow changed under us
@@ -155,8 +191,8 @@ class Sandbox:
         self.write(f"Demo people ({where}):")
         for role, (_, team, _) in DEMO.items():
             in_team = f" in team {team!r}" if team else ""
-            self.write(f"  {self.label(self._uid(role)):<22}{in_team:<18} type :{role[0]} to be them")
-        self.write("Type as the person in the prompt; a number presses a button; :help for more, :quit to leave.\n")
+            self.write(f"  {self.label(DEMO[role][0]):<22}{in_team:<18} type :{role[0]} to be them")
+        self.write("Type as the person in the prompt; a number takes that choice; :help for more, :quit to leave.\n")
 
     def label(self, chat_id: int | None) -> str:
         """`worker W-7KQ2` for a demo person, else the raw chat id."""
@@ -166,26 +202,28 @@ class Sandbox:
         person = self.people.get(role)
         return f"{role} {person.code}" if person else role
 
-    @staticmethod
-    def _uid(role: str) -> int:
-        """The fake Telegram id of a demo role."""
-        return DEMO[role][0]
-
     @property
     def prompt(self) -> str:
         """The prompt names who is typing."""
-        return f"{self.label(self._uid(self.current))}> "
+        return f"{self.label(DEMO[self.current][0])}> "
 
-    def show(self, sent: Sent) -> None:
-        """Print one thing the bot did to a chat; remember buttons for number presses."""
-        if sent.method == "answerCallbackQuery":
-            if not sent.text:
-                return  # a silent acknowledgement: Telegram shows nothing
-            lines = [f"  · {self.label(self._tapper)} sees a notice: {sent.text}"]
-        else:
-            lines = self._render(sent)
+    def show(self, chat_id: int, message_id: int, text: str | None, *, edited: bool = False) -> None:
+        """Print one message as the phone shows it (None: it was removed from the chat)."""
         if self.quiet:
             return
+        head = f"  → {self.label(chat_id)} #{message_id}"
+        if text is None:
+            lines = [f"{head}: (removed from the chat)"]
+        else:
+            head += " (edited)" if edited else ""
+            if "\n" not in text and len(head) + len(text) < self.width:
+                lines = [f"{head}: {text}"]
+            else:  # a long message reads better as an indented block under who received it
+                lines = [f"{head}:"]
+                for paragraph in text.split("\n"):
+                    lines += textwrap.wrap(paragraph, self.width, initial_indent=INDENT, subsequent_indent=INDENT) or [
+                        ""
+                    ]
         if self.waiting:  # a job sent this while the terminal waits: print below the prompt, then redraw it
             lines = ["", *lines]
         self.write("\n".join(lines))
@@ -193,62 +231,25 @@ class Sandbox:
             self.out.write(self.prompt)
             self.out.flush()
 
-    def _render(self, sent: Sent) -> list[str]:
-        """The lines for a sent, edited or deleted message, and its numbered buttons."""
-        head = f"  → {self.label(sent.chat_id)}"
-        last = self.buttons.get(sent.chat_id or 0)
-        if sent.method == "deleteMessage":
-            if last is not None and last.message_id == sent.message_id:
-                del self.buttons[sent.chat_id or 0]
-            return [f"{head}: (message deleted)"]
-        if sent.method == "editMessageText":
-            head += " (edited)"
-        elif sent.method != "sendMessage":
-            head += f" [{sent.method}]"
-        text = sent.text or ""
-        if "\n" not in text and len(head) + len(text) < self.width:
-            lines = [f"{head}: {text}"]
-        else:  # a long message reads better as an indented block under who received it
-            lines = [f"{head}:"]
-            for paragraph in text.split("\n"):
-                lines += textwrap.wrap(paragraph, self.width, initial_indent=INDENT, subsequent_indent=INDENT) or [""]
-        rows = (sent.params.get("reply_markup") or {}).get("inline_keyboard", [])
-        if rows:
-            self.buttons[sent.chat_id or 0] = sent
-            number = itertools.count(1)  # numbered across rows, in the order Sent.buttons lists them
-            lines += [INDENT + "  ".join(f"[{next(number)}] {b.get('text', '')}" for b in row) for row in rows]
-        elif sent.method.startswith("edit") and last is not None and last.message_id == sent.message_id:
-            del self.buttons[sent.chat_id or 0]  # the edit took the buttons away
-        return lines
+    async def send(self, role: str, text: str) -> None:
+        """A message typed by one demo person, handled to the end (what it queued is sent too)."""
+        uid = DEMO[role][0]
+        message_id = self.wire.incoming()
+        await self.bot.receive(
+            uid, uid, text, language=DEMO_LANGUAGE, message_id=message_id, update_id=next(self._updates)
+        )
+        await self.bot.tick()
 
-    async def _feed(self, update: dict[str, Any]) -> None:
-        """Process one update through the real Application, to the end."""
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-
-    async def press(self, role: str, data: str | None = None, number: int | None = None) -> bool:
-        """Press a button on the last message with buttons this person got, by callback data or number."""
-        chat_id = self._uid(role)
-        sent = self.buttons.get(chat_id)
-        if sent is None:
-            return False
-        buttons = sent.buttons
-        if number is not None:
-            if not 1 <= number <= len(buttons):
-                return False
-            data = buttons[number - 1][1]
-        if data is None or data not in [d for _, d in buttons]:
-            return False
-        factory, self._tapper = self._factories[role], chat_id
-        message = {
-            "message_id": sent.message_id,
-            "date": int(time.time()),
-            "chat": factory.chat,
-            "from": self.api.bot_user,
-            "text": sent.text or "",
-            "reply_markup": sent.params.get("reply_markup"),
-        }
-        await self._feed(factory.tap(message, data))
-        return True
+    async def later(self, text: str) -> None:
+        """`:later 30m`: the clock moves on, and the jobs run as they would have meanwhile."""
+        try:
+            step = parse_duration(text)
+        except ValueError:
+            self.write("(write it like :later 30m or :later 2h)")
+            return
+        self.clock.shift += step
+        self.write(f"(the bot's clock is now {self.clock.now():%Y-%m-%d %H:%M} UTC)")
+        await self.bot.tick()
 
     async def handle_line(self, line: str) -> bool:
         """One line typed at the prompt; False means the sandbox should end."""
@@ -259,17 +260,15 @@ class Sandbox:
             return False
         if text in SWITCH:
             self.current = SWITCH[text]
-            self.write(f"(now typing as {self.label(self._uid(self.current))})")
+            self.write(f"(now typing as {self.label(DEMO[self.current][0])})")
         elif text == ":help":
             self.write(HELP)
+        elif text.startswith(":later"):
+            await self.later(text.removeprefix(":later").strip())
         elif re.fullmatch(r":[a-z]+", text):  # ":)" and the like are still messages
             self.write(f"(unknown sandbox command {text}; :help lists them)")
-        elif text.isdigit() and len(text) <= 2 and await self.press(self.current, number=int(text)):
-            pass
-        else:  # other numbers (a duration, a PIN) are messages like any other
-            if text.isdigit() and len(text) <= 2:
-                self.write(f"(no button {text} on the last message with buttons for {self.current}: sent as a message)")
-            await self._feed(self._factories[self.current].text(text))
+        else:
+            await self.send(self.current, text)
         return True
 
 
@@ -294,11 +293,21 @@ async def _read_line(prompt: str) -> str:
     return await answer
 
 
+async def _jobs(sandbox: Sandbox) -> None:
+    """The bot's jobs every second, as on Telegram (missed check-outs, alerts, clean-ups)."""
+    while True:
+        await asyncio.sleep(1)
+        with contextlib.suppress(AssertionError):  # stopped meanwhile
+            await sandbox.bot.tick()
+
+
 async def _session(sandbox: Sandbox) -> None:
     """Start, read lines until :quit or end of input, stop, whatever happens."""
     echo = not sys.stdin.isatty()  # piped input is not echoed by a terminal: show it in the transcript
+    jobs: asyncio.Task[None] | None = None
     try:
         await sandbox.start()
+        jobs = asyncio.create_task(_jobs(sandbox), name="sandbox-jobs")
         while True:
             sandbox.waiting = True
             try:
@@ -313,6 +322,10 @@ async def _session(sandbox: Sandbox) -> None:
             if not await sandbox.handle_line(line):
                 break
     finally:
+        if jobs is not None:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
         await sandbox.stop()
 
 
@@ -322,7 +335,7 @@ def run_sandbox(settings: Settings, reason: str = "") -> None:
 
     # Warnings and errors only, one line each, on stderr: the chat itself goes to stdout.
     setup_logging(logging.WARNING)
-    for handler in logging.getLogger().handlers:  # on the handler: building the app resets logger levels
+    for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
     sandbox = Sandbox(settings, reason=reason)
     try:

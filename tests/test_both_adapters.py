@@ -246,3 +246,60 @@ async def test_support_and_team(h: Any) -> None:
     await check_in(worker)
     team = shown(await supervisor.say("/team"))
     assert team and team[-1].text
+
+
+async def file_report(worker: Any) -> str:
+    """A whole report, the first answer of every question; its reference."""
+    sent = shown(await worker.say("/report"))
+    for _ in range(20):
+        screen = sent[-1]
+        codes = [code for _, code in screen.buttons]
+        if "rp:send" in codes:
+            sent = shown(await worker.tap(screen, "rp:send"))
+            break
+        if question(screen).startswith("Tell what happened"):
+            sent = shown(await worker.say("They took the condoms and my phone"))
+        elif "rp:acc:done" in codes:
+            sent = shown(await worker.tap(screen, "rp:acc:done"))
+        else:
+            sent = shown(await worker.tap(screen, codes[0]))
+    mine = [s for s in sent if s.chat_id == worker.chat_id]
+    return mine[-1].text.split("reference: ")[1].split(".")[0]
+
+
+async def test_timeline_incident_and_a_follow_up_note(h: Any) -> None:
+    supervisor = await h.enrol("supervisor", "north")
+    manager = await h.enrol("manager")
+    worker = await h.enrol("worker", "north")
+    ref = await file_report(worker)
+    assert ref in shown(await worker.say("/timeline"))[-1].text
+    details = shown(await supervisor.say(f"/incident {ref}"))[-1]
+    assert details.text.startswith(ref) and "They took the condoms" not in details.text  # managers only
+    assert "They took the condoms" in "\n".join(s.text for s in shown(await manager.say(f"/incident {ref}")))
+    sent = shown(await supervisor.tap(details, f"fu:{ref}:referred"))
+    assert question(sent[-1]) == "Add a short note, or tap Skip."
+    await supervisor.say("Sent to the clinic")
+    async with h.storage.db.read() as tx:
+        found = await h.storage.incidents.by_ref(tx, worker.person.org_id, ref)
+    assert found is not None and found.status == "referred"
+
+
+async def test_export_and_summary_send_their_files(h: Any) -> None:
+    manager = await h.enrol("manager")
+    worker = await h.enrol("worker", "north")
+    await file_report(worker)
+    files = [s for s in await manager.say("/export") if _is_file(s)]
+    assert len(files) == 1 and b"R-" in _content(files[0])
+    files = [s for s in await manager.say("/summary") if _is_file(s)]
+    assert len(files) == 1 and _content(files[0]).startswith(b"\x89PNG")
+
+
+def _is_file(sent: Any) -> bool:
+    return getattr(sent, "file", None) is not None or getattr(sent, "method", "") in ("sendDocument", "sendPhoto")
+
+
+def _content(sent: Any) -> bytes:
+    if getattr(sent, "file", None) is not None:
+        return sent.file.content
+    value = sent.params.get("document") or sent.params.get("photo")  # the stand-in keeps the upload
+    return value["content"] if isinstance(value, dict) else b""

@@ -1,4 +1,5 @@
-"""The terminal sandbox: demo people, switching who types, numbered buttons, restart, and the CLI entry."""
+"""The terminal sandbox (on the plain-text adapter): demo people, switching who types, numbered choices,
+moving the clock on, restart, and the CLI entry."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox import DEMO, Sandbox
-from bot.standin import Sent
 from config.settings import DEFAULT_API_BASE, Settings
 from storage import Person
 
@@ -40,7 +41,7 @@ def output(box: Sandbox) -> str:
 
 
 async def person(box: Sandbox, role: str) -> Person:
-    storage = box.app.bot_data.storage
+    storage = box.storage
     async with storage.db.read() as tx:
         found = await storage.people.by_telegram_user(tx, DEMO[role][0])
     assert found is not None
@@ -70,7 +71,7 @@ async def test_help_reaches_the_worker(sandbox: Sandbox) -> None:
     before = len(output(sandbox))
     assert await sandbox.handle_line("/help") is True
     printed = output(sandbox)[before:]
-    assert f"→ worker {worker.code}:" in printed
+    assert f"→ worker {worker.code} #" in printed
     assert "/language" in printed
 
 
@@ -79,31 +80,29 @@ async def test_switch_who_is_typing(sandbox: Sandbox) -> None:
     await sandbox.handle_line(":s")
     assert sandbox.current == "supervisor"
     assert sandbox.prompt.startswith(f"supervisor {supervisor.code}")
-    before = len(sandbox.api.sent)
+    before = len(output(sandbox))
     await sandbox.handle_line("/help")
-    assert [s.chat_id for s in sandbox.api.sent[before:]] == [DEMO["supervisor"][0]]
+    printed = output(sandbox)[before:]
+    assert f"→ supervisor {supervisor.code}" in printed and "→ worker" not in printed
     await sandbox.handle_line(":manager")
     assert sandbox.current == "manager"
 
 
-async def test_a_number_presses_that_button(sandbox: Sandbox) -> None:
+async def test_a_number_takes_that_choice(sandbox: Sandbox) -> None:
     await sandbox.handle_line("/language")
-    assert "[1] Español" in output(sandbox)
+    assert "1. Español" in output(sandbox) and "Reply with a number from 1 to 5." in output(sandbox)
     await sandbox.handle_line("1")
     assert (await person(sandbox, "worker")).locale == "es"
-    last_head = [line for line in output(sandbox).splitlines() if "→ worker" in line][-1]
-    assert "(edited)" in last_head
-    await sandbox.handle_line("1")  # the edit took the buttons away: nothing to press any more
-    assert "no button 1" in output(sandbox)
-    assert (await person(sandbox, "worker")).locale == "es"
 
 
-async def test_buttons_belong_to_the_person_who_got_them(sandbox: Sandbox) -> None:
+async def test_choices_belong_to_the_person_who_got_them(sandbox: Sandbox) -> None:
     await sandbox.handle_line("/language")
     await sandbox.handle_line(":m")
-    await sandbox.handle_line("3")
-    assert "no button 3" in output(sandbox)
+    before = len(output(sandbox))
+    await sandbox.handle_line("3")  # the manager was offered nothing: "3" is just a message
+    assert "I did not understand" in output(sandbox)[before:]
     assert (await person(sandbox, "manager")).locale == "en"
+    assert (await person(sandbox, "worker")).locale == "en"
 
 
 async def test_sandbox_commands_and_quit(sandbox: Sandbox) -> None:
@@ -117,13 +116,24 @@ async def test_sandbox_commands_and_quit(sandbox: Sandbox) -> None:
 
 async def test_messages_sent_while_waiting_redraw_the_prompt(sandbox: Sandbox) -> None:
     sandbox.waiting = True
-    sandbox.show(Sent("sendMessage", DEMO["supervisor"][0], "one\ntwo", {}))
+    sandbox.show(DEMO["supervisor"][0], 77, "one\ntwo")
     sandbox.waiting = False
     printed = output(sandbox)
     assert printed.endswith("      two\n" + sandbox.prompt)
-    assert "(message deleted)" not in printed
-    sandbox.show(Sent("deleteMessage", DEMO["supervisor"][0], None, {}, message_id=5))
-    assert "(message deleted)" in output(sandbox)
+    sandbox.show(DEMO["supervisor"][0], 77, None)
+    assert "#77: (removed from the chat)" in output(sandbox)
+
+
+async def test_later_shows_a_missed_check_out_and_the_clean_up(sandbox: Sandbox) -> None:
+    await _check_in(sandbox)
+    supervisor = await person(sandbox, "supervisor")
+    before = len(output(sandbox))
+    await sandbox.handle_line(":later 2h")
+    printed = output(sandbox)[before:]
+    assert f"→ supervisor {supervisor.code}" in printed  # the missed check-out reached the supervisor
+    assert "(removed from the chat)" in printed  # and the check-in's questions and answers left the worker's chat
+    await sandbox.handle_line(":later soon")
+    assert "(write it like :later 30m" in output(sandbox)
 
 
 async def test_restart_finds_the_same_people(tmp_path: Path) -> None:
@@ -136,13 +146,22 @@ async def test_restart_finds_the_same_people(tmp_path: Path) -> None:
     try:
         assert {role: p.code for role, p in second.people.items()} == codes
         assert "found in the sandbox database" in output(second)
-        assert not [s for s in second.api.sent if s.shows]  # no second enrolment
-        storage = second.app.bot_data.storage
-        async with storage.db.read() as tx:
+        assert "→" not in output(second)  # no second enrolment
+        async with second.storage.db.read() as tx:
             for role in codes:
-                assert len(await storage.people.with_role(tx, second.app.bot_data.org.id, role)) == 1
+                assert len(await second.storage.people.with_role(tx, second.bot.org.id, role)) == 1
     finally:
         await second.stop()
+
+
+async def _check_in(sandbox: Sandbox) -> None:
+    await sandbox.handle_line("/checkin")
+    await sandbox.handle_line("1")  # the first place
+    while "How long will you stay?" not in output(sandbox):
+        await sandbox.handle_line("1")  # alone (and, at a place for two, yes, alone)
+    await sandbox.handle_line("45")  # not a choice: the duration, typed
+    await sandbox.handle_line("geo:14.6,-90.5")  # a location, as a plain messenger sends it
+    assert "Checked in at" in output(sandbox)
 
 
 def test_cli_without_token_starts_the_sandbox(tmp_path: Path) -> None:
@@ -183,12 +202,9 @@ def test_cli_bad_config_is_one_line(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1 and "config error" in done.stderr
 
 
-async def test_a_typed_number_that_is_no_button_is_a_message(sandbox: Sandbox) -> None:
-    await sandbox.handle_line("/checkin")
-    await sandbox.handle_line("1")  # the first place
-    while "How long will you stay?" not in output(sandbox):
-        await sandbox.handle_line("1")  # alone (and, at a place for two, yes, alone)
-    await sandbox.handle_line("45")  # not a button: the duration, typed
-    assert "no button 45" in output(sandbox)
-    await sandbox.handle_line("1")  # Skip, under "Share your location?"
-    assert "Checked in at" in output(sandbox)
+async def test_a_typed_number_that_is_no_choice_is_a_message(sandbox: Sandbox) -> None:
+    await _check_in(sandbox)
+    worker = await person(sandbox, "worker")
+    async with sandbox.storage.db.read() as tx:
+        current = await sandbox.storage.checkins.open_for(tx, worker.id)
+    assert current is not None and current.deadline_at - current.started_at == timedelta(minutes=45)

@@ -2,7 +2,11 @@
 
 For a messenger without buttons (a terminal, Signal): every screen is a new message whose choices
 are numbered, and a reply that is one of the numbers of the newest numbered message takes that
-choice. What the messenger itself does (send, delete, edit where it can) is behind `Wire`, so this
+choice. Which message that is comes from the stored conversation (its current question, or the
+kept line's choices), so it holds across restarts and a finished conversation's numbers mean
+nothing any more; a message the outbox sent with choices (an alert's) is newer when its id is.
+
+What the messenger itself does (send, delete, edit where it can) is behind `Wire`, so this
 module is the whole of a button-less adapter but for that. It finds the person by their messenger
 user id, answers strangers as the Telegram gate does, and never lets an exception reach a person.
 """
@@ -24,12 +28,14 @@ from bot.flows.model import (
     Conversation,
     Ctx,
     Input,
+    Rows,
     Screen,
     Stranger,
 )
 from bot.handlers.start import NEUTRAL
 from bot.i18n import N_, guess_locale, tr
-from bot.plain.text import Menu, choice_number, screen_text, to_input
+from bot.messenger import Gone
+from bot.plain.text import Menu, choice_number, numbered, screen_text, to_input
 from bot.redaction import redacted
 from bot.services.enrolment import stranger_may_get_reply
 from config import OrgConfig
@@ -52,7 +58,8 @@ class Wire(Protocol):
         """Send a text; its message id."""
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> bool:
-        """Change a message's text; False if this messenger cannot (or the message is gone)."""
+        """Change a message's text; False if the message is gone (a messenger that cannot edit deletes it
+        and sends the text anew)."""
 
     async def delete(self, chat_id: int, message_id: int) -> None:
         """Remove a message from the chat, if the messenger can; one already gone is no error."""
@@ -64,17 +71,17 @@ class Wire(Protocol):
 class PlainOutput:
     """Shows the engine's screens in one chat as numbered text."""
 
-    def __init__(self, wire: Wire, chat_id: int, locale: str, menus: dict[int, Menu]) -> None:
+    def __init__(self, wire: Wire, chat_id: int, locale: str) -> None:
         self.wire = wire
         self.chat_id = chat_id
         self.locale = locale
-        self.menus = menus
+        self.menus: list[Menu] = []  # the numbered messages shown in this turn
 
     async def show(self, screen: Screen, *, replace: int | None, drop: bool = False) -> int | None:
         text, codes = screen_text(screen, self.locale)
         message_id = await self.wire.send(self.chat_id, text)
-        if codes or screen.secret:  # a new question: numbers now answer it (a PIN question takes none)
-            self.menus[self.chat_id] = Menu(message_id, codes, screen.secret)
+        if codes:
+            self.menus.append(Menu(message_id, codes))
         return message_id
 
     async def say(self, text: str, *, replace: int | None = None, drop: bool = False) -> int | None:
@@ -123,11 +130,9 @@ class PlainAdapter:
             org,
         )
         self.flush = flush  # sends what a step queued in the outbox (an alert) without waiting for a tick
-        self.menus: dict[int, Menu] = {}  # chat id -> its newest numbered message
-
-    def offer(self, chat_id: int, message_id: int, codes: tuple[str, ...]) -> None:
-        """A message sent outside a conversation (an alert's buttons): its numbers now answer it."""
-        self.menus[chat_id] = Menu(message_id, codes)
+        # chat id -> the newest message with choices the outbox sent there (an alert's). Kept in memory:
+        # after a restart a number answers the conversation's question only.
+        self.offers: dict[int, Menu] = {}
 
     async def receive(
         self,
@@ -175,27 +180,71 @@ class PlainAdapter:
             stranger = Stranger(user_id, chat_id, locale)
         inp = await self._input(person, chat_id, text, message_id, update_id)
         ctx = Ctx(self.storage, self.config, self.clock, self.org, person, update_id=update_id, stranger=stranger)
-        out = PlainOutput(self.wire, chat_id, locale, self.menus)
+        out = PlainOutput(self.wire, chat_id, locale)
         if not await self.engine.handle(ctx, inp, out, flush=self.flush):
             await self.wire.send(chat_id, tr(locale, STALE if inp.kind == CHOICE else OUT_OF_ORDER))
+        if out.menus and person is not None:
+            # Choices shown at the end of a one-shot answer (/incident's follow-up) are no question the
+            # conversation holds: their numbers answer them until a newer numbered message comes.
+            asked = await self.menu(person, chat_id)
+            beside = [m for m in out.menus if asked is None or m.message_id != asked.message_id]
+            if beside and (asked is None or (beside[-1].message_id or 0) > (asked.message_id or 0)):
+                self.offers[chat_id] = beside[-1]
 
     async def _input(
         self, person: Person | None, chat_id: int, text: str, message_id: int | None, update_id: int | None
     ) -> Input:
         """A reply that is a number of the newest numbered message is that choice; else as typed."""
-        menu = self.menus.get(chat_id)
-        if menu is None and person is not None:  # after a restart: the conversation's current question
-            menu = await self._stored_menu(person)
+        menu = await self.menu(person, chat_id)
         number = choice_number(text, menu)
         if menu is not None and number is not None:
             code = menu.codes[number - 1]
             return Input(CHOICE, code, on_screen=menu.message_id, message_id=message_id, update_id=update_id)
         return to_input(text, message_id=message_id, update_id=update_id)
 
-    async def _stored_menu(self, person: Person) -> Menu | None:
+    async def menu(self, person: Person | None, chat_id: int) -> Menu | None:
+        """The newest numbered message of this chat: the conversation's question (or kept line), or an
+        outbox message with choices sent after it."""
+        offer = self.offers.get(chat_id)
+        if person is None:
+            return None
         async with self.storage.db.read() as tx:
             found = await self.storage.conversations.get(tx, person.id)
-        if found is None:
-            return None
-        conv = Conversation.load(*found)
-        return Menu(conv.screen, tuple(conv.codes), conv.secret) if conv.codes or conv.secret else None
+        conv = Conversation.load(*found) if found else Conversation()
+        asked = Menu(conv.screen, tuple(conv.codes), conv.secret) if conv.codes or conv.secret else None
+        if offer is None or (asked is not None and (asked.message_id or 0) > (offer.message_id or 0)):
+            return asked
+        return offer
+
+
+class PlainMessenger:
+    """bot.messenger.Messenger over a `Wire`: what the outbox sends (alerts, reminders, clean-ups), as
+    numbered text; a message with choices becomes the one its chat's numbers answer."""
+
+    def __init__(self, wire: Wire, offers: dict[int, Menu]) -> None:
+        self.wire = wire
+        self.menus = offers
+
+    async def send(self, chat_id: int, text: str, rows: Rows = ()) -> int:
+        shown, codes = numbered(text, rows, None)
+        message_id = await self.wire.send(chat_id, shown)
+        if codes:
+            self.menus[chat_id] = Menu(message_id, codes)
+        return message_id
+
+    async def edit(self, chat_id: int, message_id: int, text: str, rows: Rows = ()) -> None:
+        shown, codes = numbered(text, rows, None)
+        if not await self.wire.edit(chat_id, message_id, shown):
+            raise Gone("the message is gone")
+        menu = self.menus.get(chat_id)
+        if menu is not None and menu.message_id == message_id:  # its numbers now stand for its new choices
+            self.menus[chat_id] = Menu(message_id, codes)
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        await self.wire.delete(chat_id, message_id)
+        menu = self.menus.get(chat_id)
+        if menu is not None and menu.message_id == message_id:
+            del self.menus[chat_id]
+
+    async def send_file(self, chat_id: int, file: Attachment) -> int:
+        return await self.wire.send_file(chat_id, file)

@@ -34,12 +34,15 @@ class Menu:
     secret: bool = False  # a PIN question: digits are the PIN, never a choice
 
 
-def numbered(text: str, choices: Rows, locale: str, *, takes: str | None = None) -> tuple[str, tuple[str, ...]]:
-    """`text` with its choices as a numbered list and how to answer; the codes, in number order."""
+def numbered(text: str, choices: Rows, locale: str | None, *, takes: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """`text` with its choices as a numbered list and how to answer (in `locale`; None: the list alone,
+    for a message whose reader's language the sender does not know); the codes, in number order."""
     flat = [choice for row in choices for choice in row]
     if not flat:
         return text, ()
     lines = [text, ""] + [f"{number}. {choice.label}" for number, choice in enumerate(flat, 1)]
+    if locale is None:
+        return "\n".join(lines), tuple(choice.code for choice in flat)
     if len(flat) <= FEW:
         numbers = format_list([str(n) for n in range(1, len(flat) + 1)], style="or", locale=locale)
         lines.append(tr(locale, REPLY_FEW, numbers=numbers))

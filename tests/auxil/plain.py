@@ -159,8 +159,7 @@ class PlainHarness:
         before = len(self.wire.log)
         telegram_harness.TYPED.append(text)
         message_id = self.wire.person_wrote(chatter.chat_id, text)
-        adapter = self.bot.adapter
-        await adapter.receive(
+        await self.bot.receive(
             chatter.user_id,
             chatter.chat_id,
             text,
@@ -168,11 +167,32 @@ class PlainHarness:
             message_id=message_id,
             update_id=next(chatter.updates),
         )
-        menu = adapter.menus.get(chatter.chat_id)
-        for said in self.wire.log[before:]:
-            if menu is not None and said.message_id == menu.message_id:
-                said.codes = menu.codes
+        await self._note_menus(chatter, before)
         return self.wire.log[before:]
+
+    async def tick(self) -> list[Said]:
+        """One run of the bot's jobs at the fake clock's time; what they sent."""
+        before = len(self.wire.log)
+        await self.bot.tick()
+        await self._note_menus(None, before)
+        return self.wire.log[before:]
+
+    async def _note_menus(self, chatter: PlainChatter | None, before: int) -> None:
+        """Remember which codes the numbers of each new message stand for (tap() replies with them):
+        the conversation's current question, and what the outbox sent with choices."""
+        menus = {menu.message_id: menu.codes for menu in self.bot.adapter.offers.values()}
+        if chatter is not None and chatter.person is not None:
+            menu = await self.bot.adapter.menu(chatter.person, chatter.chat_id)
+            if menu is not None:
+                menus[menu.message_id] = menu.codes
+        elif chatter is not None:  # enrolling: the person exists once /start has run
+            async with self.storage.db.read() as tx:
+                person = await self.storage.people.by_telegram_user(tx, chatter.user_id)
+            menu = await self.bot.adapter.menu(person, chatter.chat_id) if person is not None else None
+            if menu is not None:
+                menus[menu.message_id] = menu.codes
+        for said in self.wire.log[before:]:
+            said.codes = menus.get(said.message_id, said.codes)
 
     def chatter(self, *, language_code: str | None = "en") -> PlainChatter:
         return PlainChatter(self, next(_user_ids), language_code)

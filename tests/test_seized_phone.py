@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.auxil.harness import EXAMPLE, Harness
+from tests.auxil.plain import PlainHarness
 
 ACCOUNT = "The officers took my phone near the fountain"
 CODE_WORD = "buy bread"
@@ -28,10 +30,18 @@ ALARMING = {
 }
 
 
+def chat_texts(harness: Harness | PlainHarness, chat_id: int) -> list[str]:
+    """What the chat holds now, as the messenger holds it after edits and deletions."""
+    if isinstance(harness, PlainHarness):
+        return [said.text for said in harness.wire.chat(chat_id)]
+    return list(harness.api.chats.get(chat_id, {}).values())
+
+
+@pytest.mark.parametrize("adapter", ["telegram", "plain"])
 @pytest.mark.parametrize("language", ["es", "en", "fr", "pt", "ar"])
-async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, language: str) -> None:
+async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, language: str, adapter: str) -> None:
     config = {**EXAMPLE, "checkout": {"pin": True}, "privacy": {"clean_up_after": "3m"}}
-    harness = Harness(tmp_path, config)
+    harness: Any = Harness(tmp_path, config) if adapter == "telegram" else PlainHarness(tmp_path, config)
     await harness.start()
     try:
         supervisor = await harness.enrol("supervisor", "north")
@@ -48,7 +58,7 @@ async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, langu
         sent = await worker.tap(sent[-1], "ci:partner:alone")
         sent = await worker.tap(sent[-1], "ci:alone:yes")
         sent = await worker.tap(sent[-1], "ci:dur:60")
-        await harness.feed(worker.factory.location(LATITUDE, LONGITUDE))
+        await worker.share_location(LATITUDE, LONGITUDE)
         conversations += 1
         # The red code word; the supervisor reaches the worker and closes the alert.
         await worker.say(CODE_WORD)
@@ -82,21 +92,20 @@ async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, langu
 
         harness.clock.advance(timedelta(minutes=4))
         await harness.tick()
-        chat = harness.api.chats.get(worker.chat_id, {})
-        left = list(chat.values())
+        left = chat_texts(harness, worker.chat_id)
         everything = "\n".join(left).lower()
         for secret in ("parque central", "bar la luna", ACCOUNT.lower(), CODE_WORD, SAFE_PIN, DURESS_PIN, "14.63"):
             assert secret not in everything, f"{secret!r} is still on the phone: {left}"
         for word in ALARMING[language] + ALARMING["en"]:
             assert word not in everything, f"{word!r} is still on the phone: {left}"
         assert len(left) <= conversations, left
-        supervisor_chat = "\n".join(harness.api.chats.get(supervisor.chat_id, {}).values())
+        supervisor_chat = "\n".join(chat_texts(harness, supervisor.chat_id))
         assert ACCOUNT not in supervisor_chat and "14.63" not in supervisor_chat
     finally:
         await harness.stop()
 
 
-async def _open_checkin(harness: Harness, person_id: str) -> str | None:
+async def _open_checkin(harness: Harness | PlainHarness, person_id: str) -> str | None:
     async with harness.storage.db.read() as tx:
         current = await harness.storage.checkins.open_for(tx, person_id)
     return current.id if current is not None else None

@@ -229,12 +229,18 @@ async def test_the_outbox_delivers_an_alert_through_any_messenger(org: Org) -> N
 async def test_the_tick_sends_a_missed_check_out_through_any_messenger(org: Org) -> None:
     new = NewCheckin("Bar La Luna", False, None, False, timedelta(minutes=30))
     await open_checkin(org.storage, org.config.escalation, org.worker, new, org.clock.now())
+    told: dict[int, tuple[str, Rows]] = {}
     for minutes in (25, 5, 10):  # reminder_before 5m, the deadline, grace 10m
         org.clock.advance(timedelta(minutes=minutes))
         await org.tick()
-    worker = org.messenger.chats[org.worker.chat_id].values()
+        told |= org.messenger.chats.get(org.worker.chat_id, {})
+    worker = told.values()
     assert [text.split(":")[0] for text, _ in worker] == ["Reminder", "Your time at Bar La Luna is over (6"]
     assert all([c.code.split(":")[0] for c in row] == ["co", "ext"] for _, rows in worker for row in rows)
+    # Both name the place: they leave the chat once the clean-up delay (5 min) has passed.
+    reminder = next(iter(told))
+    assert ("delete", org.worker.chat_id, reminder) in org.messenger.calls
+    assert reminder not in org.messenger.chats[org.worker.chat_id]
     [alert] = org.messenger.texts(org.supervisor.chat_id)
     assert alert.startswith(f"Missed check-out: {org.worker.code} at Bar La Luna.")
 

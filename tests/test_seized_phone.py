@@ -170,3 +170,31 @@ async def test_the_duress_pin_typed_anywhere_leaves_what_a_check_out_leaves(tmp_
         assert forced == normal and normal[-2:] == ["Saved.", "Thank you."], normal
     finally:
         await harness.stop()
+
+
+@pytest.mark.parametrize("adapter", ["telegram", "plain"])
+async def test_reminders_and_the_deadline_prompt_leave_the_chat(tmp_path: Path, adapter: str) -> None:
+    """What the bot tells a worker unasked names the place: it goes after the clean-up delay too."""
+    config = {**EXAMPLE, "privacy": {"clean_up_after": "3m"}}
+    harness: Any = Harness(tmp_path, config) if adapter == "telegram" else PlainHarness(tmp_path, config)
+    await harness.start()
+    try:
+        worker = await harness.enrol("worker", "north")
+        sent = await worker.say("/checkin")
+        for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
+            sent = await worker.tap(sent[-1], data)
+        harness.clock.advance(timedelta(minutes=56))
+        told = [s.text for s in await harness.tick() if s.chat_id == worker.chat_id and s.shows]
+        assert [text for text in told if text.startswith("Reminder: your time at Bar La Luna")], told
+        harness.clock.advance(timedelta(minutes=5))
+        told = [s.text for s in await harness.tick() if s.chat_id == worker.chat_id and s.shows]
+        assert [text for text in told if text.startswith("Your time at Bar La Luna is over")], told
+        current = await _open_checkin(harness, worker.person.id)
+        sent = await worker.say("/checkout")
+        await worker.tap(sent[-1], f"co:fine:{current}")
+        harness.clock.advance(timedelta(minutes=4))
+        await harness.tick()
+        left = chat_texts(harness, worker.chat_id)
+        assert not [text for text in left if "Bar La Luna" in text or "Reminder" in text], left
+    finally:
+        await harness.stop()

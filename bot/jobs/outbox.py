@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.flows.engine import queue_cleanup_for
 from bot.flows.model import CLEANUP, Choice
 from bot.messenger import Blocked, Gone, Messenger, RetryLater, Unreachable
 from bot.render import render
@@ -29,6 +30,10 @@ DELETE = "delete"  # an outbox item that removes messages instead of sending one
 OWED_TO_REVOKED = (DELETE, EDIT, CLEANUP)  # taking something off a screen is still owed to a revoked person
 Delivery = dict[int, tuple[str, int | None]]  # outbox id -> (status, message id), of the messages edits replace
 GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, chat gone)
+# What the outbox tells a worker unasked (a reminder naming the place, the prompt at the deadline, a
+# half-written note's reminder) leaves their chat once the organisation's clean-up delay has passed,
+# as a conversation's messages do: a phone seized later shows none of it.
+PASSING = ("reminder", "due", "draft_reminder", "draft_dropped")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -131,11 +136,17 @@ async def _send(
     return "sent", message_id
 
 
-async def _record(storage: Storage, results: list[tuple[OutboxItem, str, Any]], done: datetime) -> None:
-    """Write down what became of these messages, in one transaction."""
+async def _record(
+    storage: Storage, results: list[tuple[OutboxItem, str, Any]], done: datetime, clean_up_after: timedelta
+) -> None:
+    """Write down what became of these messages, and queue the clean-up of passing ones, in one transaction."""
     async with storage.db.tx() as tx:
         delivered = [(item, detail) for item, status, detail in results if status == "sent"]
         await storage.outbox.mark_sent_many(tx, [(item.id, done, detail) for item, detail in delivered])
+        for item, message_id in delivered:
+            if item.kind in PASSING and message_id is not None:
+                job = {"delete": [message_id], "keep": None, "text": None, "rows": []}
+                await queue_cleanup_for(storage, tx, item.recipient_id, job, done + clean_up_after, done)
         await storage.alerts.events_many(
             tx,
             [(i.alert_id, done, f"sent:{i.kind}", i.recipient_id) for i, _ in delivered if i.alert_id],
@@ -202,7 +213,7 @@ async def flush(
                 while not finished.empty():
                     results.append(finished.get_nowait())
                 remaining -= len(results)
-                await _record(storage, results, clock.now())
+                await _record(storage, results, clock.now(), config.clean_up_after)
                 sent += sum(1 for _, status, _ in results if status == "sent")
             await asyncio.gather(*senders)
             sent_total += sent

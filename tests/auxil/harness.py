@@ -120,6 +120,7 @@ class Harness:
         """One run of the escalation job at the fake clock's time; returns what it sent."""
         before = len(self.api.sent)
         await jobs.tick(BotContext(self.app))
+        await jobs.flush(self.app, wait=True)  # the tick's own flush skips when a handler's flush still runs
         return self.api.sent[before:]
 
     async def stop(self) -> None:

@@ -21,7 +21,7 @@ product global (undo() restores it); the parameter that would end it, per functi
   - bot.services.alerts.raise_code_alert: its duration (bench/alerts.py). Its callers import it by name, so
     Timed rebinds it in bot.handlers.alerts (code_word -> raise_from); a caller elsewhere (the conversation
     engine under way calls it from bot.flows.anytime) is not timed: a hook on the service would be.
-And bot.app.build_application takes no update processor (a factory given the Unconfirmed it makes),
+And bot.telegram.app.build_application takes no update processor (a factory given the Unconfirmed it makes),
 so bench/throughput.py sets its timing processor on the built Application.
 """
 

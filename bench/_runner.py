@@ -231,7 +231,7 @@ class BenchBot(_Runner):
         super().__init__(api, poll, request)
 
     def build(self) -> Any:
-        from bot.app import build_application
+        from bot.telegram.app import build_application
 
         app = build_application(
             self.settings, self.config, clock=self.clock, request=self.request(self.api), rate_limit=False
@@ -245,14 +245,14 @@ class BenchBot(_Runner):
         return app
 
     async def opened(self) -> None:
-        from bot.app import open_resources
+        from bot.telegram.app import open_resources
 
         await open_resources(self.app)
         for hook in self.on_open:
             hook(self.app)
 
     async def closed(self) -> None:
-        from bot.app import close_resources
+        from bot.telegram.app import close_resources
 
         await close_resources(self.app)
 

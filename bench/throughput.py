@@ -18,7 +18,7 @@ from the push to the end of handling (mostly queueing), and peak RSS (each bot i
 process, the high-water mark reset after setup). Targets (issue): >= 1,000 updates/s and at most
 3x the bare bot's cost per update, on 2 cores, with full durability.
 
-outreach-bot runs as `bot/app.py` builds it (its per-chat processor: chats side by side, each in order), with
+outreach-bot runs as `bot/telegram/app.py` builds it (its per-chat processor: chats side by side, each in order), with
 its real JobQueue (the 1 s escalation tick, the flush after each check-in and check-out), SQLite
 WAL with synchronous=FULL in a temporary directory on disk. Only the rate limiter is off: it
 models Telegram's own 30 messages/s limit, which is what this shows we stay far above.
@@ -140,7 +140,7 @@ def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], No
 
 
 def time_updates(bot: BenchBot, mode: str, on_done: Callable[[Any, float], None]) -> None:
-    """As bot/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
+    """As bot/telegram/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
     place; --mode concurrent: PTB's plain concurrent_updates=256. build_application takes no update
     processor yet (see bench/_probes.py), so this sets it on the built Application."""
     if mode == "concurrent":
@@ -442,9 +442,9 @@ def invariants(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: 
 def report(args: argparse.Namespace, mode: str, ours: dict[str, Any], bare: dict[str, Any]) -> tuple[str, bool]:
     n_updates = args.conversations * len(STEPS)
     label = (
-        "chats side by side, each chat in order, as bot/app.py builds it"
+        "chats side by side, each chat in order, as bot/telegram/app.py builds it"
         if mode == "sequential"
-        else f"concurrent_updates={CONCURRENT} (not how bot/app.py builds it)"
+        else f"concurrent_updates={CONCURRENT} (not how bot/telegram/app.py builds it)"
     )
     out = [
         f"throughput [{mode}: {label}]: {args.conversations} check-in/check-out conversations "
@@ -538,7 +538,7 @@ def main() -> int:
         "--mode",
         choices=("sequential", "concurrent", "both"),
         default="sequential",
-        help="sequential = as bot/app.py builds it (default); concurrent = concurrent_updates=256",
+        help="sequential = as bot/telegram/app.py builds it (default); concurrent = concurrent_updates=256",
     )
     parser.add_argument(
         "--api-latency", type=float, default=0.0, help="ms of network round trip per Bot API call (default 0)"

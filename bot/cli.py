@@ -160,8 +160,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     # python-telegram-bot and the bot load in ~0.3 s: only `run` needs them, not the `health` check each minute
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.telegram.app import build_application
 
     settings, config = _load()
     assert config is not None

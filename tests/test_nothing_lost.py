@@ -35,7 +35,7 @@ async def test_start_schedules_an_immediate_tick_every_second(tmp_path) -> None:
 
     h = Harness(tmp_path)
     await h.app.initialize()
-    from bot.app import close_resources, open_resources
+    from bot.telegram.app import close_resources, open_resources
 
     await open_resources(h.app)
     try:

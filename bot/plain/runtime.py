@@ -1,6 +1,6 @@
 """A bot on the plain-text adapter, without python-telegram-bot: the database, the engine, the adapter.
 
-`start` opens what `bot/app.py`'s post_init opens for Telegram (the storage, the organisation),
+`start` opens what `bot/telegram/app.py`'s post_init opens for Telegram (the storage, the organisation),
 `stop` closes it; `tick` is the escalation tick, the outbox and the sweep of idle conversations,
 as bot/telegram/jobs.py schedules them for Telegram. The terminal sandbox and the tests that drive every flow without
 python-telegram-bot run on it; a Signal bot would too, with its own `Wire`.

@@ -11,11 +11,11 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import build_application, close_resources, open_resources
 from bot.clock import FakeClock
 from bot.services.enrolment import create_invite
 from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 from bot.telegram import jobs
+from bot.telegram.app import build_application, close_resources, open_resources
 from bot.telegram.context import BotContext
 from config import OrgConfig, Settings
 from config.org import parse_org_config

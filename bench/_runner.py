@@ -16,6 +16,7 @@ import copy
 import itertools
 import math
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from _common import LogCounter, percentile
+
+# The Bot API stand-in lives with the tests (tests/auxil/standin/), outside the installed product:
+# the one place bench/ makes the checkout's root importable, for every script and its child processes.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 TOKEN = "123456:BENCHTOKENabcdefghijklmnopqrstuvwxyz"
 API_BASE = "http://stand-in.invalid/bot"
@@ -127,7 +132,7 @@ def log_outcome(logs: LogCounter, errors: Sequence[BaseException] = ()) -> dict[
 def stand_in_request(api: Any, *, latency: float = 0.0, on_call: Callable[[float], None] | None = None) -> Any:
     """The stand-in's request layer for one Application. latency: seconds of network round trip before
     every call but the long poll; on_call: given each such call's duration, the round trip included."""
-    from bot.standin import StandinRequest
+    from tests.auxil.standin import StandinRequest
 
     if latency <= 0 and on_call is None:
         return StandinRequest(api)
@@ -158,7 +163,7 @@ class _Runner:
     stop(); a start() after a stop() builds a new Application (a restart, on the same data)."""
 
     def __init__(self, api: Any, poll: bool, request: Callable[[Any], Any] | None) -> None:
-        from bot.standin import FakeBotApi
+        from tests.auxil.standin import FakeBotApi
 
         self.api = api if api is not None else FakeBotApi()
         self.poll = poll

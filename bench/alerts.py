@@ -229,7 +229,7 @@ async def check_in(bot: BenchBot, workers: list[Any], now: Any) -> None:
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.services.alerts import set_pins
-    from bot.standin import UpdateFactory
+    from tests.auxil.standin import UpdateFactory
 
     logs = LogCounter.install()
     inst = Instruments()
@@ -349,7 +349,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from telegram import Update
     from telegram.ext import ContextTypes, MessageHandler, filters
 
-    from bot.standin import UpdateFactory
+    from tests.auxil.standin import UpdateFactory
 
     LogCounter.install()
     n = args.n

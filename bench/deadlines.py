@@ -184,7 +184,11 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from storage.checkins import STAGE_DUE, STAGE_REMINDED
     from storage.sealing import load_or_create_key
 
-    for module in ("bot.telegram.app", "bot.standin", "config.org"):  # before the memory baseline, as the bare run does
+    for module in (
+        "bot.telegram.app",
+        "tests.auxil.standin",
+        "config.org",
+    ):  # before the memory baseline, as the bare run does
         importlib.import_module(module)
     logs = LogCounter.install()
     probe, ticks = DbProbe(), TickWatch()
@@ -359,7 +363,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import ContextTypes, MessageHandler, filters
 
-    from bot.standin import FakeBotApi
+    from tests.auxil.standin import FakeBotApi
 
     logs = LogCounter.install()
     n, window = args.n, args.window

@@ -317,8 +317,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from bot.services import incidents as inc
     from bot.services.summary import build, this_week
     from bot.services.summary_message import summary_text
-    from bot.standin import UpdateFactory
     from storage.incidents import Filters
+    from tests.auxil.standin import UpdateFactory
 
     logs = LogCounter.install()
     rng = random.Random(5)
@@ -437,7 +437,7 @@ async def run_bare(args: argparse.Namespace, payload: dict[str, Any]) -> dict[st
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-    from bot.standin import UpdateFactory
+    from tests.auxil.standin import UpdateFactory
 
     png = bytes.fromhex(payload["png"])
     page_text = payload["page"] or "Incidents 1–10 of 11000:"

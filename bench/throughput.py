@@ -160,7 +160,7 @@ class Person:
     __slots__ = ("factory", "last_keyboard", "last_text")
 
     def __init__(self, user_id: int) -> None:
-        from bot.standin import UpdateFactory
+        from tests.auxil.standin import UpdateFactory
 
         self.factory = UpdateFactory(user_id, first_name="Bench")
         self.last_keyboard: Any = None  # the last Sent with an inline keyboard
@@ -322,7 +322,7 @@ async def conversation_ours(feeder: Feeder, person: Person, template: list[dict[
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.standin import FakeBotApi
+    from tests.auxil.standin import FakeBotApi
 
     logs = LogCounter.install()
     probe = DbProbe() if args.profile else None  # --profile: where a handled update's time goes
@@ -368,7 +368,7 @@ async def run_bare(args: argparse.Namespace) -> dict[str, Any]:
     from telegram import Update
     from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-    from bot.standin import FakeBotApi
+    from tests.auxil.standin import FakeBotApi
 
     logs = LogCounter.install()
     template: list[dict[str, Any]] = args.template_data

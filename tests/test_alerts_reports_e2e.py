@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.standin import FakeBotApi, Sent
-from bot.standin.http import BotApiServer
+from tests.auxil.standin import FakeBotApi, Sent
+from tests.auxil.standin.http import BotApiServer
 from tests.auxil.subprocess_bot import SHOWS, TOKEN, BotProcess, Person, cli, environment, invite, write_config
 
 ESCALATION = {"reminder_before": "1m", "grace": "1h", "ack_timeout": "1h", "repeat_every": "3s"}

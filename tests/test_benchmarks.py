@@ -115,7 +115,7 @@ def test_check_fails_when_a_message_is_sent_twice() -> None:
     """The exactly-once checks bite: the stand-in Bot API records one red alert twice, --check exits 1."""
     double_one = (
         "import runpy, sys\n"
-        "import bot.standin.api as api\n"
+        "import tests.auxil.standin.api as api\n"
         "record = api.FakeBotApi._record\n"
         "def twice(self, method, params, message_id):\n"
         "    record(self, method, params, message_id)\n"

@@ -1,7 +1,7 @@
 """Crash safety and Bot API outages, end to end in real seconds.
 
 Both scenarios run the real `python -m bot run` as a subprocess against the HTTP Bot API emulator
-(bot/standin/http.py), with the example config and short escalation times: a check-in typed "1m" falls
+(tests/auxil/standin/http.py), with the example config and short escalation times: a check-in typed "1m" falls
 due a minute later, and its supervisors are alerted 5 s after that.
 
 - Kill -9 under load: a hundred workers in ten teams (one supervisor each) send 1,000 check-ins,
@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.report import QUESTIONS
-from bot.standin import FakeBotApi, Sent
-from bot.standin.api import Failure
-from bot.standin.http import BotApiServer
 from bot.telegram.updates import PerChatUpdateProcessor
+from tests.auxil.standin import FakeBotApi, Sent
+from tests.auxil.standin.api import Failure
+from tests.auxil.standin.http import BotApiServer
 from tests.auxil.subprocess_bot import (
     SHOWS,
     TOKEN,

@@ -18,8 +18,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.standin import FakeBotApi, Sent
-from bot.standin.http import BotApiServer
+from tests.auxil.standin import FakeBotApi, Sent
+from tests.auxil.standin.http import BotApiServer
 from tests.auxil.subprocess_bot import TOKEN, BotProcess, Person, cli, environment, invite, write_config
 
 ESCALATION = {"reminder_before": "20s", "grace": "5s", "ack_timeout": "1h", "repeat_every": "1h"}

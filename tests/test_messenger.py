@@ -22,13 +22,13 @@ from bot.messenger import Blocked, Gone, MessengerError, RetryLater, Unreachable
 from bot.services.alerts import raise_code_alert
 from bot.services.checkins import NewCheckin, open_checkin
 from bot.services.enrolment import create_invite, ensure_organization, redeem
-from bot.standin import FakeBotApi, StandinRequest
 from bot.telegram.lean_bot import LeanBot
 from bot.telegram.messenger import TelegramMessenger
 from config import OrgConfig
 from config.org import parse_org_config
 from storage import Person, Storage
 from tests.auxil.harness import EXAMPLE, TOKEN
+from tests.auxil.standin import FakeBotApi, StandinRequest
 
 CHAT = 424242
 ROWS: Rows = ((Choice("ack:1", "I'm handling it"),), (Choice("safe:1", "Safe"), Choice("x", "Other")))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin import UpdateFactory
 from tests.auxil.harness import TOKEN, Chatter, Harness
+from tests.auxil.standin import UpdateFactory
 
 
 def _encodings(marker: str | int) -> list[bytes]:

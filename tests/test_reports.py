@@ -10,10 +10,10 @@ from datetime import timedelta
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.standin.api import utf16_len
 from bot.textsplit import pieces
 from storage.incidents import Filters
 from tests.auxil.harness import Chatter, Harness
+from tests.auxil.standin.api import utf16_len
 from tests.test_checkin import check_in
 
 BUTTONS = [

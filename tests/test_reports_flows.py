@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.standin import Sent
 from tests.auxil.harness import Chatter, Harness
+from tests.auxil.standin import Sent
 from tests.test_reports import file_by_buttons
 
 STALE = "This button is no longer current."

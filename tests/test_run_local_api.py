@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.standin import FakeBotApi, UpdateFactory
-from bot.standin.http import BotApiServer
+from tests.auxil.standin import FakeBotApi, UpdateFactory
+from tests.auxil.standin.http import BotApiServer
 from tests.auxil.subprocess_bot import ROOT, TOKEN, cli, shown, until, write_config
 from tests.auxil.subprocess_bot import environment as installation_environment
 

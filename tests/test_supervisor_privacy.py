@@ -11,9 +11,9 @@ from typing import Any
 
 from bot.services.checkins import resolve_safe
 from bot.services.enrolment import revoke
-from bot.standin import FakeBotApi, Sent
 from bot.telegram import jobs
 from tests.auxil.harness import Chatter, Harness
+from tests.auxil.standin import FakeBotApi, Sent
 from tests.test_checkin import check_in
 from tests.test_reports import BUTTONS
 

@@ -6,8 +6,8 @@ import asyncio
 
 from telegram import Update
 
-from bot.standin import UpdateFactory
 from bot.telegram.updates import PerChatUpdateProcessor
+from tests.auxil.standin import UpdateFactory
 
 
 async def test_one_chat_in_order_other_chats_alongside() -> None:
@@ -44,8 +44,8 @@ async def test_lean_bot_sends_keyboards_and_reads_presses_without_the_echoed_key
     """What LeanBot leaves out (Telegram's echo of a keyboard) is nothing the bot needs."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-    from bot.standin import FakeBotApi, StandinRequest
     from bot.telegram.lean_bot import LeanBot
+    from tests.auxil.standin import FakeBotApi, StandinRequest
 
     api = FakeBotApi()
     request = StandinRequest(api)

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from bot.handlers.start import NEUTRAL, REFUSED
 from bot.i18n import LANGUAGES, tr
 from bot.jobs.outbox import OWED_TO_REVOKED
-from bot.standin import Sent, UpdateFactory
 from tests.auxil.harness import EXAMPLE, Chatter, Harness
+from tests.auxil.standin import Sent, UpdateFactory
 
 T = TypeVar("T")
 

@@ -13,13 +13,13 @@ from telegram import Update
 
 from bot.clock import FakeClock
 from bot.services.enrolment import create_invite
-from bot.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 from bot.telegram import jobs
 from bot.telegram.app import build_application, close_resources, open_resources
 from bot.telegram.context import BotContext
 from config import OrgConfig, Settings
 from config.org import parse_org_config
 from storage import Person, Storage
+from tests.auxil.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 
 TOKEN = "123456:TESTTOKENabcdefghijklmnopqrstuvwxyz"
 

@@ -17,9 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.standin import FakeBotApi, Sent, UpdateFactory
-from bot.standin.http import BotApiServer
 from storage import Storage
+from tests.auxil.standin import FakeBotApi, Sent, UpdateFactory
+from tests.auxil.standin.http import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7123456789:AAEmulatorTokenQwErTy_0123456789xyz"

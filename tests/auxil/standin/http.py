@@ -1,6 +1,6 @@
 """The stand-in Bot API over real HTTP, so `outreach-bot run` can be tried with TELEGRAM_API_BASE_URL.
 
-Only the standard library: `python -m bot.standin.http --port 8081 --token 123:abc`.
+Only the standard library: `python -m tests.auxil.standin.http --port 8081 --token 123:abc`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.standin.api import FakeBotApi, Sent
+from tests.auxil.standin.api import FakeBotApi, Sent
 
 # Form fields arrive as strings; the Bot API decodes these by their declared type, so do we.
 JSON_PARAMS = frozenset(
@@ -273,7 +273,7 @@ async def _serve_forever(host: str, port: int, token: str, username: str) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m bot.standin.http", description="A local Bot API emulator.")
+    parser = argparse.ArgumentParser(prog="python -m tests.auxil.standin.http", description="A local Bot API emulator.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=os.environ.get("TELEGRAM_BOT_TOKEN"), help="the only token accepted")

@@ -9,7 +9,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
-from bot.standin.api import FakeBotApi
+from tests.auxil.standin.api import FakeBotApi
 
 
 class StandinRequest(BaseRequest):

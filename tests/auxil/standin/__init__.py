@@ -4,8 +4,8 @@ Only Telegram's servers are replaced: the real `Application` and `Bot` send real
 through python-telegram-bot's request layer, and this answers them as the Bot API would.
 """
 
-from bot.standin.api import FakeBotApi, Sent
-from bot.standin.request import StandinRequest
-from bot.standin.updates import UpdateFactory
+from tests.auxil.standin.api import FakeBotApi, Sent
+from tests.auxil.standin.request import StandinRequest
+from tests.auxil.standin.updates import UpdateFactory
 
 __all__ = ["FakeBotApi", "Sent", "StandinRequest", "UpdateFactory"]

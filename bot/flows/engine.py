@@ -74,12 +74,20 @@ class Engine:
         self.on_location = on_location  # a location with no question asking for one
         self.fallback = fallback  # typed text (or a photo...) with no question asking for it; unknown commands
 
-    async def handle(self, ctx: Ctx, inp: Input, out: Output, flush: Callable[[], None] | None = None) -> bool:
+    async def handle(
+        self,
+        ctx: Ctx,
+        inp: Input,
+        out: Output,
+        flush: Callable[[], None] | None = None,
+        conv: Conversation | None = None,
+    ) -> bool:
         """Handle one input and store what became of the conversation. What no flow takes is answered
         here too (a command we do not have: the fallback's line; a stale button: a notice). False
         only for a stranger's input that no flow for strangers takes: the adapter decides what they get."""
         queued = ctx.storage.outbox.enqueued
-        conv = await self.load(ctx)
+        if conv is None:  # else the adapter read it just now, with the person
+            conv = await self.load(ctx)
         if inp.update_id is not None and inp.update_id <= conv.last_update and self._recent(conv, ctx.now()):
             return True  # the messenger sent it again (it was not told in time that it was handled)
         turn = Turn(ctx, inp, out, conv)
@@ -96,8 +104,8 @@ class Engine:
             await self._route(turn)
         if inp.update_id is not None:
             conv.last_update = inp.update_id
-        await self.store(turn)
-        if flush is not None and ctx.storage.outbox.enqueued != queued:
+        later = await self.store(turn)
+        if flush is not None and ctx.storage.outbox.enqueued - queued > later:  # clean-ups wait for the tick
             flush()
         return turn.handled
 
@@ -322,30 +330,34 @@ class Engine:
         flow = self.flows.get(conv.flow or "")
         return flow is None or conv.at is None or now - conv.at > flow.timeout
 
-    async def store(self, turn: Turn) -> None:
-        """Store the conversation, and queue the clean-ups, in one transaction."""
+    async def store(self, turn: Turn) -> int:
+        """Store the conversation, and queue the clean-ups, in one transaction; how many were queued
+        (they fall due later: nothing to send now)."""
         ctx = turn.ctx
         if ctx.person is None:
-            return
+            return 0
         now = ctx.now()
+        queued = 0
         async with ctx.storage.db.tx() as tx:
             for job in turn.cleanups:
                 if job["delete"] or job["keep"] is not None:
-                    await queue_cleanup(ctx, tx, job, now)
+                    queued += await queue_cleanup(ctx, tx, job, now)
             await ctx.storage.conversations.put(tx, ctx.person.id, turn.conv.dump(), turn.conv.flow, now)
+        return queued
 
 
-async def queue_cleanup(ctx: Ctx, tx: Tx, job: dict[str, Any], now: datetime) -> None:
+async def queue_cleanup(ctx: Ctx, tx: Tx, job: dict[str, Any], now: datetime) -> bool:
     """Queue one clean-up in the outbox, due once the organisation's delay has passed."""
     assert ctx.person is not None
-    await queue_cleanup_for(ctx.storage, tx, ctx.person.id, job, now + ctx.config.clean_up_after, now)
+    return await queue_cleanup_for(ctx.storage, tx, ctx.person.id, job, now + ctx.config.clean_up_after, now)
 
 
 async def queue_cleanup_for(
     storage: Storage, tx: Tx, person_id: str, job: dict[str, Any], due: datetime, now: datetime
-) -> None:
+) -> bool:
+    """False if this very clean-up was queued before."""
     ids = ",".join(str(m) for m in job["delete"])
-    await storage.outbox.enqueue(
+    return await storage.outbox.enqueue(
         tx,
         key=f"{CLEANUP}:{person_id}:{job['keep']}:{ids}",
         recipient_id=person_id,

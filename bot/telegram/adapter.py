@@ -150,7 +150,7 @@ async def converse(update: Update, context: BotContext) -> None:
     query = update.callback_query
     out = TelegramOutput(context.bot, chat.id, query.id if query is not None else None)
     try:
-        handled = await engine.handle(ctx, inp, out, flush=lambda: request_flush(context))
+        handled = await engine.handle(ctx, inp, out, flush=lambda: request_flush(context), conv=context.conversation)
     except Exception as exc:
         await out.toast()  # a press always stops its spinner, even when handling failed
         await context.application.process_error(update, exc)  # the error handlers, as PTB would call them

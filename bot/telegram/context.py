@@ -12,6 +12,7 @@ from bot.telegram.lean_bot import LeanBot
 
 if TYPE_CHECKING:
     from bot.flows.engine import Engine
+    from bot.flows.model import Conversation
     from config import OrgConfig, Settings
     from storage import Person, Storage
     from storage.orgs import Organization
@@ -44,6 +45,7 @@ class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotDat
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.person: Person | None = None
+        self.conversation: Conversation | None = None  # theirs, as the gate read it with them
 
     @property
     def storage(self) -> Storage:

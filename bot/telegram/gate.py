@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.flows.model import Conversation
 from bot.handlers.start import NEUTRAL
 from bot.i18n import guess_locale, tr
 from bot.redaction import redacted
@@ -40,6 +41,10 @@ async def _gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop  # groups, channels, bots: this bot talks only in private chats
     async with context.storage.db.read() as tx:
         person = await context.storage.people.by_telegram_user(tx, user.id)
+        if person is not None and person.status == "active":
+            # Their conversation in the same read: the engine takes it from here (one read per update).
+            found = await context.storage.conversations.get(tx, person.id)
+            context.conversation = Conversation.load(*found) if found else Conversation()
     if person is not None and person.status == "active":
         context.person = person
         return

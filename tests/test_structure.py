@@ -169,6 +169,8 @@ MESSENGER_NEUTRAL = (
     "config",
     "bot/render.py",
     "bot/messenger.py",
+    "bot/redaction.py",
+    "bot/sandbox.py",  # the terminal chat runs on bot/plain
 )
 TELEGRAM = ("telegram", "bot.telegram")
 

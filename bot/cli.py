@@ -41,6 +41,16 @@ def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
     return settings, config
 
 
+def _private_dir(path: Path) -> None:
+    """The data directory, readable by the bot's user only (a copied dir still needs the key; a
+    neighbour on the host should not get even that far)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except OSError:  # not ours (a volume mounted by root): leave it as the operator set it
+        log.warning("Could not make %s private (0700)", path)
+
+
 async def _open_storage(settings: Settings, *, create: bool) -> Storage:
     pending = settings.data_dir / "key.new"
     if pending.exists():  # rows are under two keys until rotate-key ends: nothing else may write meanwhile
@@ -53,11 +63,13 @@ async def _open_storage(settings: Settings, *, create: bool) -> Storage:
             f"{settings.db_path} exists but its key {settings.key_path} is missing: restore the key file "
             "(or set OUTREACH_KEY); a new key could not open this database"
         )
+    if create:
+        _private_dir(settings.data_dir)
     try:
         key = load_or_create_key(settings.key_b64, settings.key_path, create=create)
     except KeyProblem as exc:
         raise Fail(f"config error: OUTREACH_KEY: {exc}") from None
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(settings.data_dir)
     return await Storage.open(settings.db_path, key)
 
 
@@ -145,7 +157,7 @@ async def cmd_export(args: argparse.Namespace) -> None:
 def _hold_data_dir(settings: Settings) -> int | None:
     """Take the data directory's lock, held until this process ends (even by SIGKILL): one bot or key
     rotation at a time. None if another process holds it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(settings.data_dir)
     fd = os.open(settings.data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

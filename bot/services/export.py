@@ -28,6 +28,18 @@ COLUMNS = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) would send
+# the sheet's data away when clicked): such cells get a leading apostrophe, shown as text (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A value as a spreadsheet should show it: text, never a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _label(table: dict[str, str], code: str | None) -> str:
     return tr("en", table[code]) if code in table else (code or "")
 
@@ -54,7 +66,7 @@ def to_csv(incidents: list[Incident], *, with_accounts: bool) -> bytes:
         ]
         if with_accounts:
             row.append(i.account or "")
-        writer.writerow(row)
+        writer.writerow([_cell(value) for value in row])
     return out.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read accents right
 
 

@@ -283,9 +283,14 @@ def cmd_shred(args: argparse.Namespace) -> None:
         raise Fail("nothing destroyed")
     for path in keys:
         _shred_file(path)
-    print(
-        "Key destroyed." + (" OUTREACH_KEY is set in the environment: remove it there too." if settings.key_b64 else "")
-    )
+    if settings.key_b64:  # never "destroyed" while a key that opens the data is left
+        done = f"Key file destroyed ({', '.join(str(p) for p in keys)}). " if keys else "No key file here. "
+        print(
+            done + "NOT destroyed: the key in OUTREACH_KEY, which still opens the data. "
+            "Remove it where it is set (the service's environment, its secrets) and stop the bot."
+        )
+        raise SystemExit(1)
+    print("Key destroyed.")
     lock = _hold_data_dir(settings)
     if lock is None:
         print("The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop).")

@@ -166,3 +166,15 @@ async def test_key_and_file_mistakes_stop_with_one_line_and_change_nothing(tmp_p
     with _running(data_dir):
         one_line(_cli(data_dir, "rotate-key"), "the bot is running")
     assert not (data_dir / "key.new").exists() and (data_dir / "key").read_bytes() == key
+
+
+def test_shred_never_says_destroyed_while_the_environment_key_opens_the_data(tmp_path: Path) -> None:
+    """With OUTREACH_KEY the key is not this command's to destroy: it says so, and exits 1."""
+    data_dir = tmp_path / "data"
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    assert _cli(data_dir, "init", env_extra={"OUTREACH_KEY": key}).returncode == 0
+    done = _cli(data_dir, "shred", stdin="DESTROY\n", env_extra={"OUTREACH_KEY": key})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "Key destroyed" not in done.stdout and "NOT destroyed: the key in OUTREACH_KEY" in done.stdout
+    still = _cli(data_dir, "revoke", "W-AAAA", env_extra={"OUTREACH_KEY": key})
+    assert "key does not open" not in still.stderr  # the data still opens: nothing was destroyed

@@ -1,35 +1,23 @@
-"""What a bench script hands the code under test to watch it, instead of rebinding the product's
-module globals:
+"""What a bench script hands the code under test to watch it; nothing here rebinds a product global:
 
-  - DbProbe wraps the running app's Database (storage.db): transactions and read blocks timed,
-    statements counted;
-  - TickWatch listens to the JobQueue's scheduler: when each escalation tick ran;
-  - (in _runner.py) stand_in_request, the request layer: a network round trip and a timer per Bot API
-    call; BareBot(processor=...), the bare bot's update processor.
-
-What the product takes no parameter for yet is timed by Timed, the one place that still rebinds a
-product global (undo() restores it); the parameter that would end it, per function:
-  - bot.jobs.outbox.flush(storage, config, messenger, clock, lock, wait=...), called as `outbox.flush` by
-    bot.telegram.jobs.flush (for the tick, the sweep and request_flush): a hook given each flush's
-    duration, messages sent, and whether it found a flush running (bench/alerts.py, bench/deadlines.py).
-    The neutral job already takes its messenger as an argument, so a timing Messenger wrapper would see
-    each send; what is missing is a way to hand bot.telegram.jobs a flush (or messenger) of the bench's;
-  - bot.jobs.ticker.tick(storage, config, clock, flush): its flush is a parameter already (the hook for
-    outbox.flush above); advance_checkins / advance_alerts are not, so their timing still rebinds
-    ticker's globals; bot.telegram.jobs.schedule(app, tick=...) from open_resources would end it
-    (bench/deadlines.py);
-  - bot.services.alerts.raise_code_alert: its duration (bench/alerts.py). Its callers import it by name, so
-    Timed rebinds it in bot.handlers.alerts (code_word -> raise_from); a caller elsewhere (the conversation
-    engine under way calls it from bot.flows.anytime) is not timed: a hook on the service would be.
-And bot.telegram.app.build_application takes no update processor (a factory given the Unconfirmed it makes),
-so bench/throughput.py sets its timing processor on the built Application.
+- DbProbe wraps the running app's Database (storage.db, replaced on the Storage by attach(app), an
+  on_open hook): transactions and read blocks timed, statements counted, and the transactions that
+  ran a given statement (mark(name, sql): the alert's INSERT, say) timed whole;
+- JobWatch is build_application(..., hooks=) (bot.telegram.jobs.Hooks, handed in by BenchBot(hooks=)):
+  each outbox flush (the tick's, the sweep's, a handler's request_flush) with its duration, messages
+  sent and whether it found a flush running; each step of the escalation tick (bot.jobs.ticker.tick's
+  advance_checkins, advance_alerts, flush) with its duration;
+- TickWatch listens to the JobQueue's scheduler: when each escalation tick ran;
+- (in _runner.py) stand_in_request, the request layer: a network round trip and a timer per Bot API
+  call; BenchBot(update_processor=...), build_application's update-processor factory (given the
+  Unconfirmed it makes; bench/throughput.py times process_update with a PerChatUpdateProcessor
+  subclass); BareBot(processor=...), the bare bot's update processor.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,11 +27,17 @@ class DbProbe:
     attach(app) (an on_open hook) wraps its storage.db, through which every repository call goes.
     totals / counts by name: "db.tx: lock wait + BEGIN", "db.tx: statements inside",
     "db.tx: COMMIT (fsync) + unlock", "db.read: BEGIN", "db.read: statements inside"; counts alone:
-    "SQL statements", "commits"."""
+    "SQL statements", "commits". marked[name]: the seconds of each transaction (lock wait and COMMIT
+    included) that ran a statement containing mark(name, sql)'s text."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = defaultdict(float)
         self.counts: dict[str, int] = defaultdict(int)
+        self.marks: dict[str, str] = {}
+        self.marked: dict[str, list[float]] = defaultdict(list)
+
+    def mark(self, name: str, sql: str) -> None:
+        self.marks[name] = sql
 
     def add(self, name: str, seconds: float) -> None:
         self.totals[name] += seconds
@@ -52,6 +46,7 @@ class DbProbe:
     def clear(self) -> None:
         self.totals.clear()
         self.counts.clear()
+        self.marked.clear()
 
     def attach(self, app: Any) -> None:
         storage = app.bot_data.storage
@@ -72,11 +67,15 @@ class _ProbedDatabase:
         async with self._db.tx() as inner:
             entered = time.perf_counter()
             probe.add("db.tx: lock wait + BEGIN", entered - start)
-            yield _CountedTx(inner, probe.counts)
+            counted = _CountedTx(inner, probe.counts, probe.marks)
+            yield counted
             body = time.perf_counter()
             probe.add("db.tx: statements inside", body - entered)
-        probe.add("db.tx: COMMIT (fsync) + unlock", time.perf_counter() - body)
+        end = time.perf_counter()
+        probe.add("db.tx: COMMIT (fsync) + unlock", end - body)
         probe.counts["commits"] += 1
+        for name in counted.marked:
+            probe.marked[name].append(end - start)
 
     def read(self) -> _ProbedRead:
         return _ProbedRead(self._db.read(), self._probe)
@@ -107,12 +106,14 @@ class _ProbedRead:
 
 
 class _CountedTx:
-    """A Tx (storage.db's statements in a block) that counts its statements."""
+    """A Tx (storage.db's statements in a block) that counts its statements; marked: the names of the
+    marks (name -> SQL text) whose text one of them contained."""
 
     STATEMENTS = frozenset(("execute", "executemany", "insert", "one", "all"))
 
-    def __init__(self, tx: Any, counts: dict[str, int]) -> None:
-        self._tx, self._counts = tx, counts
+    def __init__(self, tx: Any, counts: dict[str, int], marks: dict[str, str] | None = None) -> None:
+        self._tx, self._counts, self._marks = tx, counts, marks or {}
+        self.marked: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._tx, name)
@@ -121,6 +122,8 @@ class _CountedTx:
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self._counts["SQL statements"] += 1
+            if self._marks and args and isinstance(args[0], str):
+                self.marked.update(mark for mark, sql in self._marks.items() if sql in args[0])
             return await method(*args, **kwargs)
 
         return counted
@@ -163,31 +166,21 @@ class TickWatch:
         return [(s, d) for s, d in self.ticks if s >= start]
 
 
-class Timed:
-    """Every call of one product coroutine function, timed: calls holds (seconds, result, note(args)).
-    The product takes no parameter for this yet (see the top of this file), so this rebinds the module
-    global its callers look up at each call; undo() puts the original back."""
+class JobWatch:
+    """build_application's hooks (duck-typed bot.telegram.jobs.Hooks; BenchBot(hooks=JobWatch())), kept for
+    each Application built. flushes: (seconds, messages sent, found a flush running) of every outbox flush;
+    steps: name -> seconds of each run of that step of the escalation tick."""
 
-    def __init__(self, module: Any, name: str, note: Callable[..., Any] | None = None) -> None:
-        self.module, self.name = module, name
-        self.original = original = getattr(module, name)
-        self.calls: list[tuple[float, Any, Any]] = []
-        calls = self.calls
+    def __init__(self) -> None:
+        self.flushes: list[tuple[float, int, bool]] = []
+        self.steps: dict[str, list[float]] = defaultdict(list)
 
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            noted = note(*args, **kwargs) if note is not None else None
-            start = time.perf_counter()
-            result = None
-            try:
-                result = await original(*args, **kwargs)
-                return result
-            finally:
-                calls.append((time.perf_counter() - start, result, noted))
+    def on_flush(self, seconds: float, sent: int, found_running: bool) -> None:
+        self.flushes.append((seconds, sent, found_running))
 
-        setattr(module, name, timed)
+    def on_tick_step(self, name: str, seconds: float) -> None:
+        self.steps[name].append(seconds)
 
-    def total(self) -> float:
-        return sum(seconds for seconds, _, _ in self.calls)
-
-    def undo(self) -> None:
-        setattr(self.module, self.name, self.original)
+    def clear(self) -> None:
+        self.flushes.clear()
+        self.steps.clear()

@@ -2,7 +2,8 @@
 python-telegram-bot one (BareBot) on the in-process Bot API stand-in, started and stopped as
 `outreach-bot run` does (a start after a stop: a restart on the same data); people and check-ins
 written straight to the database; the stand-in's request layer, with a network round trip and a
-timer per call if asked for. What a script hands the code under test to watch it is in _probes.py.
+timer per call if asked for; BenchBot hands build_application a script's update processor and hooks.
+What a script hands the code under test to watch it is in _probes.py.
 
 Imported as a sibling module: `python bench/<script>.py` puts bench/ first on sys.path, as Python does
 for every script. bot, telegram and storage are imported where used, so that a child process that
@@ -210,7 +211,8 @@ class _Runner:
 class BenchBot(_Runner):
     """outreach-bot's real Application over a temporary data dir, real clock, 1 s tick, rate limiter off.
     on_open: called with each Application once its resources are open, before it starts (to attach a
-    DbProbe or a TickWatch)."""
+    DbProbe or a TickWatch); update_processor and hooks: build_application's, for each Application built
+    (a restart's too)."""
 
     def __init__(
         self,
@@ -221,6 +223,8 @@ class BenchBot(_Runner):
         api: Any = None,
         request: Callable[[Any], Any] | None = None,
         on_open: Sequence[Callable[[Any], None]] = (),
+        update_processor: Callable[[Any], Any] | None = None,
+        hooks: Any = None,
     ) -> None:
         from bot.clock import SystemClock
         from config import Settings
@@ -233,13 +237,20 @@ class BenchBot(_Runner):
         self.clock = SystemClock()
         self.errors: list[BaseException] = []
         self.on_open = list(on_open)
+        self.update_processor, self.hooks = update_processor, hooks
         super().__init__(api, poll, request)
 
     def build(self) -> Any:
         from bot.telegram.app import build_application
 
         app = build_application(
-            self.settings, self.config, clock=self.clock, request=self.request(self.api), rate_limit=False
+            self.settings,
+            self.config,
+            clock=self.clock,
+            request=self.request(self.api),
+            rate_limit=False,
+            update_processor=self.update_processor,
+            hooks=self.hooks,
         )
 
         async def record_error(update: object, context: Any) -> None:

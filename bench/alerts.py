@@ -53,7 +53,7 @@ from _common import (
     seconds,
     table,
 )
-from _probes import Timed
+from _probes import DbProbe, JobWatch
 from _runner import (
     SETTLE,
     TEAM_SIZE,
@@ -172,35 +172,29 @@ async def burst(
 
 
 class Instruments:
-    """raise_code_alert (as code_word calls it) and outbox.flush (as the tick and request_flush call it), timed:
-    the product takes no parameter for it yet (see bench/_probes.py)."""
+    """Inside outreach-bot: each alert's write transaction (the one that inserts the alert: raise_code_alert's,
+    whichever flow calls it), timed by a DbProbe on storage.db; each outbox flush (the tick's and
+    request_flush's), told by build_application's hooks (a JobWatch)."""
 
     def __init__(self) -> None:
-        from bot.handlers import alerts as alert_handlers
-        from bot.jobs import outbox
-
-        self.raised = Timed(alert_handlers, "raise_code_alert")
-        # noted: the request found a flush running (its last argument is the lock) and returned at once
-        self.flushed = Timed(outbox, "flush", lambda *args, wait=False: args[-1].locked() and not wait)
+        self.db = DbProbe()
+        self.db.mark("alert tx", "INSERT INTO alerts")
+        self.jobs = JobWatch()
 
     def reset(self) -> None:
-        self.raised.calls.clear()
-        self.flushed.calls.clear()
-
-    def undo(self) -> None:
-        self.raised.undo()
-        self.flushed.undo()
+        self.db.clear()
+        self.jobs.clear()
 
     def summary(self) -> dict[str, Any]:
-        raise_s = [d for d, _, _ in self.raised.calls]
-        flushes = [(d, sent) for d, sent, _ in self.flushed.calls if sent]  # (duration, messages sent)
+        raise_s = self.db.marked["alert tx"]
+        flushes = [(d, sent) for d, sent, _ in self.jobs.flushes if sent]  # (duration, messages sent)
         return {
             "raise_p50": percentile(raise_s, 50),
             "raise_max": max(raise_s, default=math.nan),
             "flushes": len(flushes),
             "flush_max": max((d for d, _ in flushes), default=math.nan),
             "flush_sent_max": max((n for _, n in flushes), default=0),
-            "flush_skipped": sum(1 for _, _, skipped in self.flushed.calls if skipped),
+            "flush_skipped": sum(1 for _, _, skipped in self.jobs.flushes if skipped),
         }
 
 
@@ -233,7 +227,9 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
     logs = LogCounter.install()
     inst = Instruments()
-    bot = BenchBot(config_with(checkout={"pin": True}), prefix="bench-alerts-")
+    bot = BenchBot(
+        config_with(checkout={"pin": True}), prefix="bench-alerts-", on_open=[inst.db.attach], hooks=inst.jobs
+    )
     await bot.start()
     t_setup = time.perf_counter()
     workers, recipients = await setup_people(bot, args.n)
@@ -286,7 +282,6 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         rows = await tx.all("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")
     result["alerts_in_db"] = ", ".join(f"{kind} {n}" for kind, n in rows)
     await bot.close()
-    inst.undo()
     return result | bot.outcome(logs)
 
 
@@ -449,7 +444,7 @@ def scenario_table(title: str, ours: dict[str, Any], bare: dict[str, Any], inst:
     ]
     out = table((title, "outreach-bot", "bare PTB", "ratio"), rows)
     note = (
-        f"  outreach-bot inside: raise_code_alert tx p50 {seconds(inst.get('raise_p50'))}, "
+        f"  outreach-bot inside: the alert's transaction (raise_code_alert) p50 {seconds(inst.get('raise_p50'))}, "
         f"max {seconds(inst.get('raise_max'))}; {inst['flushes']} outbox flushes sent something "
         f"(longest {seconds(inst['flush_max'])}, at most {inst['flush_sent_max']} messages); "
         f"{inst['flush_skipped']} flush requests found a flush running and returned at once "

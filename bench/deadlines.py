@@ -59,7 +59,7 @@ from _common import (
     seconds,
     table,
 )
-from _probes import DbProbe, TickWatch, Timed
+from _probes import DbProbe, JobWatch, TickWatch
 from _runner import (
     SETTLE,
     TEAM_SIZE,
@@ -178,7 +178,6 @@ def spread(start: datetime, window: float, n: int) -> list[datetime]:
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.jobs import outbox, ticker
     from bot.services.ladder import fresh_schedule
     from storage import Storage
     from storage.checkins import STAGE_DUE, STAGE_REMINDED
@@ -192,13 +191,11 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         importlib.import_module(module)
     logs = LogCounter.install()
     probe, ticks = DbProbe(), TickWatch()
-    # The phases of ticker.tick, by the names it looks up at each run (no parameter for them yet: bench/_probes.py).
-    phases = {"advance_checkins": Timed(ticker, "advance_checkins"), "advance_alerts": Timed(ticker, "advance_alerts")}
-    phases["outbox.flush"] = Timed(outbox, "flush")
+    watch = JobWatch()  # build_application's hooks: the tick's advance_* steps, and every outbox flush
     n, window = args.n, args.window
     result: dict[str, Any] = {"n": n, "rss_after_imports": current_rss_mb()}
     t_setup = time.perf_counter()
-    bot = BenchBot(CONFIG, "bench-deadlines-", poll=False, on_open=[probe.attach, ticks.attach])
+    bot = BenchBot(CONFIG, "bench-deadlines-", poll=False, on_open=[probe.attach, ticks.attach], hooks=watch)
     esc, clock, api = bot.config.escalation, bot.clock, bot.api
     arrivals = Arrivals()
     api.listeners.append(arrivals.on_sent)
@@ -206,12 +203,14 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
     def reset_counts() -> None:
         probe.clear()
-        for timed in phases.values():
-            timed.calls.clear()
+        watch.clear()
 
     def counts() -> dict[str, Any]:
+        phase = {name: sum(watch.steps[name]) for name in ("advance_checkins", "advance_alerts") if watch.steps[name]}
+        if watch.flushes:
+            phase["outbox.flush"] = sum(d for d, _, _ in watch.flushes)
         return {
-            "phase": {name: timed.total() for name, timed in phases.items() if timed.calls},
+            "phase": phase,
             "transactions": probe.counts["commits"],
             "statements": probe.counts["SQL statements"],
         }
@@ -348,8 +347,6 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         open_alerts = await bot.storage.alerts.active_in_org(tx, org.id)
     result["catchup"] |= {"open_alerts": len(open_alerts), "alerted": len({a.checkin_id for a in open_alerts})}
     await bot.close()
-    for timed in phases.values():
-        timed.undo()
     result["peak_rss"] = peak_rss_mb()
     return result | bot.outcome(logs)
 

@@ -139,15 +139,19 @@ def make_timed_processor(max_concurrent: int, on_done: Callable[[Any, float], No
     return TimedProcessor(max_concurrent)
 
 
-def time_updates(bot: BenchBot, mode: str, on_done: Callable[[Any, float], None]) -> None:
-    """As bot/telegram/app.py builds it: its own PerChatUpdateProcessor (chats side by side, each in order), timed in
-    place; --mode concurrent: PTB's plain concurrent_updates=256. build_application takes no update
-    processor yet (see bench/_probes.py), so this sets it on the built Application."""
+def timed_processor(mode: str, on_done: Callable[[Any, float], None]) -> Callable[[Any], Any]:
+    """build_application's update_processor: as bot/telegram/app.py builds it, its own PerChatUpdateProcessor
+    (chats side by side, each in order) with each process_update timed; --mode concurrent: PTB's plain
+    concurrent_updates=256, timed."""
     if mode == "concurrent":
-        bot.app._update_processor = make_timed_processor(CONCURRENT, on_done, bot.app.bot.unconfirmed)
-    else:
-        processor = bot.app.update_processor
-        processor.do_process_update = timed_around(processor.do_process_update, on_done)
+        return lambda unconfirmed: make_timed_processor(CONCURRENT, on_done, unconfirmed)
+    from bot.telegram.updates import PerChatUpdateProcessor
+
+    class TimedPerChat(PerChatUpdateProcessor):
+        async def do_process_update(self, update: object, coroutine: Any) -> None:
+            await timed_around(super().do_process_update, on_done)(update, coroutine)
+
+    return lambda unconfirmed: TimedPerChat(unconfirmed=unconfirmed)
 
 
 class Failed(Exception):
@@ -327,9 +331,15 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     logs = LogCounter.install()
     probe = DbProbe() if args.profile else None  # --profile: where a handled update's time goes
     feeder = Feeder(FakeBotApi())
-    hooks = [probe.attach] if probe is not None else []
-    bot = BenchBot(config_with(), "bench-throughput-", api=feeder.api, request=request_for(args, probe), on_open=hooks)
-    time_updates(bot, args.mode, feeder.on_done)
+    on_open = [probe.attach] if probe is not None else []
+    bot = BenchBot(
+        config_with(),
+        "bench-throughput-",
+        api=feeder.api,
+        request=request_for(args, probe),
+        on_open=on_open,
+        update_processor=timed_processor(args.mode, feeder.on_done),
+    )
     await bot.start()
     t_setup = time.perf_counter()
     people = [feeder.person(w.chat_id) for w in (await enrol(bot, args.workers + 1)).workers]

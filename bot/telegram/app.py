@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -11,6 +12,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     TypeHandler,
 )
 from telegram.request import BaseRequest, HTTPXRequest
@@ -32,6 +34,9 @@ from storage.sealing import load_or_create_key
 GATE_GROUP = -2
 ENGINE_GROUP = -1  # the conversations (and code words, PINs); what they do not take goes on below
 log = logging.getLogger("outreach")
+# Makes the Application's update processor, given the Unconfirmed that the bot's getUpdates consults:
+# the processor must call unconfirmed.done(update_id) once an update's handling has ended.
+UpdateProcessorFactory = Callable[[Unconfirmed], BaseUpdateProcessor]
 
 COMMANDS = [
     ("checkin", N_("Check in")),
@@ -95,6 +100,11 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_error_handler(errors.on_error)
 
 
+def per_chat(unconfirmed: Unconfirmed) -> BaseUpdateProcessor:
+    """The update processor build_application uses unless told otherwise."""
+    return PerChatUpdateProcessor(unconfirmed=unconfirmed)
+
+
 def build_application(
     settings: Settings,
     config: OrgConfig,
@@ -103,8 +113,12 @@ def build_application(
     request: BaseRequest | None = None,
     token: str | None = None,
     rate_limit: bool = True,
+    update_processor: UpdateProcessorFactory | None = None,
+    hooks: jobs.Hooks | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application with our context types, handlers and resources; `request` replaces the network."""
+    """The Application with our context types, handlers and resources; `request` replaces the network.
+    update_processor: makes its update processor (default: PerChatUpdateProcessor, chats side by side,
+    each in order); hooks: told about the jobs as they run (a bench's; None: nothing is timed)."""
     quiet_noisy_loggers()  # before the Bot exists: it logs its URL, token included, at DEBUG
     unconfirmed = Unconfirmed()
     bot = LeanBot(
@@ -124,12 +138,13 @@ def build_application(
         .post_init(open_resources)
         .post_stop(confirm_handled)
         .post_shutdown(close_resources)
-        .concurrent_updates(PerChatUpdateProcessor(unconfirmed=unconfirmed))
+        .concurrent_updates((update_processor or per_chat)(unconfirmed))
         .build()
     )
     app.bot_data.settings = settings
     app.bot_data.config = config
     app.bot_data.clock = clock or SystemClock()
     app.bot_data.engine = build_engine()
+    jobs.set_hooks(app.bot_data, hooks)
     register_handlers(app)
     return app

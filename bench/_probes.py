@@ -3,7 +3,7 @@
 - DbProbe wraps the running app's Database (storage.db, replaced on the Storage by attach(app), an
   on_open hook): transactions and read blocks timed, statements counted, and the transactions that
   ran a given statement (mark(name, sql): the alert's INSERT, say) timed whole;
-- JobWatch is build_application(..., hooks=) (bot.telegram.jobs.Hooks, handed in by BenchBot(hooks=)):
+- JobWatch is build_application(..., hooks=) (bot.telegram.hooks.Hooks, handed in by BenchBot(hooks=)):
   each outbox flush (the tick's, the sweep's, a handler's request_flush) with its duration, messages
   sent and whether it found a flush running; each step of the escalation tick (bot.jobs.ticker.tick's
   advance_checkins, advance_alerts, flush) with its duration;
@@ -167,7 +167,7 @@ class TickWatch:
 
 
 class JobWatch:
-    """build_application's hooks (duck-typed bot.telegram.jobs.Hooks; BenchBot(hooks=JobWatch())), kept for
+    """build_application's hooks (duck-typed bot.telegram.hooks.Hooks; BenchBot(hooks=JobWatch())), kept for
     each Application built. flushes: (seconds, messages sent, found a flush running) of every outbox flush;
     steps: name -> seconds of each run of that step of the escalation tick."""
 

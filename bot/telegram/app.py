@@ -25,6 +25,7 @@ from bot.services.enrolment import ensure_organization
 from bot.telegram import errors, gate, jobs
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
+from bot.telegram.hooks import Hooks
 from bot.telegram.lean_bot import LeanBot
 from bot.telegram.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
@@ -114,7 +115,7 @@ def build_application(
     token: str | None = None,
     rate_limit: bool = True,
     update_processor: UpdateProcessorFactory | None = None,
-    hooks: jobs.Hooks | None = None,
+    hooks: Hooks | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our context types, handlers and resources; `request` replaces the network.
     update_processor: makes its update processor (default: PerChatUpdateProcessor, chats side by side,
@@ -145,6 +146,6 @@ def build_application(
     app.bot_data.config = config
     app.bot_data.clock = clock or SystemClock()
     app.bot_data.engine = build_engine()
-    jobs.set_hooks(app.bot_data, hooks)
+    app.bot_data.hooks = hooks
     register_handlers(app)
     return app

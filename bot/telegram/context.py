@@ -13,6 +13,7 @@ from bot.telegram.lean_bot import LeanBot
 if TYPE_CHECKING:
     from bot.flows.engine import Engine
     from bot.flows.model import Conversation
+    from bot.telegram.hooks import Hooks
     from config import OrgConfig, Settings
     from storage import Person, Storage
     from storage.orgs import Organization
@@ -32,6 +33,7 @@ class BotData:
         self.flush_requested = False
         self.last_beat = 0.0
         self.engine: Engine | None = None
+        self.hooks: Hooks | None = None  # build_application's: told about the jobs as they run (a bench's)
 
 
 class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotData]):

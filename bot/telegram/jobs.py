@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-import weakref
 from datetime import UTC, datetime
 from datetime import time as dt_time
 from typing import Any
@@ -21,41 +20,12 @@ HEARTBEAT_EVERY = 15.0
 App = Any  # telegram.ext.Application with our context types (its six type parameters add nothing here)
 
 
-class Hooks:
-    """What a caller of build_application(..., hooks=) (a bench) is told about the jobs as they run; none
-    in production (then nothing is timed). Override what you need: the defaults do nothing."""
-
-    def on_flush(self, seconds: float, sent: int, found_running: bool) -> None:
-        """After each outbox flush (the tick's, the sweep's, a handler's request_flush): its duration, the
-        messages it sent, and whether it found a flush running and returned at once (sent is then 0)."""
-
-    def on_tick_step(self, name: str, seconds: float) -> None:
-        """After each step of the escalation tick: "advance_checkins", "advance_alerts" or "flush"."""
-
-
-# Each Application's hooks, by its BotData; none for an Application built without (production). Here
-# rather than a BotData field only because bot/telegram/context.py was being edited when hooks came in.
-_hooks: weakref.WeakKeyDictionary[BotData, Hooks] = weakref.WeakKeyDictionary()
-
-
-def set_hooks(data: BotData, hooks: Hooks | None) -> None:
-    """build_application's: the hooks this Application's jobs tell."""
-    if hooks is None:
-        _hooks.pop(data, None)
-    else:
-        _hooks[data] = hooks
-
-
-def hooks_of(data: BotData) -> Hooks | None:
-    return _hooks.get(data)
-
-
 async def flush(app: App, *, wait: bool = False) -> int:
     """Send what is due in the outbox through Telegram; one flush at a time per Application (its lock)."""
     data: BotData = app.bot_data
     assert data.storage is not None and data.config is not None, "storage is opened in post_init"
     run = outbox.flush(data.storage, data.config, TelegramMessenger(app.bot), data.clock, data.outbox_lock, wait=wait)
-    hooks = hooks_of(data)
+    hooks = data.hooks
     if hooks is None:
         return await run
     found_running = data.outbox_lock.locked() and not wait
@@ -69,7 +39,7 @@ async def flush(app: App, *, wait: bool = False) -> int:
 
 async def tick(context: BotContext) -> None:
     """The escalation job: advance what fell due, send the outbox, then prove we are alive."""
-    app, hooks = context.application, hooks_of(context.bot_data)
+    app, hooks = context.application, context.bot_data.hooks
     on_step = hooks.on_tick_step if hooks is not None else None
     await ticker.tick(context.storage, context.config, context.clock, lambda: flush(app), on_step)
     beat(context.bot_data)

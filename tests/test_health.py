@@ -27,6 +27,7 @@ async def test_heartbeat_and_health(harness: Harness) -> None:
     await harness.tick()
     done = _health(data_dir)
     assert done.returncode == 0 and done.stdout.startswith("healthy"), done.stdout
+    assert harness.settings.heartbeat_path.stat().st_mode & 0o777 == 0o600  # like every file of the data dir
     stale = time.time() - 121
     harness.settings.heartbeat_path.write_text(f"{stale:.0f}\n")
     done = _health(data_dir)

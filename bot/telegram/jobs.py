@@ -57,7 +57,9 @@ def beat(data: BotData) -> None:
     data.last_beat = moment
     path = settings.heartbeat_path
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(f"{moment:.0f}\n")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # every file of the data dir: 0600
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{moment:.0f}\n")
     os.replace(temporary, path)  # atomic: health never reads half a file
 
 

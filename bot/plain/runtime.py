@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.flows.engine import Engine
-from bot.flows.table import build_engine
 from bot.jobs import drafts, outbox, ticker
 from bot.plain.adapter import PlainAdapter, PlainMessenger, Wire
 from bot.services.enrolment import ensure_organization
+from bot.table import build_engine
 from config import OrgConfig, Settings
 from storage import Storage
 from storage.orgs import Organization

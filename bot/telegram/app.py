@@ -18,10 +18,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
-from bot.flows.table import build_engine
 from bot.i18n import LANGUAGES, N_, tr
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
+from bot.table import build_engine
 from bot.telegram import errors, gate, jobs
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES

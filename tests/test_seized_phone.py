@@ -79,9 +79,7 @@ async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, langu
         # Check out with the normal PIN (closing the alert closed the check-in: the worker goes on elsewhere).
         current = await _open_checkin(harness, worker.person.id)
         if current is None:
-            sent = await worker.say("/checkin")
-            for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
-                sent = await worker.tap(sent[-1], data)
+            await _check_in_at_the_bar(worker)
             conversations += 1
             current = await _open_checkin(harness, worker.person.id)
         sent = await worker.say("/checkout")
@@ -105,6 +103,13 @@ async def test_a_shift_leaves_nothing_telling_on_the_phone(tmp_path: Path, langu
         await harness.stop()
 
 
+async def _check_in_at_the_bar(worker: Any) -> None:
+    """Bar La Luna, alone, an hour, no location: by buttons (numbers on the plain adapter)."""
+    sent = await worker.say("/checkin")
+    for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
+        sent = await worker.tap(sent[-1], data)
+
+
 async def _open_checkin(harness: Harness | PlainHarness, person_id: str) -> str | None:
     async with harness.storage.db.read() as tx:
         current = await harness.storage.checkins.open_for(tx, person_id)
@@ -117,9 +122,7 @@ async def test_the_check_in_line_goes_when_the_check_out_line_takes_its_place(tm
     await harness.start()
     try:
         worker = await harness.enrol("worker", "north")
-        sent = await worker.say("/checkin")
-        for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
-            sent = await worker.tap(sent[-1], data)
+        await _check_in_at_the_bar(worker)
         sent = await worker.say("/extend")
         await worker.tap(sent[-1], sent[-1].buttons[0][1])
         current = await _open_checkin(harness, worker.person.id)
@@ -150,9 +153,7 @@ async def test_the_duress_pin_typed_anywhere_leaves_what_a_check_out_leaves(tmp_
             await worker.say("/pin")
             for pin in (SAFE_PIN, DURESS_PIN, DURESS_PIN):
                 await worker.say(pin)
-            sent = await worker.say("/checkin")
-            for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
-                sent = await worker.tap(sent[-1], data)
+            await _check_in_at_the_bar(worker)
             current = await _open_checkin(harness, worker.person.id)
             if duress:
                 await worker.say(DURESS_PIN)  # no question asked it
@@ -180,9 +181,7 @@ async def test_reminders_and_the_deadline_prompt_leave_the_chat(tmp_path: Path, 
     await harness.start()
     try:
         worker = await harness.enrol("worker", "north")
-        sent = await worker.say("/checkin")
-        for data in ("ci:place:1", "ci:partner:alone", "ci:dur:60", "ci:loc:skip"):
-            sent = await worker.tap(sent[-1], data)
+        await _check_in_at_the_bar(worker)
         harness.clock.advance(timedelta(minutes=56))
         told = [s.text for s in await harness.tick() if s.chat_id == worker.chat_id and s.shows]
         assert [text for text in told if text.startswith("Reminder: your time at Bar La Luna")], told

@@ -22,10 +22,12 @@ class ConversationRepo:
     async def get(self, tx: Tx, person_id: str) -> tuple[dict[str, Any], datetime] | None:
         """The person's conversation state and when it last changed, or None."""
         row = await tx.one("SELECT state_sealed, updated_at FROM conversations WHERE person_id = ?", (person_id,))
-        if row is None:
-            return None
-        state = json.loads(self._s.open(row["state_sealed"], "conversations", "state", person_id))
-        return dict(state), from_db(row["updated_at"])
+        return None if row is None else self.opened(person_id, row["state_sealed"], row["updated_at"])
+
+    def opened(self, person_id: str, sealed: bytes, updated_at: str) -> tuple[dict[str, Any], datetime]:
+        """A stored conversation's state, unsealed, and when it last changed."""
+        state = json.loads(self._s.open(sealed, "conversations", "state", person_id))
+        return dict(state), from_db(updated_at)
 
     async def put(self, tx: Tx, person_id: str, state: dict[str, Any], flow: str | None, now: datetime) -> None:
         """Store the state; `flow` is kept in clear only as a name for the sweep of old ones."""

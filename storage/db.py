@@ -123,15 +123,19 @@ class Database:
         finally:
             self._writer.execute("PRAGMA busy_timeout=0")
 
-    @asynccontextmanager
-    async def tx(self) -> AsyncIterator[Tx]:
+    def tx(self) -> _WriteBlock:
         """A write transaction: durable when the block ends, rolled back if it raises.
 
         Transactions that run while a COMMIT is on its way to the disk commit together (group
         commit): each is a SAVEPOINT inside one open transaction, and each waits for the one COMMIT
         (one fsync) of its group. With synchronous=FULL an fsync per transaction was the bottleneck
         once every step of a conversation is stored."""
-        async with self._lock:
+        return _WriteBlock(self)
+
+    async def _enter(self) -> asyncio.Future[None]:
+        """Take the lock and open this transaction's savepoint; the future of its group's COMMIT."""
+        await self._lock.acquire()
+        try:
             if not self._writer.in_transaction:
                 try:
                     self._writer.execute("BEGIN IMMEDIATE")
@@ -139,17 +143,21 @@ class Database:
                     await self._off_loop(self._begin_waiting)
                 self._group = asyncio.get_running_loop().create_future()
                 self._committer = asyncio.create_task(self._commit_group())
-            group = self._group
-            assert group is not None
+            assert self._group is not None
             self._writer.execute("SAVEPOINT tx")
-            try:
-                yield WriteTx(self._writer)
-            except BaseException:
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._group
+
+    def _leave(self, failed: bool) -> None:
+        """End the savepoint (undone if the block raised) and let the next transaction in."""
+        try:
+            if failed:
                 self._writer.execute("ROLLBACK TO tx")
-                self._writer.execute("RELEASE tx")
-                raise
             self._writer.execute("RELEASE tx")
-        await asyncio.shield(group)
+        finally:
+            self._lock.release()
 
     async def _commit_group(self) -> None:
         """Commit every transaction of the current group in one COMMIT; tell each of them."""
@@ -236,6 +244,25 @@ class _ReadBlock:
 
     async def __aexit__(self, *exc: object) -> None:
         self._reader.execute("COMMIT")
+
+
+class _WriteBlock:
+    """`async with db.tx() as tx` (see Database.tx): a plain class, like _ReadBlock, because every
+    step of every conversation is one."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._group: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> Tx:
+        self._group = await self._db._enter()
+        return WriteTx(self._db._writer)
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self._db._leave(failed=kind is not None)
+        if kind is None:
+            assert self._group is not None
+            await asyncio.shield(self._group)
 
 
 class Snapshot(Tx):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from storage.db import Row, Tx
 from storage.ids import new_id, person_code
 from storage.sealing import Sealer
 from storage.timefmt import to_db
+
+if TYPE_CHECKING:
+    from storage.conversations import ConversationRepo
 
 ROLES = ("worker", "supervisor", "manager", "admin")
 
@@ -53,8 +57,8 @@ class PeopleRepo:
             key = self._user_keys[telegram_user_id] = self._s.lookup("tg_user", telegram_user_id)
         return key
 
-    def _person(self, r: Row) -> Person:
-        raw = tuple(r)
+    def _person(self, r: Row, columns: int | None = None) -> Person:
+        raw = tuple(r)[:columns]  # `columns`: the people table's, when a join added others
         person = self._decoded.get(raw)
         if person is None:
             if len(self._decoded) >= CACHE_SIZE:
@@ -78,6 +82,22 @@ class PeopleRepo:
     async def by_telegram_user(self, tx: Tx, telegram_user_id: int) -> Person | None:
         row = await tx.one("SELECT * FROM people WHERE tg_user_hmac = ?", (self.user_key(telegram_user_id),))
         return None if row is None else self._person(row)
+
+    async def with_conversation(
+        self, tx: Tx, telegram_user_id: int, conversations: ConversationRepo
+    ) -> tuple[Person | None, tuple[dict[str, Any], datetime] | None]:
+        """The sender and their conversation (None if they have none) in one statement: the gate's
+        read, on every update."""
+        row = await tx.one(
+            "SELECT p.*, c.state_sealed AS c_state, c.updated_at AS c_at FROM people p"
+            " LEFT JOIN conversations c ON c.person_id = p.id WHERE p.tg_user_hmac = ?",
+            (self.user_key(telegram_user_id),),
+        )
+        if row is None:
+            return None, None
+        person = self._person(row, -2)
+        found = None if row["c_state"] is None else conversations.opened(person.id, row["c_state"], row["c_at"])
+        return person, found
 
     async def get(self, tx: Tx, person_id: str) -> Person | None:
         row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))

@@ -187,6 +187,6 @@ async def test_gate_fails_closed(harness: Harness, monkeypatch: pytest.MonkeyPat
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database is gone")
 
-    monkeypatch.setattr(harness.storage.people, "by_telegram_user", broken)
+    monkeypatch.setattr(harness.storage.people, "with_conversation", broken)
     assert await stranger.say("/checkin") == []  # nothing reached the other handlers
     assert harness.errors == []

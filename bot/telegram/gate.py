@@ -39,14 +39,13 @@ async def _gate(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
         raise ApplicationHandlerStop  # groups, channels, bots: this bot talks only in private chats
-    async with context.storage.db.read() as tx:
-        person = await context.storage.people.by_telegram_user(tx, user.id)
-        if person is not None and person.status == "active":
-            # Their conversation in the same read: the engine takes it from here (one read per update).
-            found = await context.storage.conversations.get(tx, person.id)
-            context.conversation = Conversation.load(*found) if found else Conversation()
+    storage = context.storage
+    async with storage.db.read() as tx:
+        # Their conversation in the same statement: the engine takes it from here (one read per update).
+        person, found = await storage.people.with_conversation(tx, user.id, storage.conversations)
     if person is not None and person.status == "active":
         context.person = person
+        context.conversation = Conversation.load(*found) if found else Conversation()
         return
     message = update.message
     words = message.text.split() if message is not None and message.text else []  # whitespace-only: no words

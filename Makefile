@@ -12,11 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Without TELEGRAM_BOT_TOKEN: the local sandbox. With it: init ./data if needed, then run.
+# Without TELEGRAM_BOT_TOKEN: the local sandbox. With it: init ./data if needed, then run. The key
+# goes to ~/.config/outreach-bot/key unless a way to it is set (README, "The key"): never into ./data.
 run: $(STAMP)
 	@if [ -z "$$TELEGRAM_BOT_TOKEN" ]; then \
 		exec $(BIN)/outreach-bot sandbox --reason no-token; \
 	else \
+		if [ -z "$$OUTREACH_KEY$$OUTREACH_KEY_FILE$$OUTREACH_KEY_COMMAND$$CREDENTIALS_DIRECTORY" ]; then \
+			export OUTREACH_KEY_FILE="$$HOME/.config/outreach-bot/key"; \
+		fi; \
 		$(BIN)/outreach-bot init && exec $(BIN)/outreach-bot run; \
 	fi
 

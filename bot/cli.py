@@ -8,7 +8,6 @@ import base64
 import fcntl
 import logging
 import os
-import secrets
 import signal
 import sys
 import time
@@ -17,17 +16,16 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot import cli_backup, cli_keys, keys
 from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.services.enrolment import create_invite, ensure_organization, revoke
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
 from config.durations import parse_duration
 from storage import Storage
-from storage.db import Database
 from storage.orgs import Organization
 from storage.people import ROLES
-from storage.rotation import rotate
-from storage.sealing import KeyProblem, Sealer, SealError, load_or_create_key
+from storage.sealing import SealError
 
 log = logging.getLogger("outreach")
 
@@ -51,53 +49,48 @@ def _private_dir(path: Path) -> None:
         log.warning("Could not make %s private (0700)", path)
 
 
-async def _open_storage(settings: Settings, *, create: bool) -> Storage:
+async def _open_storage(settings: Settings, key: bytes | None = None) -> Storage:
+    """The database, opened with `key` or the key from its source (bot.keys)."""
     pending = settings.data_dir / "key.new"
     if pending.exists():  # rows are under two keys until rotate-key ends: nothing else may write meanwhile
-        raise Fail(
-            f"a key rotation is unfinished ({pending} exists): run `outreach-bot rotate-key` to finish it"
-            + (" (then set OUTREACH_KEY to the key in that file and delete the file)" if settings.key_b64 else "")
-        )
-    if create and settings.key_b64 is None and not settings.key_path.exists() and settings.db_path.exists():
-        raise Fail(
-            f"{settings.db_path} exists but its key {settings.key_path} is missing: restore the key file "
-            "(or set OUTREACH_KEY); a new key could not open this database"
-        )
-    if create:
-        _private_dir(settings.data_dir)
-    try:
-        key = load_or_create_key(settings.key_b64, settings.key_path, create=create)
-    except KeyProblem as exc:
-        raise Fail(f"config error: OUTREACH_KEY: {exc}") from None
+        raise Fail(f"a key rotation is unfinished ({pending} exists): run `outreach-bot rotate-key` to finish it")
+    key = key if key is not None else cli_keys.key_for_run(settings)
     _private_dir(settings.data_dir)
     return await Storage.open(settings.db_path, key)
 
 
 @asynccontextmanager
-async def _organization(*, create: bool) -> AsyncIterator[tuple[Storage, Organization, OrgConfig, SystemClock]]:
+async def _organization() -> AsyncIterator[tuple[Storage, Organization, OrgConfig, SystemClock]]:
     """The open storage and the organisation (brought up to date from the config), closed afterwards."""
     settings, config = _load()
     assert config is not None
     clock = SystemClock()
-    storage = await _open_storage(settings, create=create)
+    storage = await _open_storage(settings)
     try:
         yield storage, await ensure_organization(storage, config, clock), config, clock
     finally:
         await storage.close()
 
 
-async def cmd_init(args: argparse.Namespace) -> None:
-    """Create the data directory, key and database, and the organisation from the config (idempotent)."""
+async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
+    """Create the data directory, the key where the operator says, the database, and the organisation
+    from the config (idempotent)."""
     settings, config = _load()
     assert config is not None
-    had_key = settings.key_b64 is not None or settings.key_path.exists()
-    storage = await _open_storage(settings, create=True)
+    created = False
+    if key is None:
+        key, source, created = cli_keys.key_for_init(settings, getattr(args, "key_file", None))
+    storage = await _open_storage(settings, key)
     try:
         org = await ensure_organization(storage, config, SystemClock())
     finally:
         await storage.close()
-    key_note = "key from OUTREACH_KEY" if settings.key_b64 else ("key file kept" if had_key else "new key file (0600)")
-    print(f"Ready: {settings.db_path} ({key_note}), organisation {org.name!r}, time zone {org.timezone}.")
+    note = f"new key in {source.path} (0600)" if created else "key from " + keys.locate(settings).describe()
+    print(f"Ready: {settings.db_path} ({note}), organisation {org.name!r}, time zone {org.timezone}.")
+    if created:
+        if source.variable == "--key-file":
+            print(f"Set OUTREACH_KEY_FILE={source.path} for `outreach-bot run` and the other commands.")
+        cli_keys.print_paper(key)
 
 
 async def cmd_invite(args: argparse.Namespace) -> None:
@@ -108,7 +101,7 @@ async def cmd_invite(args: argparse.Namespace) -> None:
         raise Fail(f"--ttl: bad duration {args.ttl!r}; write it like 72h or 30m") from None
     if ttl > timedelta(days=30):
         raise Fail("--ttl: at most 30 days (720h)")
-    async with _organization(create=True) as (storage, org, config, clock):
+    async with _organization() as (storage, org, config, clock):
         async with storage.db.read() as tx:
             known = args.team is None or await storage.orgs.team_by_name(tx, org.id, args.team) is not None
         code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
@@ -140,7 +133,7 @@ async def cmd_export(args: argparse.Namespace) -> None:
         raise Fail("--from/--to: write dates like 2026-09-01") from None
     if start > end:
         raise Fail("--from must not be after --to")
-    async with _organization(create=False) as (storage, org, _, clock):
+    async with _organization() as (storage, org, _, clock):
         data, count = await export(storage, org.id, start, end, with_accounts=args.accounts)
         async with storage.db.tx() as tx:
             action = "incident.export:accounts" if args.accounts else "incident.export"
@@ -179,11 +172,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     assert config is not None
     if not settings.token:
         raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
-    setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=[settings.token, settings.key_b64 or ""])
+    key = cli_keys.key_for_run(settings)  # once: a key command runs at start only
+    secret = [settings.token, settings.key_b64 or "", base64.b64encode(key).decode()]
+    setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=secret)
     if _hold_data_dir(settings) is None:
         raise Fail(f"another outreach-bot is already running on {settings.data_dir}")
-    asyncio.run(cmd_init(args))
-    app = build_application(settings, config)
+    asyncio.run(cmd_init(args, key))
+    app = build_application(settings, config, key=key)
     try:
         app.run_polling(stop_signals=(signal.SIGINT, signal.SIGTERM), drop_pending_updates=False, bootstrap_retries=3)
     except InvalidToken:
@@ -197,105 +192,11 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 async def cmd_revoke(args: argparse.Namespace) -> None:
     """Revoke a person by their code: from their next message on they are a stranger."""
-    async with _organization(create=False) as (storage, org, _, clock):
+    async with _organization() as (storage, org, _, clock):
         person = await revoke(storage, org, args.code, clock.now())
     if person is None:
         raise Fail(f"no person with code {args.code!r}")
     print(f"Revoked {person.code}.")
-
-
-async def cmd_rotate_key(args: argparse.Namespace) -> None:
-    """Re-seal everything under a new key; resumable; the old key is destroyed at the end."""
-    settings, _ = _load(require_config=False)
-    if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile either
-        raise Fail(f"the bot is running on {settings.data_dir}: stop it first, then rotate the key")
-    try:
-        old = load_or_create_key(settings.key_b64, settings.key_path, create=False)
-    except KeyProblem as exc:
-        raise Fail(f"config error: OUTREACH_KEY: {exc}") from None
-    pending = settings.data_dir / "key.new"
-    if pending.exists():  # an interrupted rotation: finish it with the same new key
-        new = base64.b64decode(pending.read_text().strip())
-        print("Resuming an interrupted rotation.")
-    else:
-        new = secrets.token_bytes(32)
-        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.b64encode(new).decode() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-    if new == old:  # the key file was already replaced: the rotation had ended but for this file
-        pending.unlink()
-        print(f"The rotation had finished; removed {pending}.")
-        return
-    db = await Database.open(settings.db_path)
-    try:
-        moved, left = await rotate(db, Sealer(new, old_masters=(old,)), stop_after=args.stop_after)
-        if left:
-            print(f"Stopped after {moved} rows; run `outreach-bot rotate-key` again to finish.")
-            return
-        await db.checkpoint()
-    finally:
-        await db.close()
-    if settings.key_b64:
-        print(f"Re-sealed {moved} values. Set OUTREACH_KEY to the new key in {pending}, then delete that file.")
-        return
-    _overwrite(settings.key_path, pending.read_bytes())  # no moment without a key file on disk
-    pending.unlink()
-    print(f"Re-sealed {moved} values under a new key; the old key is destroyed.")
-
-
-def _overwrite(path: Path, content: bytes) -> None:
-    """Write the new key over the old one's bytes in place, flushed to disk: the old key is gone and
-    a crash at any moment leaves a key file (old or new) next to key.new, from which rotate-key resumes."""
-    with path.open("r+b") as fh:
-        fh.write(content)
-        fh.truncate()
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _shred_file(path: object) -> None:
-    """Overwrite a key file with random bytes, flush it to disk, then remove it."""
-    target = Path(str(path))
-    if not target.exists():
-        return
-    size = max(target.stat().st_size, 64)
-    with target.open("r+b") as fh:
-        fh.write(secrets.token_bytes(size))
-        fh.flush()
-        os.fsync(fh.fileno())
-    target.unlink()
-
-
-def cmd_shred(args: argparse.Namespace) -> None:
-    """Destroy the key after a typed confirmation: the data becomes unreadable at once."""
-    settings, _ = _load(require_config=False)
-    keys = [p for p in (settings.key_path, settings.data_dir / "key.new") if p.exists()]
-    if not keys and not settings.key_b64:
-        raise Fail("no key file to destroy")
-    print("This destroys the key. Everything sealed in the database becomes unreadable, for ever.")
-    try:
-        answer = input("Type DESTROY to go on: ") if not args.yes_i_am_sure else "DESTROY"
-    except EOFError:  # no terminal to type on (docker exec without -it)
-        answer = ""
-    if answer.strip() != "DESTROY":
-        raise Fail("nothing destroyed")
-    for path in keys:
-        _shred_file(path)
-    if settings.key_b64:  # never "destroyed" while a key that opens the data is left
-        done = f"Key file destroyed ({', '.join(str(p) for p in keys)}). " if keys else "No key file here. "
-        print(
-            done + "NOT destroyed: the key in OUTREACH_KEY, which still opens the data. "
-            "Remove it where it is set (the service's environment, its secrets) and stop the bot."
-        )
-        raise SystemExit(1)
-    print("Key destroyed.")
-    lock = _hold_data_dir(settings)
-    if lock is None:
-        print("The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop).")
-    else:
-        os.close(lock)
 
 
 def _heartbeat_age(settings: Settings) -> float | None:
@@ -332,7 +233,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="outreach-bot", description="Safety check-ins and alerts for outreach workers."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create ./data (database + key) and the organisation from the config")
+    init = sub.add_parser("init", help="create the key (where told), ./data and the organisation from the config")
+    init.add_argument("--key-file", help="create the key in this file, outside the data and config dirs")
     invite = sub.add_parser("invite", help="print a single-use invite code")
     invite.add_argument("--role", required=True, choices=ROLES)
     invite.add_argument("--team", help="team name (workers and supervisors; default: main)")
@@ -348,9 +250,18 @@ def _parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke", help="revoke a person by their code (like W-7KQ2)")
     revoke.add_argument("code")
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
+    rotate_key.add_argument("--new-key-file", help="where the new key goes when the key comes from a command or env")
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     shred = sub.add_parser("shred", help="destroy the key: the data becomes unreadable at once")
     shred.add_argument("--yes-i-am-sure", action="store_true", help=argparse.SUPPRESS)
+    key = sub.add_parser("key", help="new FILE | paper | restore FILE | shred-file FILE: the key's file and paper copy")
+    key.add_argument("action", choices=("new", "paper", "restore", "shred-file"))
+    key.add_argument("file", nargs="?", help="the key file to write (new, restore) or to destroy (shred-file)")
+    backup = sub.add_parser("backup", help="a consistent, sealed copy of the database (while the bot runs)")
+    backup.add_argument("file", help="the backup file to write")
+    restore = sub.add_parser("restore", help="check a backup, show what it holds, then put it in place")
+    restore.add_argument("file", help="the backup file")
+    restore.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -372,9 +283,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "revoke":
             asyncio.run(cmd_revoke(args))
         elif args.command == "rotate-key":
-            asyncio.run(cmd_rotate_key(args))
+            settings, _ = _load(require_config=False)
+            if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile
+                raise Fail(f"the bot is running on {settings.data_dir}: stop it first, then rotate the key")
+            asyncio.run(cli_keys.cmd_rotate_key(args, settings))
         elif args.command == "shred":
-            cmd_shred(args)
+            settings, _ = _load(require_config=False)
+            cli_keys.cmd_shred(args, settings)
+            if _hold_data_dir(settings) is None:
+                print(
+                    "The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop)."
+                )
+        elif args.command == "backup":
+            cli_backup.cmd_backup(args, _load(require_config=False)[0])
+        elif args.command == "restore":
+            settings, _ = _load(require_config=False)
+            lock = _hold_data_dir(settings)  # held until the restore ends: no bot starts meanwhile
+            cli_backup.cmd_restore(args, settings, stopped=lock is not None)
+        elif args.command == "key":
+            cli_keys.cmd_key(args, _load(require_config=False)[0])
         elif args.command == "health":
             cmd_health(args)
         elif args.command == "sandbox":
@@ -386,7 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = str(exc).split(":")[0] or "a value"
         print(
             f"outreach-bot: the key does not open this database ({where} is sealed under another key): restore"
-            " the right key (OUTREACH_KEY or the key file in the data directory), or move outreach.db away",
+            " the right key where OUTREACH_KEY_FILE, OUTREACH_KEY_COMMAND or OUTREACH_KEY finds it,"
+            " or move outreach.db away",
             file=sys.stderr,
         )
         return 2

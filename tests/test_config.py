@@ -130,6 +130,7 @@ def test_init_makes_the_data_dir_private(tmp_path: Path) -> None:
     env = {
         "OUTREACH_CONFIG": str(ROOT / "config" / "org.example.toml"),
         "OUTREACH_DATA_DIR": str(data),
+        "OUTREACH_KEY_FILE": str(tmp_path / "keys" / "key"),
         "PATH": "/usr/bin:/bin",
     }
     done = subprocess.run(

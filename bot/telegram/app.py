@@ -60,9 +60,9 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     data = app.bot_data
     settings: Settings = data.settings
     if data.storage is None:
-        key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
-        data.key = key
-        data.storage = await Storage.open(settings.db_path, key)
+        if data.key is None:
+            data.key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
+        data.storage = await Storage.open(settings.db_path, data.key)
     data.org = await ensure_organization(data.storage, data.config, data.clock)
     if app.bot.username:  # lets `outreach-bot invite` print the t.me link and QR code
         await data.storage.meta_set("bot_username", app.bot.username)
@@ -116,10 +116,13 @@ def build_application(
     rate_limit: bool = True,
     update_processor: UpdateProcessorFactory | None = None,
     hooks: Hooks | None = None,
+    key: bytes | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our context types, handlers and resources; `request` replaces the network.
     update_processor: makes its update processor (default: PerChatUpdateProcessor, chats side by side,
-    each in order); hooks: told about the jobs as they run (a bench's; None: nothing is timed)."""
+    each in order); hooks: told about the jobs as they run (a bench's; None: nothing is timed); key:
+    the key `outreach-bot run` read from its source (bot.keys); without it, the key file in the data
+    dir, created if missing, as the tests and benchmarks use it."""
     quiet_noisy_loggers()  # before the Bot exists: it logs its URL, token included, at DEBUG
     unconfirmed = Unconfirmed()
     bot = LeanBot(
@@ -147,5 +150,6 @@ def build_application(
     app.bot_data.clock = clock or SystemClock()
     app.bot_data.engine = build_engine()
     app.bot_data.hooks = hooks
+    app.bot_data.key = key
     register_handlers(app)
     return app

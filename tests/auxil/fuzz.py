@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import copy
 import itertools
 import os
@@ -82,10 +83,10 @@ async def make_cast(h: Harness) -> Cast:
     return Cast(workers, supervisor, manager, admin, strangers)
 
 
-_template: tuple[Path, list[tuple[int, str | None, Any]]] | None = None
+_template: tuple[Path, bytes, list[tuple[int, str | None, Any]]] | None = None
 
 
-async def _build_template() -> tuple[Path, list[tuple[int, str | None, Any]]]:
+async def _build_template() -> tuple[Path, bytes, list[tuple[int, str | None, Any]]]:
     """Enrol the cast once per test session; each example starts from a copy of that database."""
     tmp = Path(tempfile.mkdtemp(prefix="outreach-fuzz-template-", dir=scratch_dir()))
     atexit.register(shutil.rmtree, tmp, True)
@@ -96,7 +97,12 @@ async def _build_template() -> tuple[Path, list[tuple[int, str | None, Any]]]:
     finally:
         await h.stop()
     assert not h.errors, h.errors
-    return tmp / "data", [(c.chat_id, c.factory.user.get("language_code"), c.person) for c in cast.everyone]
+    assert h.app.bot_data.key is not None
+    return (
+        tmp / "data",
+        h.app.bot_data.key,
+        [(c.chat_id, c.factory.user.get("language_code"), c.person) for c in cast.everyone],
+    )
 
 
 async def start_with_cast(h: Harness) -> Cast:
@@ -104,8 +110,10 @@ async def start_with_cast(h: Harness) -> Cast:
     global _template
     if _template is None:
         _template = await _build_template()
-    data, people = _template
+    data, key, people = _template
     shutil.copytree(data, h.settings.data_dir)
+    h.app.bot_data.key = key  # the key is kept outside the data dir: it comes with the copy by hand,
+    (h.tmp / "keys" / "key").write_text(base64.b64encode(key).decode())  # and for a restart's new Harness
     await h.start()
     chatters = [Chatter(h, UpdateFactory(user_id, language_code=code), person) for user_id, code, person in people]
     return Cast(chatters[:3], chatters[3], chatters[4], chatters[5], chatters[6:])

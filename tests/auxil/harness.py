@@ -19,6 +19,7 @@ from bot.telegram.context import BotContext
 from config import OrgConfig, Settings
 from config.org import parse_org_config
 from storage import Person, Storage
+from storage.sealing import load_or_create_key
 from tests.auxil.standin import FakeBotApi, Sent, StandinRequest, UpdateFactory
 
 TOKEN = "123456:TESTTOKENabcdefghijklmnopqrstuvwxyz"
@@ -82,7 +83,7 @@ class Chatter:
 
 
 class Harness:
-    def __init__(self, tmp: Path, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, tmp: Path, config: dict[str, Any] | None = None, key: bytes | None = None) -> None:
         self.tmp = tmp
         self.api = FakeBotApi()
         self.clock = FakeClock()
@@ -93,7 +94,13 @@ class Harness:
         self.config: OrgConfig = parse_org_config(self.raw_config)
         self.errors: list[BaseException] = []
         self.app = build_application(
-            self.settings, self.config, clock=self.clock, request=StandinRequest(self.api), rate_limit=False
+            self.settings,
+            self.config,
+            clock=self.clock,
+            request=StandinRequest(self.api),
+            rate_limit=False,
+            # Outside the data dir, as `outreach-bot run` insists; kept for a second Harness on this tmp.
+            key=key or load_or_create_key(None, tmp / "keys" / "key", create=True),
         )
 
         async def record_error(update: object, context: BotContext) -> None:

@@ -67,6 +67,7 @@ def write_config(
     assert all(parsed[key] == value for key, value in (escalation or {}).items()), parsed
     for table, values in (tables or {}).items():
         assert all(everything[table].get(key) == value for key, value in values.items()), everything[table]
+    path = path.parent / "config" / path.name  # a config dir of its own: the key file must be outside it
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -78,6 +79,7 @@ def environment(tmp_path: Path, server: BotApiServer, config: Path, token: str =
     env.update(
         OUTREACH_DATA_DIR=str(tmp_path / "data"),
         OUTREACH_CONFIG=str(config),
+        OUTREACH_KEY_FILE=str(tmp_path / "keys" / "key"),  # outside the data and config dirs, as README says
         TELEGRAM_BOT_TOKEN=token,
         TELEGRAM_API_BASE_URL=server.base_url,
         PYTHONUNBUFFERED="1",
@@ -242,11 +244,13 @@ class Person:
 @asynccontextmanager
 async def stored(env: dict[str, str]) -> AsyncIterator[Storage]:
     """The installation's database opened in this process, with its key, as the CLI opens it."""
+    from bot import keys
     from config import load_settings
-    from storage.sealing import load_or_create_key
 
     settings = load_settings(env)
-    key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
+    source = keys.locate(settings)
+    missing = source.path is not None and not source.path.exists()
+    key = keys.create_file(settings, source) if missing else keys.load(settings, source)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     storage = await Storage.open(settings.db_path, key)
     try:

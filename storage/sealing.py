@@ -46,6 +46,11 @@ class Sealer:
             self._aead[self.key_id_of(key)] = AESGCM(_derive(key, b"seal"))
         self.key_id = self.key_id_of(master)
         self._lookup = _derive(master, b"lookup")
+        self._master = master  # for keys of other purposes (storage.backup); never stored
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A key of its own for `purpose` (b"backup"), from the master key."""
+        return _derive(self._master, purpose)
 
     @staticmethod
     def key_id_of(master: bytes) -> bytes:

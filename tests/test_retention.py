@@ -51,6 +51,8 @@ async def test_purge_removes_old_records_everywhere_but_keeps_open_ones(harness:
     assert purged.checkins == 1 and purged.alerts == 0 and purged.incidents == 0
     harness.clock.advance(timedelta(days=300))
     assert (await run_purge(harness.storage, harness.config.retention, harness.clock.now())).alerts == 1
+    async with harness.storage.db.read() as tx:  # counted because gone, not merely counted
+        assert (await tx.one("SELECT count(*) FROM alerts"))[0] == 0
     harness.clock.advance(timedelta(days=400))
     assert (await run_purge(harness.storage, harness.config.retention, harness.clock.now())).incidents == 1
     raw = _raw(harness)

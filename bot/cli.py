@@ -172,7 +172,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     assert config is not None
     if not settings.token:
         raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
-    key = cli_keys.key_for_run(settings)  # once: a key command runs at start only
+    key, _, created = cli_keys.key_for_init(settings, None)  # once: a key command runs at start only
+    if created:  # `run` initialises as `init` does, paper copy included
+        cli_keys.print_paper(key)
     secret = [settings.token, settings.key_b64 or "", base64.b64encode(key).decode()]
     setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=secret)
     if _hold_data_dir(settings) is None:

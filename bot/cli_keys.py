@@ -88,11 +88,7 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> None:
                 if not line.strip():
                     break
                 lines.append(line)
-            key = keys.from_paper("".join(lines))
-            keys.refuse_inside(settings, source)
-            assert source.path is not None
-            source.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            keys.write_new(source.path, key)
+            key = keys.create_file(settings, source, keys.from_paper("".join(lines)))
     except KeyProblem as exc:
         raise Fail(f"key {args.action}: {exc}") from None
     print(f"Key written to {source.path} (0600). Set OUTREACH_KEY_FILE={source.path}.")
@@ -180,18 +176,21 @@ def _overwrite(path: Path, content: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def _key_files(settings: Settings, source: KeySource) -> list[Path]:
+    """Every file there is that holds the key or the one a rotation is moving to."""
+    files = [settings.key_path, settings.data_dir / "key.new"]
+    if source.kind == FILE and source.path is not None:
+        files += [source.path, source.path.with_name(source.path.name + ".new")]
+    return [path for path in dict.fromkeys(files) if path.exists()]
+
+
 def shred(settings: Settings) -> tuple[list[Path], list[str]]:
     """Overwrite and remove every key file there is; (files destroyed, what could not be destroyed,
     each as one line)."""
     source = keys.locate(settings)
-    files = [settings.key_path, settings.data_dir / "key.new"]
-    if source.kind == FILE and source.path is not None:
-        files += [source.path, source.path.with_name(source.path.name + ".new")]
     done: list[Path] = []
     left: list[str] = []
-    for path in dict.fromkeys(files):
-        if not path.exists():
-            continue
+    for path in _key_files(settings, source):
         try:
             keys.shred_file(path)
             done.append(path)
@@ -205,8 +204,7 @@ def shred(settings: Settings) -> tuple[list[Path], list[str]]:
 def cmd_shred(args: argparse.Namespace, settings: Settings) -> None:
     """Destroy the key after a typed confirmation: the data becomes unreadable at once."""
     source = keys.locate(settings)
-    present = [p for p in (settings.key_path, settings.data_dir / "key.new", source.path) if p and p.exists()]
-    if not present and source.kind not in (ENV, COMMAND):
+    if not _key_files(settings, source) and source.kind not in (ENV, COMMAND):
         raise Fail("no key file to destroy")
     print("This destroys the key. Everything sealed in the database becomes unreadable, for ever.")
     try:

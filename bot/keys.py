@@ -151,12 +151,12 @@ def _run_command(command: str) -> str:
     return done.stdout
 
 
-def create_file(settings: Settings, source: KeySource) -> bytes:
-    """A new key in the source's file (0600, its folder 0700 if new); refused inside the data or
-    config dir and over an existing file."""
+def create_file(settings: Settings, source: KeySource, key: bytes | None = None) -> bytes:
+    """A key (a new one unless given) in the source's file (0600, its folder 0700 if new); refused
+    inside the data or config dir and over an existing file."""
     assert source.kind == FILE and source.path is not None
     refuse_inside(settings, source)
-    key = secrets.token_bytes(KEY_BYTES)
+    key = key if key is not None else secrets.token_bytes(KEY_BYTES)
     source.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_new(source.path, key)
     return key

@@ -24,7 +24,13 @@ from storage.sealing import Sealer
 
 MAGIC = b"OUTREACH-BACKUP 1\n"
 CHUNK = 1 << 20
-COUNTED = ("people", "checkins", "alerts", "incidents", "outbox")
+COUNTED = {  # each statement written out: no SQL is built from strings
+    "people": "SELECT count(*) FROM people",
+    "checkins": "SELECT count(*) FROM checkins",
+    "alerts": "SELECT count(*) FROM alerts",
+    "incidents": "SELECT count(*) FROM incidents",
+    "outbox": "SELECT count(*) FROM outbox",
+}
 
 
 class BackupProblem(Exception):
@@ -128,7 +134,7 @@ def check(db_file: Path, sealer: Sealer) -> Checked:
         org = conn.execute("SELECT id, name_sealed FROM organizations ORDER BY created_at, id LIMIT 1").fetchone()
         if org is not None:
             sealer.open(org[1], "organizations", "name", org[0])  # SealError if the key does not open it
-        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED}  # noqa: S608
+        counts = {table: conn.execute(sql).fetchone()[0] for table, sql in COUNTED.items()}
         migrations = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise BackupProblem(f"the database inside the backup does not read ({exc})") from None

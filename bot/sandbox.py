@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import itertools
 import logging
 import re
 import shutil
@@ -69,10 +68,16 @@ class TerminalWire:
 
     def __init__(self, box: Sandbox) -> None:
         self.box = box
-        self._ids = itertools.count(1)
+        # Numbered on from the last run: its stored conversations and clean-ups name its message
+        # numbers, which must not come to mean this run's messages.
+        self.next_id = 1
+
+    def _number(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
 
     async def send(self, chat_id: int, text: str) -> int:
-        message_id = next(self._ids)
+        message_id = self._number()
         self.box.show(chat_id, message_id, text)
         return message_id
 
@@ -84,7 +89,7 @@ class TerminalWire:
         self.box.show(chat_id, message_id, None)
 
     async def send_file(self, chat_id: int, file: Attachment) -> int:
-        message_id = next(self._ids)
+        message_id = self._number()
         path = self.box.files / f"{message_id}-{file.filename}"
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600)
@@ -96,7 +101,7 @@ class TerminalWire:
 
     def incoming(self) -> int:
         """A number for what the person typed (the clean-up removes it too)."""
-        return next(self._ids)
+        return self._number()
 
 
 class Sandbox:
@@ -118,7 +123,10 @@ class Sandbox:
         self.quiet = False
         self.width = min(shutil.get_terminal_size((100, 24)).columns, 100)
         self._roles = {uid: role for role, (uid, _, _) in DEMO.items()}
-        self._updates = itertools.count(1)
+        self._counters = self.settings.data_dir / "counters"
+        # Numbered on from the last run: the engine takes an update number it has already seen for the
+        # same input sent again, so numbers starting at 1 after a restart would all be ignored.
+        self.next_update = 1
 
     @property
     def bot(self) -> PlainBot:
@@ -143,6 +151,7 @@ class Sandbox:
         org_config: OrgConfig = load_org_config(self.config_path)
         self._bot = PlainBot(self.settings, org_config, self.wire, clock=self.clock)
         await self.bot.start()
+        self._resume_numbering()
         await self._load_people()
         missing = [role for role in DEMO if role not in self.people]
         if missing:
@@ -150,10 +159,23 @@ class Sandbox:
         self._banner(fresh=bool(missing))
 
     async def stop(self) -> None:
-        """Close the database."""
+        """Keep where the numbering got to, and close the database."""
         bot, self._bot = self._bot, None
         if bot is not None:
+            self._save_numbering()
             await bot.stop()
+
+    def _resume_numbering(self) -> None:
+        """Go on from the message and update numbers the last run left (none: start at 1)."""
+        try:
+            self.wire.next_id, self.next_update = (int(n) for n in self._counters.read_text().split())
+        except (OSError, ValueError):
+            return
+
+    def _save_numbering(self) -> None:
+        """Two numbers, 0600 like everything in the sandbox's data dir."""
+        self._counters.touch(mode=0o600)
+        self._counters.write_text(f"{self.wire.next_id} {self.next_update}\n")
 
     async def _load_people(self) -> None:
         """Find the demo people by their fixed fake user ids."""
@@ -235,10 +257,12 @@ class Sandbox:
         """A message typed by one demo person, handled to the end (what it queued is sent too)."""
         uid = DEMO[role][0]
         message_id = self.wire.incoming()
+        self.next_update += 1
         await self.bot.receive(
-            uid, uid, text, language=DEMO_LANGUAGE, message_id=message_id, update_id=next(self._updates)
+            uid, uid, text, language=DEMO_LANGUAGE, message_id=message_id, update_id=self.next_update - 1
         )
         await self.bot.tick()
+        self._save_numbering()  # after each line: a sandbox closed with Ctrl-C keeps it too
 
     async def later(self, text: str) -> None:
         """`:later 30m`: the clock moves on, and the jobs run as they would have meanwhile."""

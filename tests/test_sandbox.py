@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -150,6 +151,28 @@ async def test_restart_finds_the_same_people(tmp_path: Path) -> None:
         async with second.storage.db.read() as tx:
             for role in codes:
                 assert len(await second.storage.people.with_role(tx, second.bot.org.id, role)) == 1
+    finally:
+        await second.stop()
+
+
+async def test_a_restarted_sandbox_answers_and_numbers_on(tmp_path: Path) -> None:
+    """The engine ignores an update number it has seen: a second run must number on, not from 1."""
+    first = Sandbox(settings_for(tmp_path), out=io.StringIO())
+    await first.start()
+    try:
+        await first.handle_line("/checkin")
+        await first.handle_line("1")
+        first_numbers = [int(n) for n in re.findall(r"#(\d+)", output(first))]
+    finally:
+        await first.stop()
+    second = Sandbox(settings_for(tmp_path), out=io.StringIO())
+    await second.start()
+    try:
+        await second.handle_line("/help")
+        shown = output(second)
+        assert "/checkout" in shown  # answered, not taken for the first run's updates sent again
+        numbers = [int(n) for n in re.findall(r"#(\d+)", shown)]
+        assert numbers and min(numbers) > max(first_numbers), numbers  # numbered on from the first run
     finally:
         await second.stop()
 

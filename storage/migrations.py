@@ -247,4 +247,13 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX conversations_flow ON conversations (flow, updated_at)",
         ),
     ),
+    (
+        # The columns that decide access carry a keyed MAC (storage/integrity.py); rows written before get
+        # theirs at the first open with the key (storage.integrity.backfill).
+        "0010_access_macs",
+        (
+            "ALTER TABLE people ADD COLUMN access_mac BLOB",
+            "ALTER TABLE invites ADD COLUMN access_mac BLOB",
+        ),
+    ),
 ]

@@ -17,6 +17,7 @@ from storage.sealing import Sealer
 from tests.auxil.harness import Chatter, Harness
 from tests.auxil.plain import PlainHarness
 from tests.test_checkin import check_in
+from tests.test_supervisor_privacy import first_alert, missed_checkout, team, with_coordinates
 
 NEUTRAL = "This chat is by invitation only."
 NOT_VALID = "This code is not valid. Check it, or ask your supervisor for a new one."
@@ -261,3 +262,16 @@ async def test_after_rotation_intact_rows_work_and_edited_ones_stay_strangers(tm
             assert await harness2.storage.people.by_telegram_user(tx, newcomer.chat_id) is not None
     finally:
         await harness2.stop()
+
+
+async def test_a_location_is_still_taken_off_an_edited_rows_screen(harness: Harness) -> None:
+    """An edited row gets nothing new, but what must leave its chat still does: its chat id is sealed to the
+    row, so it is the chat the alert really went to."""
+    worker, supervisor, manager = await team(harness)
+    await missed_checkout(harness, worker)
+    assert len(with_coordinates(harness.api, manager.chat_id)) == 1
+    _edit(harness.storage.db.path, ("UPDATE people SET role = 'admin' WHERE id = ?", (manager.person.id,)))
+    alert = first_alert(harness.api, supervisor.chat_id)
+    await supervisor.tap(alert, alert.buttons[1][1])  # "Reached them, they are safe"
+    assert with_coordinates(harness.api, manager.chat_id) == []
+    assert with_coordinates(harness.api, supervisor.chat_id) == []

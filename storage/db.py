@@ -193,9 +193,12 @@ class Database:
             finally:
                 await self._scanner.execute("COMMIT")
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False if a reader's snapshot kept it from
+        finishing (SQLite's `busy`), so the WAL may still hold old pages."""
         async with self._lock:
-            await self._off_loop(lambda: self._run("PRAGMA wal_checkpoint(TRUNCATE)"))
+            rows = await self._off_loop(lambda: self._run("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return bool(rows) and rows[0][0] == 0
 
 
 class Tx:

@@ -256,4 +256,13 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE invites ADD COLUMN access_mac BLOB",
         ),
     ),
+    (
+        # When a person was revoked (retention erases what named them after [retention] revoked_people),
+        # and when that was done: the row then stays as a tombstone while records name it.
+        "0011_retention_revoked",
+        (
+            "ALTER TABLE people ADD COLUMN revoked_at TEXT",
+            "ALTER TABLE people ADD COLUMN erased_at TEXT",
+        ),
+    ),
 ]

@@ -236,12 +236,47 @@ class PeopleRepo:
             bytes.fromhex(self._s.open(row["pin_duress"], "people", "pin_duress", person_id)),
         )
 
-    async def set_status(self, tx: Tx, person_id: str, status: str) -> int:
-        """A new status with its new MAC; a row edited without the key keeps its broken one (never laundered)."""
+    async def set_status(self, tx: Tx, person_id: str, status: str, now: datetime | None = None) -> int:
+        """A new status with its new MAC; a row edited without the key keeps its broken one (never laundered).
+        `now`: when, for the retention of revoked people (without it, they count from their enrolment)."""
         row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))
         if row is None:
             return 0
         mac = row["access_mac"]
         if self._auth.person_intact(self._s, row):
             mac = self._auth.person_mac({c: row[c] for c in PERSON_COLUMNS} | {"status": status})
-        return await tx.execute("UPDATE people SET status = ?, access_mac = ? WHERE id = ?", (status, mac, person_id))
+        revoked_at = to_db(now) if now is not None and status == "revoked" else None
+        return await tx.execute(
+            "UPDATE people SET status = ?, access_mac = ?, revoked_at = ? WHERE id = ?",
+            (status, mac, revoked_at, person_id),
+        )
+
+    async def erase_revoked(self, tx: Tx, revoked_before: datetime, now: datetime) -> int:
+        """Erase what named people revoked before `revoked_before`: Telegram ids, chat, alias, PINs, their
+        conversation and draft. The row stays as a tombstone (code, role, team) while records name it, so
+        counts and timelines keep their shape; storage.retention deletes it once none does. Its Telegram
+        id becomes "erased:<id>", which no account has, sealed and digested like a real one (so rotation
+        and the access check treat it as any row). Not while a message to their chat is still owed."""
+        rows = await tx.all(
+            "SELECT id FROM people WHERE status = 'revoked' AND erased_at IS NULL"
+            " AND COALESCE(revoked_at, enrolled_at) < ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = people.id AND status = 'pending')",
+            (to_db(revoked_before),),
+        )
+        for row in rows:
+            person_id = row["id"]
+            gone = f"erased:{person_id}"
+            await tx.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
+            await tx.execute("DELETE FROM report_drafts WHERE person_id = ?", (person_id,))
+            await tx.execute(
+                "UPDATE people SET alias_sealed = NULL, pin_safe = NULL, pin_duress = NULL, tg_user_sealed = ?,"
+                " tg_user_hmac = ?, tg_chat_sealed = ?, erased_at = ? WHERE id = ?",
+                (
+                    self._s.seal(gone, "people", "tg_user", person_id),
+                    self._s.lookup("tg_user", gone),
+                    self._s.seal("0", "people", "tg_chat", person_id),
+                    to_db(now),
+                    person_id,
+                ),
+            )
+        return len(rows)

@@ -126,7 +126,7 @@ async def revoke(storage: Storage, org: Organization, code: str, now: datetime) 
         person = await storage.people.by_code(tx, org.id, code)
         if person is None:
             return None
-        await storage.people.set_status(tx, person.id, "revoked")
+        await storage.people.set_status(tx, person.id, "revoked", now)
         await hide_locations_from(storage, tx, person, now)
         open_checkin = await storage.checkins.open_for(tx, person.id)
         if open_checkin is not None:

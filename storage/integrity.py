@@ -25,6 +25,20 @@ BACKFILLED = "access_macs"  # the meta key saying every row written before MACs 
 PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
 BATCH = 500
+REKEYED = (  # written out: no SQL is built from names
+    (
+        "people",
+        PERSON_COLUMNS,
+        "SELECT * FROM people WHERE access_mac IS NOT NULL",
+        "UPDATE people SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "invites",
+        INVITE_COLUMNS,
+        "SELECT * FROM invites WHERE access_mac IS NOT NULL",
+        "UPDATE invites SET access_mac = ? WHERE id = ?",
+    ),
+)
 
 
 def encode(table: str, fields: Sequence[str | None]) -> bytes:
@@ -139,27 +153,15 @@ async def rekey(db: Database, sealer: Sealer, *, stop_after: int | None = None) 
     not launder it). Resumable: a MAC says by its key id whether it is done. Returns (done, stopped)."""
     auth = Authenticator(sealer)
     done = 0
-    for table, columns in (("people", PERSON_COLUMNS), ("invites", INVITE_COLUMNS)):
+    for table, columns, select, update in REKEYED:
         async with db.scan() as tx:
-            rows = await tx.all(
-                "SELECT * FROM people WHERE access_mac IS NOT NULL"
-                if table == "people"
-                else "SELECT * FROM invites WHERE access_mac IS NOT NULL"
-            )
+            rows = await tx.all(select)
         todo = [r for r in rows if bytes(r["access_mac"][:4]) != sealer.key_id]
         todo = [r for r in todo if auth.check(table, [r[c] for c in columns], r["access_mac"])]
         for start in range(0, len(todo), BATCH):
             async with db.tx() as wtx:
                 for row in todo[start : start + BATCH]:
-                    fields = [row[c] for c in columns]
-                    if table == "people":
-                        await wtx.execute(
-                            "UPDATE people SET access_mac = ? WHERE id = ?", (auth.mac(table, fields), row["id"])
-                        )
-                    else:
-                        await wtx.execute(
-                            "UPDATE invites SET access_mac = ? WHERE id = ?", (auth.mac(table, fields), row["id"])
-                        )
+                    await wtx.execute(update, (auth.mac(table, [row[c] for c in columns]), row["id"]))
                     done += 1
                     if stop_after is not None and done >= stop_after:
                         return done, True

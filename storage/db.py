@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -208,6 +209,8 @@ def _private(path: Path) -> None:
     it: `outreach-bot run` says so (bot/cli.py)."""
     for target, mode in ((path.parent, 0o700), (path, 0o600)):
         try:
+            if target.is_dir() and target.stat().st_mode & stat.S_ISVTX:
+                continue  # a shared directory such as /tmp is never the data dir: not ours to close
             target.chmod(mode)
         except OSError:
             pass

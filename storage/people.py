@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from storage.db import Row, Tx
 from storage.ids import new_id, person_code
@@ -37,6 +37,7 @@ class Person:
 
 
 CACHE_SIZE = 4096
+_UNREAD = object()
 
 
 class PeopleRepo:
@@ -66,8 +67,9 @@ class PeopleRepo:
     def _person(self, r: Row, columns: int | None = None) -> Person | None:
         """The row's Person, or None when the row was edited without the key (warned about once)."""
         raw = tuple(r)[:columns]  # `columns`: the people table's, when a join added others
-        if raw in self._decoded:
-            return self._decoded[raw]
+        cached = self._decoded.get(raw, _UNREAD)  # one look-up: this is every update's path
+        if cached is not _UNREAD:
+            return cast("Person | None", cached)
         if len(self._decoded) >= CACHE_SIZE:
             self._decoded.clear()
         person = None

@@ -91,6 +91,13 @@ class Retention:
     checkins: timedelta = timedelta(days=90)
     alerts: timedelta = timedelta(days=365)
     incidents_after_close: timedelta = timedelta(days=730)
+    audit_log: timedelta = timedelta(days=365)
+    revoked_people: timedelta = timedelta(days=90)  # then their Telegram ids, chat, alias and PINs are erased
+    invites: timedelta = timedelta(days=30)  # after they expired or were used
+    outbox: timedelta = timedelta(days=30)  # sent and failed messages; a pending one is never purged
+
+
+RETENTION_MINIMUM = {"outbox": timedelta(days=2)}  # Telegram lets a bot edit or delete for 48 h: kept that long
 
 
 @dataclass(frozen=True)
@@ -306,7 +313,7 @@ def _privacy(data: Any) -> timedelta:
 
 def _retention(data: Any) -> Retention:
     data = _table(data, "retention")
-    names = ("checkins", "alerts", "incidents_after_close")
+    names = ("checkins", "alerts", "incidents_after_close", "audit_log", "revoked_people", "invites", "outbox")
     _only(data, "retention", names)
     values = {}
     for key in names:
@@ -315,8 +322,9 @@ def _retention(data: Any) -> Retention:
                 values[key] = parse_duration(data[key])
             except ValueError:
                 raise ConfigError(f"retention.{key}", f'bad duration {data[key]!r}; write it like "90d"') from None
-            if values[key] < timedelta(days=1):  # a day: what Telegram may send again after a crash is known
-                raise ConfigError(f"retention.{key}", "must be at least 1d")
+            least = RETENTION_MINIMUM.get(key, timedelta(days=1))  # a day: what Telegram may send again is known
+            if values[key] < least:
+                raise ConfigError(f"retention.{key}", f"must be at least {least.days}d")
     return Retention(**values)
 
 

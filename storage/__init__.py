@@ -11,6 +11,7 @@ from storage.checkins import CheckinRepo
 from storage.conversations import ConversationRepo
 from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
+from storage.integrity import backfill
 from storage.invites import InviteRepo
 from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
@@ -40,12 +41,13 @@ class Storage:
     async def open(cls, path: Path, key: bytes) -> Storage:
         sealer = Sealer(key)
         db = await Database.open(path)
+        await backfill(db, sealer)
         return cls(
             db,
             sealer,
             OrgRepo(sealer),
             PeopleRepo(sealer),
-            InviteRepo(),
+            InviteRepo(sealer),
             AuditRepo(),
             RateLimitRepo(),
             CheckinRepo(sealer),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -64,6 +65,7 @@ class Database:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Created 0600 up front: SQLite gives the -wal and -shm files the database file's mode.
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        _private(path)
         writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
         writer.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
@@ -193,9 +195,30 @@ class Database:
             finally:
                 await self._scanner.execute("COMMIT")
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False if a reader's snapshot kept it from
+        finishing (SQLite's `busy`), so the WAL may still hold old pages."""
         async with self._lock:
-            await self._off_loop(lambda: self._run("PRAGMA wal_checkpoint(TRUNCATE)"))
+            rows = await self._off_loop(lambda: self._run("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return bool(rows) and rows[0][0] == 0
+
+
+def _private(path: Path) -> None:
+    """The data dir 0700 and the database's files 0600, also when an older version, a restore or a lax
+    umask left them wider. What is not ours to change (a volume mounted by root) stays as the operator set
+    it: `outreach-bot run` says so (bot/cli.py)."""
+    for target, mode in ((path.parent, 0o700), (path, 0o600)):
+        try:
+            if target.is_dir() and target.stat().st_mode & stat.S_ISVTX:
+                continue  # a shared directory such as /tmp is never the data dir: not ours to close
+            target.chmod(mode)
+        except OSError:
+            pass
+    for suffix in ("-wal", "-shm"):
+        try:
+            path.with_name(path.name + suffix).chmod(0o600)
+        except OSError:  # absent, mostly: SQLite then makes it with the database file's mode
+            pass
 
 
 class Tx:

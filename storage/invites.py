@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from storage.db import Tx
 from storage.ids import invite_code, new_id
+from storage.integrity import INVITE_COLUMNS, Authenticator
+from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
 
 
@@ -27,21 +29,48 @@ class Invite:
 
 
 class InviteRepo:
+    """Role, team, organisation, expiry and use of an invite carry a keyed MAC (storage/integrity.py): an
+    invite written or edited without the key (say, to mint a manager) is not found."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        self._auth = Authenticator(sealer)
+
     async def create(
         self, tx: Tx, *, org_id: str, team_id: str | None, role: str, ttl: timedelta, now: datetime
     ) -> tuple[str, Invite]:
         code = invite_code()
         invite = Invite(new_id(), org_id, team_id, role, now + ttl, False)
+        row = {
+            "id": invite.id,
+            "org_id": org_id,
+            "team_id": team_id,
+            "role": role,
+            "code_hash": code_hash(code),
+            "expires_at": to_db(invite.expires_at),
+            "used_at": None,
+        }
         await tx.execute(
-            """INSERT INTO invites (id, org_id, team_id, role, code_hash, created_at, expires_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (invite.id, org_id, team_id, role, code_hash(code), to_db(now), to_db(invite.expires_at)),
+            """INSERT INTO invites (id, org_id, team_id, role, code_hash, created_at, expires_at, access_mac)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                invite.id,
+                org_id,
+                team_id,
+                role,
+                row["code_hash"],
+                to_db(now),
+                row["expires_at"],
+                self._auth.invite_mac(row),
+            ),
         )
         return code, invite
 
     async def find(self, tx: Tx, code: str) -> Invite | None:
         row = await tx.one("SELECT * FROM invites WHERE code_hash = ?", (code_hash(code),))
         if row is None:
+            return None
+        if not self._auth.invite_intact(row):
+            self._auth.warn_once("invites", row["id"])
             return None
         return Invite(
             row["id"],
@@ -54,8 +83,17 @@ class InviteRepo:
 
     async def mark_used(self, tx: Tx, invite_id: str, person_id: str, now: datetime) -> bool:
         """Consume the invite; False if someone else consumed it first."""
+        row = await tx.one("SELECT * FROM invites WHERE id = ? AND used_at IS NULL", (invite_id,))
+        if row is None or not self._auth.invite_intact(row):
+            return False
+        used_at = to_db(now)
         changed = await tx.execute(
-            "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
-            (to_db(now), person_id, invite_id),
+            "UPDATE invites SET used_at = ?, used_by = ?, access_mac = ? WHERE id = ? AND used_at IS NULL",
+            (
+                used_at,
+                person_id,
+                self._auth.invite_mac({c: row[c] for c in INVITE_COLUMNS} | {"used_at": used_at}),
+                invite_id,
+            ),
         )
         return changed == 1

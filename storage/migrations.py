@@ -247,4 +247,22 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX conversations_flow ON conversations (flow, updated_at)",
         ),
     ),
+    (
+        # The columns that decide access carry a keyed MAC (storage/integrity.py); rows written before get
+        # theirs at the first open with the key (storage.integrity.backfill).
+        "0010_access_macs",
+        (
+            "ALTER TABLE people ADD COLUMN access_mac BLOB",
+            "ALTER TABLE invites ADD COLUMN access_mac BLOB",
+        ),
+    ),
+    (
+        # When a person was revoked (retention erases what named them after [retention] revoked_people),
+        # and when that was done: the row then stays as a tombstone while records name it.
+        "0011_retention_revoked",
+        (
+            "ALTER TABLE people ADD COLUMN revoked_at TEXT",
+            "ALTER TABLE people ADD COLUMN erased_at TEXT",
+        ),
+    ),
 ]

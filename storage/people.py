@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from storage.db import Row, Tx
 from storage.ids import new_id, person_code
-from storage.sealing import Sealer
+from storage.integrity import PERSON_COLUMNS, Authenticator
+from storage.sealing import Sealer, SealError
 from storage.timefmt import to_db
 
 if TYPE_CHECKING:
@@ -36,18 +37,24 @@ class Person:
 
 
 CACHE_SIZE = 4096
+_UNREAD = object()
 
 
 class PeopleRepo:
     """Every update starts by finding its sender, so the keyed digest of a Telegram id and the
     unsealed Person are remembered. A Person is remembered by its whole stored row, so any change
     to the row (a revocation, even by `outreach-bot revoke` from another process) is a new row and
-    is read afresh: the database stays the only truth."""
+    is read afresh: the database stays the only truth.
+
+    A row whose access columns were edited without the key (see storage/integrity.py) is read as no
+    one: every look-up here returns None for it or leaves it out, so it is a stranger at the gate and
+    never a recipient of an alert or a report."""
 
     def __init__(self, sealer: Sealer) -> None:
         self._s = sealer
+        self._auth = Authenticator(sealer)
         self._user_keys: dict[int, str] = {}
-        self._decoded: dict[tuple[object, ...], Person] = {}
+        self._decoded: dict[tuple[object, ...], Person | None] = {}
 
     def user_key(self, telegram_user_id: int) -> str:
         key = self._user_keys.get(telegram_user_id)
@@ -57,14 +64,27 @@ class PeopleRepo:
             key = self._user_keys[telegram_user_id] = self._s.lookup("tg_user", telegram_user_id)
         return key
 
-    def _person(self, r: Row, columns: int | None = None) -> Person:
+    def _person(self, r: Row, columns: int | None = None) -> Person | None:
+        """The row's Person, or None when the row was edited without the key (warned about once)."""
         raw = tuple(r)[:columns]  # `columns`: the people table's, when a join added others
-        person = self._decoded.get(raw)
+        cached = self._decoded.get(raw, _UNREAD)  # one look-up: this is every update's path
+        if cached is not _UNREAD:
+            return cast("Person | None", cached)
+        if len(self._decoded) >= CACHE_SIZE:
+            self._decoded.clear()
+        person = None
+        try:
+            if self._auth.person_intact(self._s, r):
+                person = self._unseal(r)
+        except (SealError, ValueError):
+            person = None
         if person is None:
-            if len(self._decoded) >= CACHE_SIZE:
-                self._decoded.clear()
-            person = self._decoded[raw] = self._unseal(r)
+            self._auth.warn_once("people", r["id"])
+        self._decoded[raw] = person
         return person
+
+    def _people(self, rows: list[Row]) -> list[Person]:
+        return [p for r in rows if (p := self._person(r)) is not None]
 
     def _unseal(self, r: Row) -> Person:
         return Person(
@@ -96,6 +116,8 @@ class PeopleRepo:
         if row is None:
             return None, None
         person = self._person(row, -2)
+        if person is None:
+            return None, None
         found = None if row["c_state"] is None else conversations.opened(person.id, row["c_state"], row["c_at"])
         return person, found
 
@@ -104,15 +126,25 @@ class PeopleRepo:
         return None if row is None else self._person(row)
 
     async def get_many(self, tx: Tx, person_ids: list[str]) -> dict[str, Person]:
-        """Several people in one query (the outbox sends to hundreds at a time)."""
+        """Several people in one query (the outbox sends to hundreds at a time). A row edited without the
+        key comes back revoked: what is owed to its chat (clean-ups, a location taken off the screen) still
+        reaches it, as its chat id is sealed to the row and cannot have been moved there; nothing else does."""
         found: dict[str, Person] = {}
         unique = list(dict.fromkeys(person_ids))
         for start in range(0, len(unique), 500):  # SQLite limits the number of bound parameters
             chunk = unique[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             for row in await tx.all(f"SELECT * FROM people WHERE id IN ({marks})", tuple(chunk)):  # noqa: S608
-                found[row["id"]] = self._person(row)
+                person = self._person(row) or self._as_revoked(row)
+                if person is not None:
+                    found[row["id"]] = person
         return found
+
+    def _as_revoked(self, r: Row) -> Person | None:
+        try:
+            return replace(self._unseal(r), status="revoked")
+        except (SealError, ValueError):
+            return None
 
     async def by_code(self, tx: Tx, org_id: str, code: str) -> Person | None:
         row = await tx.one("SELECT * FROM people WHERE org_id = ? AND code = ?", (org_id, code.upper()))
@@ -123,13 +155,18 @@ class PeopleRepo:
             "SELECT * FROM people WHERE team_id = ? AND status = 'active' AND (? IS NULL OR role = ?) ORDER BY code",
             (team_id, role, role),
         )
-        return [self._person(r) for r in rows]
+        return self._people(rows)
 
     async def with_role(self, tx: Tx, org_id: str, role: str) -> list[Person]:
         rows = await tx.all(
             "SELECT * FROM people WHERE org_id = ? AND role = ? AND status = 'active' ORDER BY code", (org_id, role)
         )
-        return [self._person(r) for r in rows]
+        return self._people(rows)
+
+    async def account_taken(self, tx: Tx, telegram_user_id: int) -> bool:
+        """Whether any row, even one read as no one, holds this Telegram account (it cannot enrol again)."""
+        row = await tx.one("SELECT 1 FROM people WHERE tg_user_hmac = ?", (self.user_key(telegram_user_id),))
+        return row is not None
 
     async def create(
         self,
@@ -151,10 +188,11 @@ class PeopleRepo:
                 break
         else:
             raise RuntimeError("could not find a free person code")
+        access = {"id": person_id, "org_id": org_id, "team_id": team_id, "role": role, "status": "active", "code": code}
         await tx.execute(
             """INSERT INTO people (id, org_id, team_id, role, code, alias_sealed, tg_user_sealed, tg_user_hmac,
-                                   tg_chat_sealed, locale, status, enrolled_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)""",
+                                   tg_chat_sealed, locale, status, enrolled_at, access_mac)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)""",
             (
                 person_id,
                 org_id,
@@ -167,6 +205,7 @@ class PeopleRepo:
                 self._s.seal(str(chat_id), "people", "tg_chat", person_id),
                 locale,
                 to_db(now),
+                self._auth.person_mac(access),
             ),
         )
         return Person(person_id, org_id, team_id, role, code, alias, chat_id, locale, "active")
@@ -199,5 +238,47 @@ class PeopleRepo:
             bytes.fromhex(self._s.open(row["pin_duress"], "people", "pin_duress", person_id)),
         )
 
-    async def set_status(self, tx: Tx, person_id: str, status: str) -> int:
-        return await tx.execute("UPDATE people SET status = ? WHERE id = ?", (status, person_id))
+    async def set_status(self, tx: Tx, person_id: str, status: str, now: datetime | None = None) -> int:
+        """A new status with its new MAC; a row edited without the key keeps its broken one (never laundered).
+        `now`: when, for the retention of revoked people (without it, they count from their enrolment)."""
+        row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))
+        if row is None:
+            return 0
+        mac = row["access_mac"]
+        if self._auth.person_intact(self._s, row):
+            mac = self._auth.person_mac({c: row[c] for c in PERSON_COLUMNS} | {"status": status})
+        revoked_at = to_db(now) if now is not None and status == "revoked" else None
+        return await tx.execute(
+            "UPDATE people SET status = ?, access_mac = ?, revoked_at = ? WHERE id = ?",
+            (status, mac, revoked_at, person_id),
+        )
+
+    async def erase_revoked(self, tx: Tx, revoked_before: datetime, now: datetime) -> int:
+        """Erase what named people revoked before `revoked_before`: Telegram ids, chat, alias, PINs, their
+        conversation and draft. The row stays as a tombstone (code, role, team) while records name it, so
+        counts and timelines keep their shape; storage.retention deletes it once none does. Its Telegram
+        id becomes "erased:<id>", which no account has, sealed and digested like a real one (so rotation
+        and the access check treat it as any row). Not while a message to their chat is still owed."""
+        rows = await tx.all(
+            "SELECT id FROM people WHERE status = 'revoked' AND erased_at IS NULL"
+            " AND COALESCE(revoked_at, enrolled_at) < ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = people.id AND status = 'pending')",
+            (to_db(revoked_before),),
+        )
+        for row in rows:
+            person_id = row["id"]
+            gone = f"erased:{person_id}"
+            await tx.execute("DELETE FROM conversations WHERE person_id = ?", (person_id,))
+            await tx.execute("DELETE FROM report_drafts WHERE person_id = ?", (person_id,))
+            await tx.execute(
+                "UPDATE people SET alias_sealed = NULL, pin_safe = NULL, pin_duress = NULL, tg_user_sealed = ?,"
+                " tg_user_hmac = ?, tg_chat_sealed = ?, erased_at = ? WHERE id = ?",
+                (
+                    self._s.seal(gone, "people", "tg_user", person_id),
+                    self._s.lookup("tg_user", gone),
+                    self._s.seal("0", "people", "tg_chat", person_id),
+                    to_db(now),
+                    person_id,
+                ),
+            )
+        return len(rows)

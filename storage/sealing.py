@@ -47,10 +47,15 @@ class Sealer:
         self.key_id = self.key_id_of(master)
         self._lookup = _derive(master, b"lookup")
         self._master = master  # for keys of other purposes (storage.backup); never stored
+        self._masters = (master, *old_masters)
 
     def derive(self, purpose: bytes) -> bytes:
         """A key of its own for `purpose` (b"backup"), from the master key."""
         return _derive(self._master, purpose)
+
+    def derived_by_id(self, purpose: bytes) -> dict[bytes, bytes]:
+        """`purpose`'s key under the current key and every old one, by key id (storage.integrity)."""
+        return {self.key_id_of(key): _derive(key, purpose) for key in self._masters}
 
     @staticmethod
     def key_id_of(master: bytes) -> bytes:

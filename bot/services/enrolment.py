@@ -76,8 +76,9 @@ async def redeem(
             outcome = Redeem.USED
         elif invite.expires_at <= now:
             outcome = Redeem.EXPIRED
-        elif existing is not None:
-            # A revoked person may not come back with a new code under the same account.
+        elif existing is not None or await storage.people.account_taken(tx, telegram_user_id):
+            # A revoked person may not come back with a new code under the same account; nor may one whose
+            # row was edited without the key (storage/integrity.py): an admin looks into it first.
             outcome = Redeem.UNKNOWN
         if outcome is not None:
             await storage.rates.hit(
@@ -125,7 +126,7 @@ async def revoke(storage: Storage, org: Organization, code: str, now: datetime) 
         person = await storage.people.by_code(tx, org.id, code)
         if person is None:
             return None
-        await storage.people.set_status(tx, person.id, "revoked")
+        await storage.people.set_status(tx, person.id, "revoked", now)
         await hide_locations_from(storage, tx, person, now)
         open_checkin = await storage.checkins.open_for(tx, person.id)
         if open_checkin is not None:

@@ -198,7 +198,10 @@ async def hide_locations(storage: Storage, tx: Tx, alert_id: str, now: datetime)
         if not message.params.get("location"):
             continue
         if message.recipient_id not in people:
-            people[message.recipient_id] = await storage.people.get(tx, message.recipient_id)
+            # get_many: a recipient whose row was edited without the key is still owed this edit
+            people[message.recipient_id] = (await storage.people.get_many(tx, [message.recipient_id])).get(
+                message.recipient_id
+            )
         person = people[message.recipient_id]
         if person is not None:
             params = without_location(message.params, closed=True)

@@ -1,0 +1,168 @@
+"""Keyed MACs over the columns that decide access: a row edited without the key stops counting.
+
+Without the key anyone holding the database file could run `UPDATE people SET role = 'manager'`, move a
+supervisor to another team, or mint an invite for an admin. Each such row carries `access_mac`: the key
+id (4 bytes, as sealed values carry, so a rotation can tell which key made it) and an HMAC-SHA256, under
+a key of its own derived from the master key, over the row's access columns, each length-prefixed so
+that no value can borrow bytes from its neighbour. The Telegram-id digest is checked another way (see
+`person_intact`): it must be the keyed digest of the sealed Telegram id, which is itself bound to the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+
+from storage.db import Database, Row
+from storage.sealing import Sealer, SealError
+
+log = logging.getLogger("outreach.integrity")
+
+PURPOSE = b"access"
+BACKFILLED = "access_macs"  # the meta key saying every row written before MACs existed has one now
+PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
+INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
+BATCH = 500
+REKEYED = (  # written out: no SQL is built from names
+    (
+        "people",
+        PERSON_COLUMNS,
+        "SELECT * FROM people WHERE access_mac IS NOT NULL",
+        "UPDATE people SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "invites",
+        INVITE_COLUMNS,
+        "SELECT * FROM invites WHERE access_mac IS NOT NULL",
+        "UPDATE invites SET access_mac = ? WHERE id = ?",
+    ),
+)
+
+
+def encode(table: str, fields: Sequence[str | None]) -> bytes:
+    """Table name, then each field as absent (0) or present (1) with its length: unambiguous."""
+    out = bytearray(b"outreach-bot access v1\x00" + table.encode() + b"\x00")
+    for field in fields:
+        if field is None:
+            out += b"\x00"
+        else:
+            data = str(field).encode("utf-8")
+            out += b"\x01" + len(data).to_bytes(4, "big") + data
+    return bytes(out)
+
+
+class Authenticator:
+    """Makes and checks access MACs under the sealer's current key (and, during a rotation, old ones)."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        self._keys = sealer.derived_by_id(PURPOSE)
+        self.key_id = sealer.key_id
+        self._warned: set[tuple[str, str]] = set()
+
+    def mac(self, table: str, fields: Sequence[str | None]) -> bytes:
+        return self.key_id + hmac.new(self._keys[self.key_id], encode(table, fields), hashlib.sha256).digest()
+
+    def check(self, table: str, fields: Sequence[str | None], mac: bytes | None) -> bool:
+        if not isinstance(mac, bytes | bytearray) or len(mac) != 4 + 32:
+            return False
+        key = self._keys.get(bytes(mac[:4]))
+        if key is None:
+            return False
+        return hmac.compare_digest(hmac.new(key, encode(table, fields), hashlib.sha256).digest(), bytes(mac[4:]))
+
+    def warn_once(self, what: str, row_id: object) -> None:
+        """One warning line per row per process; the internal row id only, stripped to safe characters
+        (whoever edited the row chose it too)."""
+        safe = "".join(ch for ch in str(row_id) if ch.isalnum() or ch == "-")[:40]
+        if (what, safe) in self._warned:
+            return
+        self._warned.add((what, safe))
+        log.warning("A %s row (id %s) was changed without the key: it is treated as unknown", what, safe)
+
+    def person_mac(self, row: Row | dict[str, str | None]) -> bytes:
+        return self.mac("people", [row[c] for c in PERSON_COLUMNS])
+
+    def invite_mac(self, row: Row | dict[str, str | None]) -> bytes:
+        return self.mac("invites", [row[c] for c in INVITE_COLUMNS])
+
+    def person_intact(self, sealer: Sealer, row: Row) -> bool:
+        """The access columns carry their MAC, and the Telegram-id digest is the sealed id's (so neither
+        can be swapped with another row's: the sealed id opens only in its own row)."""
+        if not self.check("people", [row[c] for c in PERSON_COLUMNS], row["access_mac"]):
+            return False
+        try:
+            telegram_id = sealer.open(row["tg_user_sealed"], "people", "tg_user", row["id"])
+        except SealError:
+            return False
+        return hmac.compare_digest(sealer.lookup("tg_user", telegram_id), str(row["tg_user_hmac"]))
+
+    def invite_intact(self, row: Row) -> bool:
+        return self.check("invites", [row[c] for c in INVITE_COLUMNS], row["access_mac"])
+
+
+def _key_opens(sealer: Sealer, org_rows: list[Row]) -> bool:
+    """Whether `sealer` holds this database's key: MACs must never be made under a wrong one."""
+    if not org_rows:
+        return True
+    try:
+        sealer.open(org_rows[0]["name_sealed"], "organizations", "name", org_rows[0]["id"])
+    except SealError:
+        return False
+    return True
+
+
+async def backfill(db: Database, sealer: Sealer) -> int:
+    """Once per database: give rows written before MACs existed their MAC (a migration cannot compute
+    one). A row whose sealed Telegram id does not open under the key gets none: it stays unknown. After
+    this, a row without a MAC was written without the key."""
+    auth = Authenticator(sealer)
+    async with db.read() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:
+            return 0
+        orgs = await tx.all("SELECT id, name_sealed FROM organizations ORDER BY created_at, id")
+    if not _key_opens(sealer, orgs):
+        return 0  # a wrong key (someone trying one): leave everything for the right one
+    done = 0
+    async with db.tx() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:
+            return 0  # another process did it meanwhile
+        for row in await tx.all("SELECT * FROM people WHERE access_mac IS NULL"):
+            try:
+                telegram_id = sealer.open(row["tg_user_sealed"], "people", "tg_user", row["id"])
+            except SealError:
+                continue
+            if sealer.lookup("tg_user", telegram_id) != row["tg_user_hmac"]:
+                continue
+            await tx.execute("UPDATE people SET access_mac = ? WHERE id = ?", (auth.person_mac(row), row["id"]))
+            done += 1
+        for row in await tx.all("SELECT * FROM invites WHERE access_mac IS NULL"):
+            await tx.execute("UPDATE invites SET access_mac = ? WHERE id = ?", (auth.invite_mac(row), row["id"]))
+            done += 1
+        await tx.execute(
+            "INSERT INTO meta (key, value_sealed) VALUES (?, ?)",
+            (BACKFILLED, sealer.seal("done", "meta", "value", BACKFILLED)),  # only its presence matters
+        )
+    return done
+
+
+async def rekey(db: Database, sealer: Sealer, *, stop_after: int | None = None) -> tuple[int, bool]:
+    """During a key rotation: each MAC made under an old key, checked under it, is made again under the
+    new one. A MAC that does not check is left as it is, so an edited row stays unknown (a rotation must
+    not launder it). Resumable: a MAC says by its key id whether it is done. Returns (done, stopped)."""
+    auth = Authenticator(sealer)
+    done = 0
+    for table, columns, select, update in REKEYED:
+        async with db.scan() as tx:
+            rows = await tx.all(select)
+        todo = [r for r in rows if bytes(r["access_mac"][:4]) != sealer.key_id]
+        todo = [r for r in todo if auth.check(table, [r[c] for c in columns], r["access_mac"])]
+        for start in range(0, len(todo), BATCH):
+            async with db.tx() as wtx:
+                for row in todo[start : start + BATCH]:
+                    await wtx.execute(update, (auth.mac(table, [row[c] for c in columns]), row["id"]))
+                    done += 1
+                    if stop_after is not None and done >= stop_after:
+                        return done, True
+    return done, False

@@ -12,6 +12,7 @@ from storage.conversations import ConversationRepo
 from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
 from storage.invites import InviteRepo
+from storage.lists import ListsRepo
 from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
@@ -35,6 +36,7 @@ class Storage:
     outbox: OutboxRepo
     incidents: IncidentRepo
     conversations: ConversationRepo
+    lists: ListsRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -53,6 +55,7 @@ class Storage:
             OutboxRepo(sealer),
             IncidentRepo(sealer),
             ConversationRepo(sealer),
+            ListsRepo(sealer),
         )
 
     async def meta_get(self, key: str) -> str | None:

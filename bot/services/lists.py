@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from config import OrgConfig
 from config.errors import ConfigError
@@ -84,6 +85,15 @@ async def import_lists(
     return await change(storage, org_id, config, edit, "lists.import", None, now)
 
 
+async def seed(storage: Storage, org_id: str, config: OrgConfig | None, data: dict[str, Any]) -> bool:
+    """The list sections of `data` (a TOML document: an old config file, the sandbox's example lists, a
+    test's) into the database, when it holds none yet; whether it did. Raises ConfigError naming the key."""
+    if await has_lists(storage, org_id):
+        return False
+    await import_lists(storage, org_id, config, parse_lists(data, others_allowed=True), datetime.now(UTC), replace=True)
+    return True
+
+
 async def has_lists(storage: Storage, org_id: str) -> bool:
     """Whether lists were ever stored (an empty list stored on purpose counts)."""
     async with storage.db.read() as tx:
@@ -106,4 +116,4 @@ def legacy_warning(config: OrgConfig, path: object, imported: bool) -> str | Non
     )
 
 
-__all__ = ["ConfigError", "change", "has_lists", "import_lists", "legacy_warning", "load", "refresh_if_changed"]
+__all__ = ["ConfigError", "change", "has_lists", "import_lists", "legacy_warning", "load", "refresh_if_changed", "seed"]

@@ -84,9 +84,9 @@ def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
             raise ConfigError(f"{where}.word", f"{word!r} is too short; use at least 4 characters")
         if normalize_code(word).replace(" ", "").isdecimal():
             raise ConfigError(f"{where}.word", f"{word!r} is only digits: it could be taken for a PIN; use words")
-        if word.casefold() in seen:
+        if normalize_code(word) in seen:  # "Buy  bread!" is typed as "buy bread": the same word twice
             raise ConfigError(f"{where}.word", f"duplicate code word {word!r}")
-        seen.add(word.casefold())
+        seen.add(normalize_code(word))
         result.append(AlertCode(word=word, level=_choice(data, where, "level", ALERT_LEVELS)))
     return tuple(result)
 
@@ -142,8 +142,9 @@ def to_doc(lists: Lists) -> Doc:
     return {"hotspots": hotspots, "alert_codes": codes, "support": support}
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path | str) -> dict[str, Any]:
     """A TOML file, every problem as one ConfigError naming the file."""
+    path = Path(path).expanduser()
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:

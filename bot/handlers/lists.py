@@ -14,7 +14,7 @@ from bot.i18n import N_
 from bot.services import lists as service
 from bot.support import KIND_LABELS
 from config.errors import ConfigError
-from config.lists import Edit, NotOnList, add, remove, set_risk
+from config.lists import Edit, NotOnList, add, parse_lists, remove, set_risk, to_doc
 from config.org import ALERT_LEVELS, HOTSPOT_KINDS, RISK_LEVELS, SUPPORT_KINDS
 
 MENU, NAME, KIND, RISK, LEVEL, WORD, CONTACT, PICK, NEW_RISK = (
@@ -105,10 +105,21 @@ def _typed(c: Ctx, inp: Input) -> str | None:
     return text if text and len(text) <= MAX_TEXT and "\n" not in text else None
 
 
+def _fits(c: Ctx, section: str, item: dict[str, str]) -> bool:
+    """Whether `item` would pass the lists' validation now (checked again when stored)."""
+    doc = to_doc(c.config.lists)
+    add(section, item)(doc)
+    try:
+        parse_lists(doc)
+    except ConfigError:
+        return False
+    return True
+
+
 async def word(c: Ctx, inp: Input) -> Result:
     """The new code word; then its level."""
     typed = _typed(c, inp)
-    if typed is None:
+    if typed is None or not _fits(c, "alert_codes", {"word": typed, "level": "red"}):
         return Stay(c.t(BAD["codes"]))
     c.answers["word"] = typed
     return Next(LEVEL, Screen(c.t("Which level?"), rows(*_choices(c, LEVELS, "lst:l:"))))
@@ -125,7 +136,8 @@ async def level(c: Ctx, inp: Input) -> Result:
 async def name(c: Ctx, inp: Input) -> Result:
     """A place's name (then its kind), or a contact's name (then how to reach them)."""
     typed = _typed(c, inp)
-    if typed is None:
+    place = {"name": typed or "", "kind": "other", "risk": "low"}
+    if typed is None or (c.answers["list"] == "places" and not _fits(c, "hotspots", place)):
         return Stay(c.t(BAD[c.answers["list"]]))
     c.answers["name"] = typed
     if c.answers["list"] == "contacts":

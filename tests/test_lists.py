@@ -16,6 +16,7 @@ from tests.test_checkin import check_in
 
 ROOT = Path(__file__).resolve().parent.parent
 ONLY_ADMINS = "This command is for admins."
+STALE = "This button is no longer current."
 BAD_CODE = (
     "That code word cannot be used: it needs 4 characters or more, not a command, not only digits,"
     " and not one already on the list."
@@ -250,6 +251,18 @@ async def test_removed_place_leaves_the_next_checkin(harness: Harness) -> None:
     assert "Bar La Luna" not in labels and "Parque Central" in labels
 
 
+async def test_a_place_removed_while_its_button_shows_is_not_taken_for_another(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "north")
+    places = (await worker.say("/checkin"))[-1]
+    assert places.buttons[:2] == [("Parque Central", "ci:place:0"), ("Bar La Luna", "ci:place:1")]
+    sent = await admin.tap((await admin.say("/places"))[-1], "lst:rm")
+    await admin.tap(sent[-1], "lst:pick:0")  # Parque Central goes: Bar La Luna is now the first
+    assert [s.text for s in await worker.tap(places, "ci:place:0") if s.shows] == [STALE]
+    assert (await worker.tap(places, "ci:place:1"))[-1].text == "Who is with you?"
+    await worker.say("/cancel")
+
+
 async def test_place_and_contact_added_in_chat_and_risk_changed(harness: Harness) -> None:
     admin = await harness.enrol("admin")
     worker = await harness.enrol("worker", "north")
@@ -283,10 +296,7 @@ async def test_bad_input_in_chat_changes_nothing(harness: Harness) -> None:
     await admin.tap((await admin.say("/places"))[-1], "lst:add")
     assert [s.text for s in await admin.say("parque central") if s.shows][-1].startswith("That place cannot")
     await admin.say("/cancel")
-    assert [s.text for s in await admin.tap_forged("lst:pick:99") if s.shows] in (
-        [],
-        ["This button is no longer current."],
-    )
+    assert [s.text for s in await admin.tap_forged("lst:pick:99") if s.shows] in ([], [STALE])
     async with harness.storage.db.read() as tx:
         assert await harness.storage.lists.get(tx, admin.person.org_id) == before
     assert [c.word for c in harness.config.alert_codes] == ["buy bread"]

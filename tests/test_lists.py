@@ -375,3 +375,21 @@ async def test_code_word_from_the_chat_on_the_plain_adapter(tmp_path: Path) -> N
         assert kinds == ["yellow"]
     finally:
         await harness.stop()
+
+
+def test_rotate_key_reseals_the_lists(tmp_path: Path) -> None:
+    env = _install(tmp_path)
+    assert _cli(env, "init", "--import-lists", str(_lists_file(tmp_path))).returncode == 0
+    old = (tmp_path / "keys" / "key").read_bytes()
+    done = _cli(env, "rotate-key")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "keys" / "key").read_bytes() != old
+    assert _cli(env, "codes", "list").stdout.splitlines()[0] == "buy bread · red"
+    import sqlite3
+
+    from storage.sealing import Sealer
+
+    with sqlite3.connect(tmp_path / "data" / "outreach.db") as db:
+        (sealed,) = db.execute("SELECT lists_sealed FROM org_lists").fetchone()
+    new_id = Sealer.key_id_of(base64.b64decode((tmp_path / "keys" / "key").read_text().strip()))
+    assert sealed[1:5] == new_id

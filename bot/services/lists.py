@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config import OrgConfig
-from config.errors import ConfigError
 from config.lists import Doc, Edit, parse_lists, to_doc
 from config.org import LIST_SECTIONS, Lists
 from storage import Storage
@@ -114,6 +113,3 @@ def legacy_warning(config: OrgConfig, path: object, imported: bool) -> str | Non
         f"{path} still holds {sections}, which are ignored: the lists are in the database. Import them with"
         f" `outreach-bot init --import-lists {path}` if they are newer, then delete those sections from the file."
     )
-
-
-__all__ = ["ConfigError", "change", "has_lists", "import_lists", "legacy_warning", "load", "refresh_if_changed", "seed"]

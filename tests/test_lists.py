@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.auxil.harness import EXAMPLE, Chatter, Harness
 from tests.test_checkin import check_in
+from tests.test_reports import BUTTONS
 
 ROOT = Path(__file__).resolve().parent.parent
 ONLY_ADMINS = "This command is for admins."
@@ -261,6 +262,22 @@ async def test_a_place_removed_while_its_button_shows_is_not_taken_for_another(h
     assert [s.text for s in await worker.tap(places, "ci:place:0") if s.shows] == [STALE]
     assert (await worker.tap(places, "ci:place:1"))[-1].text == "Who is with you?"
     await worker.say("/cancel")
+
+
+async def test_a_report_records_the_place_its_button_showed(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "north")
+    sent = await worker.say("/report")
+    for data in ("rp:category:arrest", "rp:affected:me", "rp:when:now"):
+        sent = await worker.tap(sent[-1], data)
+    where = sent[-1]
+    assert where.buttons[:2] == [("Parque Central", "rp:where:h0"), ("Bar La Luna", "rp:where:h1")]
+    sent = await admin.tap((await admin.say("/places"))[-1], "lst:rm")
+    await admin.tap(sent[-1], "lst:pick:0")  # Parque Central goes: "h0" would now be Bar La Luna
+    sent = await worker.tap(where, "rp:where:h0")
+    for data in BUTTONS[4:]:
+        sent = await worker.tap(sent[-1], data)
+    assert "• Where: Parque Central" in sent[-1].text
 
 
 async def test_place_and_contact_added_in_chat_and_risk_changed(harness: Harness) -> None:

@@ -233,6 +233,7 @@ class BenchBot(_Runner):
         self.tmp = tempfile.TemporaryDirectory(prefix=prefix)
         root = Path(self.tmp.name)
         self.settings = Settings(token=TOKEN, api_base_url=API_BASE, data_dir=root / "data", config_path=root / "x")
+        self.raw_config = config
         self.config = parse_org_config(config)
         self.clock = SystemClock()
         self.errors: list[BaseException] = []
@@ -261,9 +262,11 @@ class BenchBot(_Runner):
         return app
 
     async def opened(self) -> None:
+        from bot.services.lists import seed
         from bot.telegram.app import open_resources
 
         await open_resources(self.app)
+        await seed(self.storage, self.org.id, self.config, self.raw_config)  # places and code words: in the database
         for hook in self.on_open:
             hook(self.app)
 
@@ -289,6 +292,7 @@ class BenchBot(_Runner):
     async def open_storage(self) -> Any:
         """Open the database before start() (to fill it with no tick running); open_resources keeps it."""
         from bot.services.enrolment import ensure_organization
+        from bot.services.lists import seed
         from storage import Storage
         from storage.sealing import load_or_create_key
 
@@ -296,6 +300,7 @@ class BenchBot(_Runner):
         data.key = load_or_create_key(self.settings.key_b64, self.settings.key_path, create=True)
         data.storage = await Storage.open(self.settings.db_path, data.key)
         data.org = await ensure_organization(data.storage, self.config, self.clock)
+        await seed(data.storage, data.org.id, self.config, self.raw_config)  # places and code words: in the database
         return data.storage
 
     async def add_person(self, tx: Any, role: str, team_id: str | None, user_id: int | None = None) -> Any:

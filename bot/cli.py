@@ -16,12 +16,14 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot import cli_backup, cli_keys, keys
+from bot import cli_backup, cli_keys, cli_lists, keys
 from bot.clock import SystemClock
 from bot.failure import Fail
+from bot.services import lists
 from bot.services.enrolment import create_invite, ensure_organization, revoke
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
 from config.durations import parse_duration
+from config.lists import read_toml
 from storage import Storage
 from storage.orgs import Organization
 from storage.people import ROLES
@@ -83,6 +85,7 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
     storage = await _open_storage(settings, key)
     try:
         org = await ensure_organization(storage, config, SystemClock())
+        told = await _lists_at_init(args, settings, storage, org, config)
     finally:
         await storage.close()
     note = f"new key in {source.path} (0600)" if created else "key from " + keys.locate(settings).describe()
@@ -91,6 +94,36 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
         if source.variable == "--key-file":
             print(f"Set OUTREACH_KEY_FILE={source.path} for `outreach-bot run` and the other commands.")
         cli_keys.print_paper(key)
+    if told:
+        print(told)
+
+
+async def _lists_at_init(
+    args: argparse.Namespace, settings: Settings, storage: Storage, org: Organization, config: OrgConfig
+) -> str | None:
+    """--import-lists FILE; else lists still in the config file: imported when the database has none
+    (an older install's way to move them), one warning either way; else a hint when there are none."""
+    if getattr(args, "import_lists", None):
+        return await cli_lists.import_file(args.import_lists, storage, org, config)
+    if config.legacy_lists:
+        try:
+            imported = await lists.seed(storage, org.id, config, read_toml(settings.config_path))
+        except ConfigError as exc:
+            raise Fail(f"config error: {exc}") from None
+        print(f"outreach-bot: warning: {lists.legacy_warning(config, settings.config_path, imported)}", file=sys.stderr)
+        return None
+    if not await lists.has_lists(storage, org.id):
+        return (
+            "No places, code words or contacts yet: import them once with `outreach-bot init --import-lists FILE`"
+            " (config/lists.example.toml shows the shape), or add them with `outreach-bot places|codes|contacts add`."
+        )
+    return None
+
+
+async def cmd_lists(args: argparse.Namespace) -> None:
+    """`outreach-bot places|codes|contacts ...` (bot/cli_lists.py)."""
+    async with _organization() as (storage, org, config, _):
+        await cli_lists.cmd_lists(args, storage, org, config)
 
 
 async def cmd_invite(args: argparse.Namespace) -> None:
@@ -237,6 +270,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create the key (where told), ./data and the organisation from the config")
     init.add_argument("--key-file", help="create the key in this file, outside the data and config dirs")
+    init.add_argument("--import-lists", metavar="FILE", help="places, code words, contacts from FILE (then delete it)")
     invite = sub.add_parser("invite", help="print a single-use invite code")
     invite.add_argument("--role", required=True, choices=ROLES)
     invite.add_argument("--team", help="team name (workers and supervisors; default: main)")
@@ -264,6 +298,7 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="check a backup, show what it holds, then put it in place")
     restore.add_argument("file", help="the backup file")
     restore.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    cli_lists.add_parsers(sub)
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -304,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_backup.cmd_restore(args, settings, stopped=lock is not None)
         elif args.command == "key":
             cli_keys.cmd_key(args, _load(require_config=False)[0])
+        elif args.command in cli_lists.GROUPS:
+            asyncio.run(cmd_lists(args))
         elif args.command == "health":
             cmd_health(args)
         elif args.command == "sandbox":

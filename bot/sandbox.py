@@ -25,13 +25,16 @@ from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.flows.model import Attachment
 from bot.plain.runtime import PlainBot
+from bot.services import lists
 from bot.services.enrolment import create_invite
 from config import ConfigError, OrgConfig, Settings, load_org_config
 from config.durations import parse_duration
+from config.lists import read_toml
 from storage import Person, Storage
 from storage.sealing import KeyProblem
 
 EXAMPLE_CONFIG = Path(config.__file__).parent / "org.example.toml"
+EXAMPLE_LISTS = Path(config.__file__).parent / "lists.example.toml"
 # Fixed fake user ids, so a restarted sandbox finds the same people in its database.
 DEMO: dict[str, tuple[int, str | None, str]] = {
     "worker": (900_000_001, "north", "Wendy"),
@@ -151,6 +154,9 @@ class Sandbox:
         org_config: OrgConfig = load_org_config(self.config_path)
         self._bot = PlainBot(self.settings, org_config, self.wire, clock=self.clock)
         await self.bot.start()
+        # Demo places and code words (a config file that still holds lists: those), in its own database.
+        lists_from = self.config_path if org_config.legacy_lists else EXAMPLE_LISTS
+        await lists.seed(self.bot.storage, self.bot.org.id, org_config, read_toml(lists_from))
         self._resume_numbering()
         await self._load_people()
         missing = [role for role in DEMO if role not in self.people]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, status
 from bot.flows.engine import Engine
-from bot.handlers import alerts, export, incident, start, summary, team, timeline
+from bot.handlers import alerts, export, incident, lists, start, summary, team, timeline
 
 
 def build_engine() -> Engine:
@@ -30,5 +30,6 @@ def build_engine() -> Engine:
         incident.INCIDENT,
         summary.SUMMARY,
         export.EXPORT,
+        lists.FLOW,
     ]
     return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION, fallback=start.FALLBACK)

@@ -37,8 +37,12 @@ COMMAND_NAMES = (
     "incident",
     "pin",
     "cancel",
+    "places",
+    "codes",
+    "contacts",
 )
 _TRANSLATED = tuple(f"name_{lang}" for lang in LANGUAGES)
+LIST_SECTIONS = ("hotspots", "alert_codes", "support")  # sealed in the database now (config/lists.py)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,23 @@ class SupportEntry:
     names: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(eq=False)
+class Lists:
+    """The sensitive lists as the running bot holds them. One object shared by every holder of the
+    OrgConfig, replaced in place (`take`) when an admin changes them: the change holds at once."""
+
+    hotspots: tuple[Hotspot, ...] = ()
+    alert_codes: tuple[AlertCode, ...] = ()
+    support: tuple[SupportEntry, ...] = ()
+    revision: int = 0  # the database's revision these came from (0: none stored yet)
+    org_id: str | None = None  # whose lists; None until loaded from the database
+
+    def take(self, other: Lists, revision: int, org_id: str) -> None:
+        """Become `other` (one attribute at a time, but no await in between: no reader sees a mix)."""
+        self.hotspots, self.alert_codes, self.support = other.hotspots, other.alert_codes, other.support
+        self.revision, self.org_id = revision, org_id
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     """What the worker's screen shows for /alert and after a code: nothing alarming, set by the organisation."""
@@ -106,15 +127,28 @@ class OrgConfig:
     timezone: str
     language: str
     escalation: Escalation
-    hotspots: tuple[Hotspot, ...] = ()
-    alert_codes: tuple[AlertCode, ...] = ()
-    support: tuple[SupportEntry, ...] = ()
+    # Places, code words and contacts live sealed in the database (bot/services/lists.py fills this at
+    # start and replaces it in place when an admin changes them); the file may only name old sections.
+    lists: Lists = field(default_factory=lambda: Lists(), compare=False)
+    legacy_lists: tuple[str, ...] = ()  # [[hotspots]], [[alert_codes]], [[support]] still in the file
     alerts: AlertSettings = field(default_factory=AlertSettings)
     checkout_pin: bool = False
     clean_up_after: timedelta = CLEAN_UP_AFTER
     summary_day: int = 0  # Monday
     summary_time: time = time(8, 0)
     retention: Retention = field(default_factory=Retention)
+
+    @property
+    def hotspots(self) -> tuple[Hotspot, ...]:
+        return self.lists.hotspots
+
+    @property
+    def alert_codes(self) -> tuple[AlertCode, ...]:
+        return self.lists.alert_codes
+
+    @property
+    def support(self) -> tuple[SupportEntry, ...]:
+        return self.lists.support
 
     def code_level(self, text: str) -> str | None:
         """The level of a typed code word (case, spaces and end punctuation do not matter)."""
@@ -201,80 +235,6 @@ def _escalation(data: dict[str, Any]) -> Escalation:
                     f"escalation.{key}", f'bad duration {data[key]!r}; write it like "45s", "10m" or "1h30m"'
                 ) from None
     return Escalation(**values)
-
-
-def _hotspots(items: Any) -> tuple[Hotspot, ...]:
-    if not isinstance(items, list):
-        raise ConfigError("hotspots", "must be a list of [[hotspots]] tables")
-    seen: set[str] = set()
-    result = []
-    for i, raw in enumerate(items, 1):
-        where = f"hotspots[{i}]"
-        data = _table(raw, where)
-        _only(data, where, ("name", "kind", "risk", "pairs_required", "area", *_TRANSLATED))
-        name = _text(data, where, "name")
-        if name.casefold() in seen:
-            raise ConfigError(f"{where}.name", f"duplicate hotspot {name!r}")
-        seen.add(name.casefold())
-        pairs = data.get("pairs_required", False)
-        if not isinstance(pairs, bool):
-            raise ConfigError(f"{where}.pairs_required", "must be true or false")
-        result.append(
-            Hotspot(
-                name=name,
-                kind=_choice(data, where, "kind", HOTSPOT_KINDS),
-                risk=_choice(data, where, "risk", RISK_LEVELS),
-                pairs_required=pairs,
-                names=_names(data, where),
-                area=_text(data, where, "area", required=False),
-            )
-        )
-    return tuple(result)
-
-
-def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
-    if not isinstance(items, list):
-        raise ConfigError("alert_codes", "must be a list of [[alert_codes]] tables")
-    seen: set[str] = set()
-    result = []
-    for i, raw in enumerate(items, 1):
-        where = f"alert_codes[{i}]"
-        data = _table(raw, where)
-        _only(data, where, ("word", "level"))
-        word = _text(data, where, "word")
-        if word.startswith("/"):
-            raise ConfigError(f"{where}.word", f"{word!r} looks like a command; choose an ordinary phrase")
-        if normalize_code(word) in COMMAND_NAMES:
-            raise ConfigError(f"{where}.word", f"{word!r} is also a command; choose an ordinary phrase")
-        if len(word) < 4:
-            raise ConfigError(f"{where}.word", f"{word!r} is too short; use at least 4 characters")
-        if normalize_code(word).replace(" ", "").isdecimal():
-            raise ConfigError(f"{where}.word", f"{word!r} is only digits: it could be taken for a PIN; use words")
-        if word.casefold() in seen:
-            raise ConfigError(f"{where}.word", f"duplicate code word {word!r}")
-        seen.add(word.casefold())
-        result.append(AlertCode(word=word, level=_choice(data, where, "level", ALERT_LEVELS)))
-    return tuple(result)
-
-
-def _support(items: Any) -> tuple[SupportEntry, ...]:
-    if not isinstance(items, list):
-        raise ConfigError("support", "must be a list of [[support]] tables")
-    result = []
-    for i, raw in enumerate(items, 1):
-        where = f"support[{i}]"
-        data = _table(raw, where)
-        _only(data, where, ("kind", "name", "contact", "area", *_TRANSLATED))
-        result.append(
-            SupportEntry(
-                kind=_choice(data, where, "kind", SUPPORT_KINDS),
-                name=_text(data, where, "name"),
-                contact=_text(data, where, "contact"),
-                area=_text(data, where, "area", required=False),
-                names=_names(data, where),
-            )
-        )
-    return tuple(result)
 
 
 def _alerts(data: Any) -> AlertSettings:
@@ -373,9 +333,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         timezone=timezone,
         language=language,
         escalation=_escalation(data.get("escalation", {})),
-        hotspots=_hotspots(data.get("hotspots", [])),
-        alert_codes=_alert_codes(data.get("alert_codes", [])),
-        support=_support(data.get("support", [])),
+        legacy_lists=tuple(key for key in LIST_SECTIONS if key in data),
         alerts=_alerts(data.get("alerts", {})),
         checkout_pin=_checkout(data.get("checkout", {})),
         clean_up_after=_privacy(data.get("privacy", {})),

@@ -13,6 +13,7 @@ from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
 from storage.integrity import backfill
 from storage.invites import InviteRepo
+from storage.lists import ListsRepo
 from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
@@ -36,6 +37,7 @@ class Storage:
     outbox: OutboxRepo
     incidents: IncidentRepo
     conversations: ConversationRepo
+    lists: ListsRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -55,6 +57,7 @@ class Storage:
             OutboxRepo(sealer),
             IncidentRepo(sealer),
             ConversationRepo(sealer),
+            ListsRepo(sealer),
         )
 
     async def meta_get(self, key: str) -> str | None:

@@ -265,4 +265,17 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE people ADD COLUMN erased_at TEXT",
         ),
     ),
+    (
+        # Places, code words and support contacts, out of the config file: one sealed value per
+        # organisation (storage/lists.py says why), and a revision the running bot watches.
+        "0012_lists_sealed",
+        (
+            """CREATE TABLE org_lists (
+                org_id TEXT PRIMARY KEY REFERENCES organizations (id),
+                lists_sealed BLOB NOT NULL,
+                revision INTEGER NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 ]

@@ -64,6 +64,7 @@ TABLES = (
     SealedTable("incident_followups", "id", {"note_sealed": "note"}),
     SealedTable("report_drafts", "person_id", {"data_sealed": "data"}),
     SealedTable("conversations", "person_id", {"state_sealed": "state"}),
+    SealedTable("org_lists", "org_id", {"lists_sealed": "lists"}),
 )
 
 

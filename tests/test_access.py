@@ -23,6 +23,7 @@ async def _snapshot(harness: Harness) -> list:
             "SELECT id, status, acknowledged_by, resolved_by FROM alerts ORDER BY id",
             "SELECT id, status FROM incidents ORDER BY id",
             "SELECT count(*) FROM incident_followups",
+            "SELECT revision FROM org_lists",
         ):
             rows.append([tuple(r) for r in await tx.all(sql)])
     return rows
@@ -89,7 +90,7 @@ async def test_forged_buttons_from_every_role_change_nothing(harness: Harness, w
             f"fu:{ref_s}:closed",
         ],
         "worker_n2": [f"co:issue:{checkin_s}", f"ext:60:{checkin_s}", f"ext:ask:{checkin_s}"],
-        "manager": ["ack:alert-b", "safe:alert-b"],
+        "manager": ["ack:alert-b", "safe:alert-b", "lst:add", "lst:rm", "lst:pick:0", "lst:r:low"],
         "admin": ["ack:alert-b", "safe:alert-b"],
     }
     for who, datas in attempts.items():
@@ -124,6 +125,12 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
     assert (await text("worker_n", "/summary")) == "This command is for managers and supervisors."
     for who in ("worker_n", "sup_n", "sup_s"):
         assert (await text(who, "/export")) == "This command is for managers."
+    # The sensitive lists: admins only; nobody else sees a place, a code word or a contact.
+    for who in ("worker_n", "sup_n", "manager"):
+        for command in ("/places", "/codes", "/contacts"):
+            assert (await text(who, command)) == "This command is for admins.", (who, command)
+    assert (await text("admin", "/codes")).startswith("Code words:\n• buy bread")
+    await world["admin"].say("/cancel")
     # Check-in commands are for workers.
     for who in ("sup_n", "manager", "admin"):
         assert (await text(who, "/checkin")) == "Check-ins are for outreach workers."

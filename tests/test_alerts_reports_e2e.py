@@ -25,7 +25,7 @@ from typing import Any
 
 from tests.auxil.standin import FakeBotApi, Sent
 from tests.auxil.standin.http import BotApiServer
-from tests.auxil.subprocess_bot import SHOWS, TOKEN, BotProcess, Person, cli, environment, invite, write_config
+from tests.auxil.subprocess_bot import LISTS, SHOWS, TOKEN, BotProcess, Person, cli, environment, invite, write_config
 
 ESCALATION = {"reminder_before": "1m", "grace": "1h", "ack_timeout": "1h", "repeat_every": "3s"}
 REPEAT_EVERY = 3.0  # seconds, as in ESCALATION
@@ -71,7 +71,7 @@ async def installation(tmp: Path, ids: tuple[int, int, int], pin: bool) -> Async
     env = environment(tmp, server, config)
     bot = BotProcess(env, api, tmp / "run.log")
     try:
-        rc, _, err = await cli(env, "init")
+        rc, _, err = await cli(env, "init", "--import-lists", str(LISTS))
         assert rc == 0, err
         codes = [await invite(env, "worker", "north"), await invite(env, "supervisor", "north")]
         codes.append(await invite(env, "manager"))

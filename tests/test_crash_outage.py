@@ -49,6 +49,7 @@ from tests.auxil.standin import FakeBotApi, Sent
 from tests.auxil.standin.api import Failure
 from tests.auxil.standin.http import BotApiServer
 from tests.auxil.subprocess_bot import (
+    LISTS,
     SHOWS,
     TOKEN,
     BotProcess,
@@ -226,7 +227,7 @@ class Worker:
 
 async def start_installation(tmp: Path, api: FakeBotApi, server: BotApiServer) -> tuple[dict[str, str], BotProcess]:
     env = environment(tmp, server, write_config(tmp / "org.toml", ESCALATION))
-    rc, _, err = await cli(env, "init")
+    rc, _, err = await cli(env, "init", "--import-lists", str(LISTS))
     assert rc == 0, err
     bot = BotProcess(env, api, tmp / "run.log")
     await bot.start()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.auxil.standin import FakeBotApi, Sent
 from tests.auxil.standin.http import BotApiServer
-from tests.auxil.subprocess_bot import TOKEN, BotProcess, Person, cli, environment, invite, write_config
+from tests.auxil.subprocess_bot import LISTS, TOKEN, BotProcess, Person, cli, environment, invite, write_config
 
 ESCALATION = {"reminder_before": "20s", "grace": "5s", "ack_timeout": "1h", "repeat_every": "1h"}
 DURATION, REMINDER_BEFORE, GRACE = 60.0, 20.0, 5.0  # seconds, as in ESCALATION and the typed "1m"
@@ -49,7 +49,7 @@ async def installation(tmp: Path, worker_id: int, supervisor_id: int) -> AsyncIt
     env = environment(tmp, server, write_config(tmp / "org.toml", ESCALATION))
     bot = BotProcess(env, api, tmp / "run.log")
     try:
-        rc, _, err = await cli(env, "init")
+        rc, _, err = await cli(env, "init", "--import-lists", str(LISTS))
         assert rc == 0, err
         worker_invite = await invite(env, "worker", "north")
         supervisor_invite = await invite(env, "supervisor", "north")

@@ -62,6 +62,7 @@ async def start(c: Ctx, inp: Input) -> Result:
     )
     lines = [[(hotspots[i].label(c.locale), f"ci:place:{i}")] for i in order]
     lines += [[(c.t("Other place"), "ci:place:other")], [(c.t("Cancel"), "ci:cancel")]]
+    c.answers["places"] = [h.name for h in hotspots]  # an admin may change the list before the tap
     return Next(PLACE, Screen(c.t("Where are you going?"), rows(*lines)))
 
 
@@ -73,9 +74,11 @@ async def place_chosen(c: Ctx, inp: Input) -> Result:
     if choice == "other":
         return Next(PLACE_TEXT, Screen(c.t("Write the name of the place."), takes=TEXT))
     index = int(choice) if choice.isdecimal() else -1  # isdigit() takes "²", int() does not
-    if not 0 <= index < len(c.config.hotspots):
+    shown = c.answers.get("places") or [h.name for h in c.config.hotspots]
+    name = shown[index] if 0 <= index < len(shown) else None
+    hotspot = next((h for h in c.config.hotspots if h.name == name), None)
+    if hotspot is None:  # a forged index, or a place removed since the buttons were shown
         return Stay(c.t("This button is no longer current."))
-    hotspot = c.config.hotspots[index]
     c.answers.update(place=hotspot.name, custom=False, risk=hotspot.risk, pairs=hotspot.pairs_required)
     return await ask_partner(c)
 

@@ -73,6 +73,7 @@ def ask(c: Ctx) -> Result:
         return summary(c)
     a["asking"] = step
     if step == "where":
+        a["places"] = [h.name for h in c.config.hotspots]  # an admin may change the list before the tap
         lines = [[(h.label(c.locale), f"rp:where:h{i}")] for i, h in enumerate(c.config.hotspots)]
         lines += [[(c.t(label), f"rp:where:{code}")] for code, label in inc.PLACE_KINDS.items()]
     elif step == "account":
@@ -117,9 +118,9 @@ async def answered(c: Ctx, inp: Input) -> Result:
     if action == "skip" and value == step and step != "category":
         _set(a, step, None)
     elif action == "where" and step == "where":
-        hotspots = c.config.hotspots
-        if value.startswith("h") and value[1:].isdecimal() and int(value[1:]) < len(hotspots):
-            a["place_kind"], a["place"] = "hotspot", hotspots[int(value[1:])].name
+        shown = a.get("places") or [h.name for h in c.config.hotspots]  # the names the buttons showed
+        if value.startswith("h") and value[1:].isdecimal() and int(value[1:]) < len(shown):
+            a["place_kind"], a["place"] = "hotspot", shown[int(value[1:])]
         elif value == "other":
             a["place_kind"] = "other"
             return Next(TYPED, Screen(c.t("Write the name of the place."), takes=TEXT))

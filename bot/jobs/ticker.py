@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.services.escalation import BATCH, advance_alerts, advance_checkins
+from bot.services.lists import refresh_if_changed
 from config import OrgConfig
 from storage import Storage
 
@@ -33,6 +34,7 @@ async def tick(storage: Storage, config: OrgConfig, clock: Clock, flush: Flush, 
         await _step("flush", flush(), on_step)
     await _step("advance_alerts", advance_alerts(storage, esc, now), on_step)
     await _step("flush", flush(), on_step)
+    await refresh_if_changed(storage, config)  # lists an admin changed from the CLI hold within a second
 
 
 async def _step(name: str, work: Awaitable[T], on_step: OnStep | None) -> T:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.services import lists
 from bot.services.escalation import hide_locations_from
 from config import OrgConfig
 from storage import Person, Storage
@@ -38,6 +39,7 @@ async def ensure_organization(storage: Storage, config: OrgConfig, clock: Clock)
     """Create the organisation from the config, or bring it up to date (idempotent)."""
     async with storage.db.tx() as tx:
         org = await storage.orgs.upsert(tx, config.name, config.timezone, config.language, clock.now())
+    await lists.load(storage, org.id, config)  # places, code words, contacts: sealed in the database
     return org
 
 

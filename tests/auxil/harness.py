@@ -13,6 +13,7 @@ from telegram import Update
 
 from bot.clock import FakeClock
 from bot.services.enrolment import create_invite
+from bot.services.lists import seed
 from bot.telegram import jobs
 from bot.telegram.app import build_application, close_resources, open_resources
 from bot.telegram.context import BotContext
@@ -118,6 +119,7 @@ class Harness:
     async def start(self) -> None:
         await self.app.initialize()
         await open_resources(self.app)
+        await seed(self.storage, self.app.bot_data.org.id, self.config, self.raw_config)  # lists: in the database
         await self.app.start()
         # Tests move the fake clock and call tick() themselves; the real-time tick would race them.
         for job in self.app.job_queue.get_jobs_by_name("escalation"):

@@ -18,6 +18,7 @@ from bot.clock import FakeClock
 from bot.flows.model import Attachment
 from bot.plain.runtime import PlainBot
 from bot.services.enrolment import create_invite
+from bot.services.lists import seed
 from config import OrgConfig, Settings
 from config.org import parse_org_config
 from storage import Person, Storage
@@ -145,6 +146,7 @@ class PlainHarness:
 
     async def start(self) -> None:
         await self.bot.start()
+        await seed(self.bot.storage, self.bot.org.id, self.config, self.raw_config)  # lists: in the database
 
     async def stop(self) -> None:
         await self.bot.stop()

@@ -23,6 +23,8 @@ from tests.auxil.standin.http import BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7123456789:AAEmulatorTokenQwErTy_0123456789xyz"
+# Places, code words and contacts: imported once by `init --import-lists`, as README's steps say.
+LISTS = ROOT / "config" / "lists.example.toml"
 
 
 def _toml_value(value: object) -> str:

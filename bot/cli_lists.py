@@ -1,0 +1,143 @@
+"""`outreach-bot places|codes|contacts list|add|remove` (and `places set-risk`): the sensitive lists,
+sealed in the database. A change reaches the running bot within a second (its tick compares the
+lists' revision), with no restart. Every change is audit-logged, without its value.
+
+A value left out of `add` or `remove` is asked for at a prompt: typed there, a code word or a
+contact stays out of the shell's history file, which lies on the server's disk in clear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.failure import Fail
+from bot.services import lists as service
+from config import OrgConfig
+from config.errors import ConfigError
+from config.lists import Edit, NotOnList, add, parse_lists, read_toml, remove, set_risk
+from config.org import ALERT_LEVELS, HOTSPOT_KINDS, LANGUAGES, RISK_LEVELS, SUPPORT_KINDS
+from storage import Storage
+from storage.orgs import Organization
+
+GROUPS = {"places": "hotspots", "codes": "alert_codes", "contacts": "support"}
+NOUN = {"places": "place", "codes": "code word", "contacts": "contact"}
+
+
+def add_parsers(sub: Any) -> None:
+    """The three command groups, on the main parser's subparsers."""
+    places = sub.add_parser("places", help="list|add|remove|set-risk the places (sealed in the database)")
+    places.add_argument("action", choices=("list", "add", "remove", "set-risk"))
+    places.add_argument("name", nargs="?", help="the place's name (asked for when left out)")
+    places.add_argument("risk", nargs="?", choices=RISK_LEVELS, help="set-risk: the new risk")
+    places.add_argument("--kind", choices=HOTSPOT_KINDS, default="other")
+    places.add_argument("--risk", dest="add_risk", choices=RISK_LEVELS, default="medium")
+    places.add_argument("--area", default="", help="support contacts of the same area are offered first")
+    places.add_argument("--pairs", action="store_true", help="working alone here needs a second tap")
+    for lang in LANGUAGES:
+        places.add_argument(f"--name-{lang}", default=None, help=argparse.SUPPRESS)
+    codes = sub.add_parser("codes", help="list|add|remove the code words (sealed in the database)")
+    codes.add_argument("action", choices=("list", "add", "remove"))
+    codes.add_argument("word", nargs="?", help="the code word (asked for when left out: stays out of history)")
+    codes.add_argument("--level", choices=ALERT_LEVELS, default="red")
+    contacts = sub.add_parser("contacts", help="list|add|remove the support contacts (sealed in the database)")
+    contacts.add_argument("action", choices=("list", "add", "remove"))
+    contacts.add_argument("name", nargs="?", help="who (asked for when left out)")
+    contacts.add_argument("contact", nargs="?", help="how to reach them (asked for when left out)")
+    contacts.add_argument("--kind", choices=SUPPORT_KINDS, default="legal")
+    contacts.add_argument("--area", default="")
+
+
+def _ask(value: str | None, what: str) -> str:
+    """The value given, or one line typed at a prompt."""
+    if value:
+        return value
+    if sys.stdin.isatty():
+        print(f"{what}: ", end="", flush=True)
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise Fail(f"no {what.lower()} given; nothing changed")
+    return line
+
+
+def show(group: str, config: OrgConfig) -> list[str]:
+    """The lines `list` prints."""
+    if group == "places":
+        return [
+            f"{h.name} · {h.kind} · risk {h.risk}"
+            + (f" · area {h.area}" if h.area else "")
+            + (" · pairs" if h.pairs_required else "")
+            for h in config.hotspots
+        ]
+    if group == "codes":
+        return [f"{c.word} · {c.level}" for c in config.alert_codes]
+    return [f"{s.name} · {s.kind} · {s.contact}" + (f" · area {s.area}" if s.area else "") for s in config.support]
+
+
+async def cmd_lists(args: argparse.Namespace, storage: Storage, org: Organization, config: OrgConfig) -> None:
+    """One list command on the open storage (the organisation's lists already loaded into `config`)."""
+    group, action = args.command, args.action
+    if action == "list":
+        lines = show(group, config)
+        print("\n".join(lines) if lines else f"No {NOUN[group]}s yet.")
+        return
+    edit, what = _edit(args)
+    try:
+        await service.change(
+            storage, org.id, config, edit, f"lists.{NOUN[group].split()[0]}.{action}", None, SystemClock().now()
+        )
+    except NotOnList:
+        raise Fail(
+            f"no such {NOUN[group]} on the list; nothing changed (`outreach-bot {group} list` shows them)"
+        ) from None
+    except ConfigError as exc:
+        raise Fail(f"{exc.problem}; nothing changed") from None
+    print(f"{what} The running bot uses it within a second.")
+
+
+def _edit(args: argparse.Namespace) -> tuple[Edit, str]:
+    """What the command changes, and the line that says it was done (without the value)."""
+    group, action = args.command, args.action
+    section = GROUPS[group]
+    if group == "places":
+        name = _ask(args.name, "Place")
+        if action == "add":
+            item: dict[str, Any] = {"name": name, "kind": args.kind, "risk": args.add_risk}
+            item |= {"area": args.area} if args.area else {}
+            item |= {"pairs_required": True} if args.pairs else {}
+            item |= {
+                f"name_{lang}": getattr(args, f"name_{lang}") for lang in LANGUAGES if getattr(args, f"name_{lang}")
+            }
+            return add(section, item), "Place added."
+        if action == "set-risk":
+            if args.risk is None:
+                raise Fail(f"set-risk needs the new risk after the name: one of {', '.join(RISK_LEVELS)}")
+            return set_risk(name, args.risk), f"Risk set to {args.risk}."
+        return remove(section, name), "Place removed."
+    if group == "codes":
+        word = _ask(args.word, "Code word")
+        if action == "add":
+            return add(section, {"word": word, "level": args.level}), f"Code word added ({args.level})."
+        return remove(section, word), "Code word removed."
+    name = _ask(args.name, "Name")
+    if action == "add":
+        entry = {"kind": args.kind, "name": name, "contact": _ask(args.contact, "Contact")}
+        entry |= {"area": args.area} if args.area else {}
+        return add(section, entry), "Contact added."
+    return remove(section, name), "Contact removed."
+
+
+async def import_file(path: str, storage: Storage, org: Organization, config: OrgConfig) -> str:
+    """`init --import-lists FILE`: the file's lists in place of the stored ones; what to tell the operator."""
+    try:
+        found = parse_lists(read_toml(path))
+    except ConfigError as exc:
+        raise Fail(f"{path}: {exc}; nothing imported") from None
+    await service.import_lists(storage, org.id, config, found, SystemClock().now(), replace=True)
+    counts = f"{len(found.hotspots)} places, {len(found.alert_codes)} code words, {len(found.support)} contacts"
+    return (
+        f"Imported {counts} into the database (sealed). Now delete {path}: it names them in clear"
+        f" (shred -u {path}). From now on: `outreach-bot places|codes|contacts list|add|remove`."
+    )

@@ -45,12 +45,27 @@ class Sealer:
         for key in (master, *old_masters):
             self._aead[self.key_id_of(key)] = AESGCM(_derive(key, b"seal"))
         self.key_id = self.key_id_of(master)
-        self._lookup = _derive(master, b"lookup")
-        self._master = master  # for keys of other purposes (storage.backup); never stored
+        # Mutable copies, so that forget() can overwrite them (bytes cannot be).
+        self._lookup = bytearray(_derive(master, b"lookup"))
+        self._master = bytearray(master)  # for keys of other purposes (storage.backup); never stored
 
     def derive(self, purpose: bytes) -> bytes:
         """A key of its own for `purpose` (b"backup"), from the master key."""
-        return _derive(self._master, purpose)
+        if not self._master:
+            raise SealError("the key was destroyed")
+        return _derive(bytes(self._master), purpose)
+
+    def forget(self) -> None:
+        """Drop the keys this sealer holds, and overwrite the copies it owns with zeros (the chat's
+        shred). What Python cannot promise: the `bytes` the key was read into, and the short-lived
+        copies made on the way (base64 text, derived keys before they got here, OpenSSL's own key
+        schedule inside each AESGCM object), are immutable or out of reach: they are only released,
+        and their memory is reused later rather than overwritten now. Every later seal, open or
+        look-up fails."""
+        self._aead.clear()
+        for secret in (self._master, self._lookup):
+            secret[:] = bytes(len(secret))
+        self._master, self._lookup = bytearray(), bytearray()
 
     @staticmethod
     def key_id_of(master: bytes) -> bytes:
@@ -62,7 +77,10 @@ class Sealer:
 
     def seal(self, value: str, table: str, column: str, row_id: str) -> bytes:
         nonce = os.urandom(12)
-        ct = self._aead[self.key_id].encrypt(nonce, value.encode("utf-8"), self._ad(table, column, row_id))
+        aead = self._aead.get(self.key_id)
+        if aead is None:
+            raise SealError(f"{table}.{column}: the key was destroyed")
+        ct = aead.encrypt(nonce, value.encode("utf-8"), self._ad(table, column, row_id))
         return bytes([VERSION]) + self.key_id + nonce + ct
 
     def open(self, sealed: bytes, table: str, column: str, row_id: str) -> str:
@@ -92,6 +110,8 @@ class Sealer:
 
     def lookup(self, purpose: str, value: str | int) -> str:
         """A keyed digest for finding a row by a value that is stored only sealed."""
+        if not self._lookup:
+            raise SealError("the key was destroyed")
         return hmac.new(self._lookup, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock
 from bot.i18n import N_, tr
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
+
+if TYPE_CHECKING:
+    from bot.services.shred import Shredder
 
 COMMAND, CHOICE, TEXT, LOCATION, OTHER = "command", "choice", "text", "location", "other"
 CLEANUP = "cleanup"  # the outbox kind that deletes a conversation's messages and keeps one line
@@ -134,6 +137,7 @@ class Ctx:
     update_id: int | None = None
     stranger: Stranger | None = None  # for /start: who is writing, before they are a person
     answers: dict[str, Any] = field(default_factory=dict)
+    shredder: Shredder | None = None  # the running bot's way to destroy its key (bot/flows/shred.py)
 
     @property
     def locale(self) -> str:
@@ -172,6 +176,8 @@ class Flow:
     cancel: Step | None = None  # what /cancel does half-way (default: nothing is saved)
     strangers: bool = False  # may run for someone not enrolled (only /start)
     resume: bool = False  # its command, sent half-way, asks the current question again
+    # Whom its command is for; anyone else gets what an unknown command gets (nothing tells it exists).
+    admits: Callable[[Ctx], Awaitable[bool]] | None = None
 
 
 class Output(Protocol):

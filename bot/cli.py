@@ -97,8 +97,7 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
     storage = await _open_storage(settings, key)
     try:
         org = await ensure_organization(storage, config, SystemClock())
-        if created:
-            await cli_keys.offer_phrase(storage)
+        await cli_keys.offer_phrase(storage, ask=created)
     finally:
         await storage.close()
     note = f"new key in {source.path} (0600)" if created else "key from " + keys.locate(settings).describe()

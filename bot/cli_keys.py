@@ -244,11 +244,12 @@ async def cmd_shred_phrase(args: argparse.Namespace, storage: Storage) -> None:
     )
 
 
-async def offer_phrase(storage: Storage) -> None:
-    """At init: ask for a shred phrase when someone is at the terminal, else say how to set one."""
+async def offer_phrase(storage: Storage, *, ask: bool) -> None:
+    """At init while no shred phrase is set: ask for one (`ask`: with a new key, someone at the
+    terminal), else say in one line how to set one."""
     if await shred.phrase_is_set(storage):
         return
-    if not sys.stdin.isatty():
+    if not ask or not sys.stdin.isatty():
         print(SHRED_PHRASE_NOTE)
         return
     print("A shred phrase lets an admin destroy the key from the chat (/shred) when they hear of a raid.")

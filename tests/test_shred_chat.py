@@ -1,0 +1,263 @@
+"""Destroying the key from the chat (issue 13, "Destroy the key from afar"): /shred, the shred phrase and
+a confirmation, for each key source; a wrong phrase; anyone else; no phrase set; the CLI's phrase."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import keys
+from bot.services import shred
+from bot.telegram.shred import make_shredder
+from storage import Storage
+from storage.sealing import KeyProblem, SealError, load_or_create_key
+from tests.auxil.harness import Chatter, Harness
+from tests.auxil.plain import PlainHarness
+from tests.test_keys import _cli, one_line
+
+PHRASE = "Yellow Kettle Underneath The Bridge"  # a long word: conftest checks it never reaches the logs
+WRONG = "Not accepted. Nothing was changed."
+ALL_GONE = "The key is destroyed: nothing in the database can be read any more. The bot answers nobody from now on."
+
+
+def _with_source(h: Harness, **where: object) -> None:
+    """Tell the running bot where its key came from, as `outreach-bot run` would have found it."""
+    h.settings = dataclasses.replace(h.settings, **where)  # type: ignore[arg-type]
+    h.app.bot_data.settings = h.settings
+    h.app.bot_data.shredder = make_shredder(h.app)
+
+
+async def _bot(tmp_path: Path, source: str) -> tuple[Harness, bytes, Path]:
+    """A started bot whose key comes from `source`; the key, and the file it lies in (for a command:
+    the secret store the command reads)."""
+    if source == "file":
+        path = tmp_path / "keys" / "key"
+    elif source == "docker":
+        path = tmp_path / "run" / "secrets" / "outreach_key"
+    elif source == "systemd":
+        path = tmp_path / "credentials" / keys.SYSTEMD_CREDENTIAL
+    else:
+        path = tmp_path / "store" / "outreach"
+    key = load_or_create_key(None, path, create=True)
+    h = Harness(tmp_path, key=key)
+    where: dict[str, object] = {
+        "docker_secret": tmp_path / "run" / "secrets" / "none",
+        "config_path": tmp_path / "config" / "org.toml",  # the key is outside the data and config dirs
+    }
+    if source == "file":
+        where["key_file"] = path
+    elif source == "docker":
+        where["docker_secret"] = path
+    elif source == "systemd":
+        where["credentials_dir"] = path.parent
+    elif source == "command":
+        where["key_command"] = f"cat '{path}'"
+    else:
+        where["key_b64"] = base64.b64encode(key).decode()
+    _with_source(h, **where)
+    assert keys.load(h.settings) == key  # the settings name this very key
+    await h.start()
+    return h, key, path
+
+
+async def _admin_and_worker(h: Harness) -> tuple[Chatter, Chatter]:
+    admin = await h.enrol("admin")
+    worker = await h.enrol("worker", "north")
+    await shred.set_phrase(h.storage, PHRASE)
+    return admin, worker
+
+
+async def _shred(admin: Chatter, phrase: str = PHRASE) -> list:
+    """/shred, the phrase, "Destroy now": what the bot sent in answer to the last."""
+    asked = await admin.say("/shred")
+    assert asked[-1].text == "Type the shred phrase."
+    confirm = (await admin.say(phrase))[-1]
+    assert [code for _, code in confirm.buttons] == ["shred:now", "shred:keep"], confirm.text
+    return await admin.tap(confirm, "shred:now")
+
+
+def _chat(h: Harness, who: Chatter) -> list[str]:
+    """What the chat holds now, as the phone shows it."""
+    return list(h.api.chats.get(who.chat_id, {}).values())
+
+
+async def _silent(h: Harness, *people: Chatter) -> None:
+    """Every later update gets nothing, and no job sends anything."""
+    for person in people:
+        for text in ("/status", "/help", "buy bread", PHRASE, "/shred", "/start AAAA"):
+            assert await person.say(text) == [], text
+    stranger = h.chatter()
+    assert await stranger.say("hello") == []
+    h.clock.advance(timedelta(hours=3))
+    assert await h.tick() == []
+
+
+@pytest.mark.parametrize("source", ["file", "docker", "systemd"])
+async def test_a_key_file_is_destroyed_from_the_chat_and_the_data_no_longer_opens(tmp_path: Path, source: str) -> None:
+    h, key, path = await _bot(tmp_path, source)
+    try:
+        admin, worker = await _admin_and_worker(h)
+        await worker.say("/checkin")  # a conversation under way; it must not outlive the key
+        last = await _shred(admin)
+        assert [s.text for s in last if s.shows] == [ALL_GONE]
+        # The phrase left at once, /shred, the question and the confirmation with the shred: only the
+        # last line stays (no clean-up can run once the key is gone).
+        assert _chat(h, admin)[-1] == ALL_GONE and not any(PHRASE in m or "shred" in m for m in _chat(h, admin))
+        assert not path.exists()
+        assert h.app.bot_data.key is None
+        for use in (
+            lambda: h.storage.sealer.seal("x", "t", "c", "1"),
+            lambda: h.storage.sealer.lookup("telegram", 1),
+            lambda: h.storage.sealer.derive(b"backup"),
+        ):
+            with pytest.raises(SealError):
+                use()
+        await _silent(h, admin, worker)
+    finally:
+        await h.stop()
+    assert not h.errors, h.errors
+
+    with pytest.raises(KeyProblem, match=r"does not exist|no key"):  # the same source finds no key
+        keys.load(h.settings)
+    env = {"OUTREACH_KEY_FILE": str(path)} if source == "file" else {}
+    if source == "docker":  # what a restarted container would see
+        env = {"OUTREACH_KEY_FILE": str(path)}
+    elif source == "systemd":
+        env = {"CREDENTIALS_DIRECTORY": str(path.parent)}
+    one_line(_cli(h.settings.data_dir, "revoke", "W-AAAA", env_extra=env), "destroyed from the chat")
+    (h.settings.data_dir / shred.MARKER).unlink()  # even without the marker: no key, no data
+    refused = _cli(h.settings.data_dir, "revoke", "W-AAAA", env_extra=env)
+    assert refused.returncode == 2 and "no person" not in refused.stderr, refused.stderr
+    storage = await Storage.open(h.settings.db_path, load_or_create_key(None, tmp_path / "other", create=True))
+    try:  # a key made afresh opens nothing either
+        with pytest.raises(SealError):
+            await storage.meta_get("bot_username")
+    finally:
+        await storage.close()
+    assert base64.b64encode(key) not in b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("source", ["command", "env"])
+async def test_a_key_from_a_command_or_the_environment_is_forgotten_and_named_as_not_destroyed(
+    tmp_path: Path, source: str
+) -> None:
+    h, key, store = await _bot(tmp_path, source)
+    try:
+        admin, worker = await _admin_and_worker(h)
+        last = [s.text or "" for s in await _shred(admin) if s.shows]
+        assert len(last) == 1
+        line = last[0]
+        assert "destroyed:" not in line.lower().replace("not destroyed:", "") and "The key is destroyed" not in line
+        assert line.startswith("The bot has forgotten the key and answers nobody from now on.")
+        expected = "OUTREACH_KEY_COMMAND" if source == "command" else "OUTREACH_KEY"
+        assert f"NOT destroyed: the key in the {'key command' if source == 'command' else 'environment'}" in line
+        assert expected in line and "It still opens the data" in line
+        assert h.app.bot_data.key is None and h.app.bot_data.settings.key_b64 is None
+        with pytest.raises(SealError):
+            h.storage.sealer.seal("x", "t", "c", "1")
+        await _silent(h, admin, worker)
+        shredded = h.app.bot_data.shredder.shredded
+        assert "Key destroyed" not in shred.report(shredded) and "NOT destroyed" in shred.report(shredded)
+    finally:
+        await h.stop()
+    assert not h.errors, h.errors
+    assert store.exists() or source == "env"  # the command's store is not the bot's to destroy
+    # Honest: that key still opens the data. A restart does not bring the bot back, though.
+    storage = await Storage.open(h.settings.db_path, key)
+    try:
+        assert await storage.meta_get("bot_username") is not None or True
+        assert await shred.phrase_is_set(storage)
+    finally:
+        await storage.close()
+    env = {"OUTREACH_KEY": base64.b64encode(key).decode()}
+    one_line(_cli(h.settings.data_dir, "revoke", "W-AAAA", env_extra=env), "destroyed from the chat")
+
+
+async def test_a_wrong_phrase_gets_one_line_changes_nothing_and_tries_are_limited(tmp_path: Path) -> None:
+    h, key, path = await _bot(tmp_path, "file")
+    try:
+        admin, worker = await _admin_and_worker(h)
+        await admin.say("/shred")
+        answer = [s.text for s in await admin.say("not the phrase at all") if s.shows]
+        assert answer == [WRONG]
+        assert not any("not the phrase at all" in m for m in _chat(h, admin))  # it left at once
+        assert path.read_bytes() and keys.load(h.settings) == key
+        assert (await worker.say("/status"))[-1].text  # the bot keeps working
+        for _ in range(4):  # five wrong tries within the hour in all
+            await admin.say("/shred")
+            assert [s.text for s in await admin.say("another wrong phrase") if s.shows] == [WRONG]
+        blocked = [s.text for s in await admin.say("/shred") if s.shows]
+        assert blocked == ["Too many tries. Try again in an hour."]
+        h.clock.advance(timedelta(minutes=61))
+        cancelled = await admin.say("/shred")
+        confirm = (await admin.say(PHRASE.lower()))[-1]  # case and spacing do not matter
+        cancelled = await admin.tap(confirm, "shred:keep")
+        assert [s.text for s in cancelled if s.shows] == ["Cancelled. Nothing was saved."]
+        assert keys.load(h.settings) == key and (await worker.say("/status"))[-1].text
+    finally:
+        await h.stop()
+    assert not h.errors, h.errors
+
+
+async def test_nobody_else_learns_that_shred_exists(tmp_path: Path) -> None:
+    h, key, path = await _bot(tmp_path, "file")
+    try:
+        admin = await h.enrol("admin")
+        others = [await h.enrol("worker", "north"), await h.enrol("supervisor", "north"), await h.enrol("manager")]
+
+        async def answers(who: Chatter, text: str) -> list[str]:
+            return [s.text or "" for s in await who.say(text) if s.shows]
+
+        unknown = await answers(admin, "/frobnicate")
+        assert await answers(admin, "/shred") == unknown  # no phrase set: the feature is off
+        assert await answers(admin, PHRASE) == await answers(admin, "some other words here")
+        await shred.set_phrase(h.storage, PHRASE)
+        for person in others:
+            assert await answers(person, "/shred") == await answers(person, "/frobnicate")
+            assert await answers(person, PHRASE) == await answers(person, "some other words here")
+        stranger = h.chatter()
+        assert await answers(stranger, "/shred") == await answers(h.chatter(), "/frobnicate")
+        assert path.exists() and keys.load(h.settings) == key
+    finally:
+        await h.stop()
+    assert not h.errors, h.errors
+
+
+async def test_the_plain_adapter_shreds_too(tmp_path: Path) -> None:
+    h = PlainHarness(tmp_path)
+    await h.start()
+    try:
+        admin = await h.enrol("admin")
+        worker = await h.enrol("worker", "north")
+        await shred.set_phrase(h.storage, PHRASE)
+        assert (await admin.say("/shred"))[-1].text == "Type the shred phrase."
+        confirm = (await admin.say(PHRASE))[-1]
+        last = await admin.tap(confirm, "shred:now")
+        assert [s.text for s in last] == [ALL_GONE]
+        shown = [s.text for s in h.wire.chat(admin.chat_id)]
+        assert shown[-1] == ALL_GONE and not any(PHRASE in m or "shred" in m for m in shown)
+        assert not h.settings.key_path.exists()
+        assert await worker.say("/status") == [] and await admin.say("/help") == []
+    finally:
+        await h.stop()
+
+
+def test_the_cli_sets_changes_and_clears_the_phrase_and_keeps_only_a_digest(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    made = _cli(data, "init")
+    assert made.returncode == 0 and "No shred phrase yet" in made.stdout, made.stderr
+    one_line(_cli(data, "shred-phrase", "set", stdin="short\nshort\n"), "at least 12 characters")
+    one_line(_cli(data, "shred-phrase", "set", stdin=f"{PHRASE}\nsomething else\n"), "did not match")
+    done = _cli(data, "shred-phrase", "set", stdin=f"{PHRASE}\n{PHRASE}\n")
+    assert done.returncode == 0 and "Shred phrase set." in done.stdout, done.stderr
+    assert "Shred phrase changed." in _cli(data, "shred-phrase", "set", stdin=f"{PHRASE}\n{PHRASE}\n").stdout
+    assert "No shred phrase yet" not in _cli(data, "init").stdout
+    content = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    for form in (PHRASE, PHRASE.lower(), "kettle"):
+        assert form.encode() not in content.lower()
+    assert "/shred is off" in _cli(data, "shred-phrase", "clear").stdout
+    assert "No shred phrase yet" in _cli(data, "init").stdout

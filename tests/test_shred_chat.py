@@ -3,8 +3,11 @@ a confirmation, for each key source; a wrong phrase; anyone else; no phrase set;
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
+import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +20,11 @@ from storage import Storage
 from storage.sealing import KeyProblem, SealError, load_or_create_key
 from tests.auxil.harness import Chatter, Harness
 from tests.auxil.plain import PlainHarness
+from tests.auxil.standin import FakeBotApi
+from tests.auxil.standin.http import BotApiServer
+from tests.auxil.subprocess_bot import TOKEN, BotProcess, cli, invite, stored, write_config
+from tests.auxil.subprocess_bot import Person as SubprocessPerson
+from tests.auxil.subprocess_bot import environment as installation_environment
 from tests.test_keys import _cli, one_line
 
 PHRASE = "Yellow Kettle Underneath The Bridge"  # a long word: conftest checks it never reaches the logs
@@ -261,3 +269,55 @@ def test_the_cli_sets_changes_and_clears_the_phrase_and_keeps_only_a_digest(tmp_
         assert form.encode() not in content.lower()
     assert "/shred is off" in _cli(data, "shred-phrase", "clear").stdout
     assert "No shred phrase yet" in _cli(data, "init").stdout
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[tuple[FakeBotApi, BotApiServer]]:
+    api = FakeBotApi()
+    server = BotApiServer(api, TOKEN)
+    await server.start()
+    try:
+        yield api, server
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("source", ["file", "env"])
+async def test_outreach_bot_run_ends_after_a_shred_and_says_what_it_destroyed(
+    tmp_path: Path, emulator: tuple[FakeBotApi, BotApiServer], source: str
+) -> None:
+    api, server = emulator
+    env = installation_environment(tmp_path, server, write_config(tmp_path / "org.toml"))
+    key_file = Path(env["OUTREACH_KEY_FILE"])
+    if source == "env":
+        del env["OUTREACH_KEY_FILE"]
+        env["OUTREACH_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    rc, out, err = await cli(env, "init")
+    assert rc == 0 and "No shred phrase yet" in out, err
+    code = await invite(env, "admin")
+    async with stored(env) as storage:
+        await shred.set_phrase(storage, PHRASE)
+    bot = BotProcess(env, api, tmp_path / "run.log")
+    await bot.start()
+    try:
+        admin = SubprocessPerson(api, 7_300_000_001, "Admin")
+        await admin.enrol(code)
+        since = admin.say("/shred")
+        await admin.receive("Type the shred phrase.", since=since)
+        since = admin.say(PHRASE)
+        admin.tap(await admin.receive_button("shred:now", since=since), "shred:now")
+        line = (await admin.receive("answers nobody from now on", since=since)).text or ""
+        assert bot.proc is not None
+        rc = await asyncio.wait_for(bot.proc.wait(), timeout=20)  # `run` ends by itself
+    finally:
+        await bot.aclose()
+    log = bot.log()
+    assert "Traceback" not in log and ("OUTREACH_KEY" not in env or env["OUTREACH_KEY"] not in log), log
+    if source == "file":
+        assert rc == 0 and line == ALL_GONE and not key_file.exists()
+        assert f"Key destroyed from the chat: {key_file}." in log, log
+    else:
+        assert rc == 1 and "NOT destroyed: the key in the environment (OUTREACH_KEY)" in line
+        assert "Key destroyed" not in log and "NOT destroyed: the key that OUTREACH_KEY gives" in log, log
+    rc, out, err = await cli(env, "run")  # a restart policy brings it back: it stays shut
+    assert rc == 2 and "destroyed from the chat" in err and err.strip().count("\n") == 0, err

@@ -98,9 +98,9 @@ async def destroy_now(c: Ctx, inp: Input, out: Output, conv: Conversation) -> Re
     for message_id in [*conv.shown, *conv.got]:  # /shred, the question, the confirmation
         await out.forget(message_id)
     conv.shown, conv.got, conv.screen, conv.codes = [], [], None, []
-    done = await c.shredder.destroy(c.storage)
+    line = last_line(c, await c.shredder.destroy(c.storage))  # in the admin's language
     c.person = None  # nothing is stored after this: the key that would seal it is gone
-    return Aside(last_line(c, done))
+    return Aside(line)
 
 
 def last_line(c: Ctx, done: Destroyed) -> str:

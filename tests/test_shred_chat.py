@@ -321,3 +321,17 @@ async def test_outreach_bot_run_ends_after_a_shred_and_says_what_it_destroyed(
         assert "Key destroyed" not in log and "NOT destroyed: the key that OUTREACH_KEY gives" in log, log
     rc, out, err = await cli(env, "run")  # a restart policy brings it back: it stays shut
     assert rc == 2 and "destroyed from the chat" in err and err.strip().count("\n") == 0, err
+
+
+def test_the_cli_shred_destroys_a_systemd_credential_and_says_so(tmp_path: Path) -> None:
+    """The CLI's `shred` and the chat's share one helper (bot.keys.shred_all): a credential is a key file."""
+    data = tmp_path / "data"
+    credentials = tmp_path / "run" / "credentials" / "outreach.service"
+    credentials.mkdir(parents=True)
+    (credentials / keys.SYSTEMD_CREDENTIAL).write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+    env = {"CREDENTIALS_DIRECTORY": str(credentials)}
+    assert _cli(data, "init", env_extra=env).returncode == 0
+    done = _cli(data, "shred", stdin="DESTROY\n", env_extra=env)
+    assert done.returncode == 0 and done.stdout.strip().endswith("Key destroyed."), done.stdout + done.stderr
+    assert not (credentials / keys.SYSTEMD_CREDENTIAL).exists()
+    one_line(_cli(data, "revoke", "W-AAAA", env_extra=env), "no key")

@@ -92,13 +92,13 @@ async def destroy_now(c: Ctx, inp: Input, out: Output, conv: Conversation) -> Re
     destroyed, and the admin gets one line saying what was and was not destroyed."""
     if inp.kind != CHOICE or inp.value != NOW or conv.flow != NAME or conv.step != CONFIRM:
         return None
-    if inp.on_screen not in (None, conv.screen) or c.shredder is None or not _admin(c):
+    if inp.on_screen not in (None, conv.screen) or c.shredder is None or c.person is None or not _admin(c):
         return None
     await out.toast()
     for message_id in [*conv.shown, *conv.got]:  # /shred, the question, the confirmation
         await out.forget(message_id)
     conv.shown, conv.got, conv.screen, conv.codes = [], [], None, []
-    line = last_line(c, await c.shredder.destroy(c.storage))  # in the admin's language
+    line = last_line(c, await c.shredder.destroy(c.storage, c.person.id))  # in the admin's language
     c.person = None  # nothing is stored after this: the key that would seal it is gone
     return Aside(line)
 

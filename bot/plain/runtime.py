@@ -66,9 +66,10 @@ class PlainBot:
         self._storage = await Storage.open(self.settings.db_path, key)
         self._org = await ensure_organization(self._storage, self.config, self.clock)
         self._adapter = PlainAdapter(self.wire, self.engine, self._storage, self.config, self.clock, self._org)
-        self.shredder = Shredder(self.settings, lambda: None)  # its tick and flush look at it themselves
-        self._adapter.shredder = self.shredder
         self._messenger = PlainMessenger(self.wire, self._adapter.offers)  # its choices' numbers answer it
+        # Its tick and flush look at it themselves: nothing to stop.
+        self.shredder = Shredder(self.settings, lambda: None, self._messenger)
+        self._adapter.shredder = self.shredder
 
     async def stop(self) -> None:
         if self._storage is not None:

@@ -26,6 +26,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot import keys
+from bot.jobs.shred_cleanup import Owed, clean_up_now, owed
+from bot.messenger import Messenger
+from bot.redaction import redacted
 from config import Settings
 from storage import Person, Storage
 
@@ -114,17 +117,25 @@ class Shredder:
     """The running bot's way to destroy its key; `silence` is the adapter's: stop the jobs, drop every
     later update, drop its own references to the key."""
 
-    def __init__(self, settings: Settings, silence: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, silence: Callable[[], None], messenger: Messenger | None = None) -> None:
         self.settings = settings
         self._silence = silence
+        self._messenger = messenger  # deletes the clean-ups still owed (bot/jobs/shred_cleanup.py)
         self.shredded: Destroyed | None = None
 
-    async def destroy(self, storage: Storage) -> Destroyed:
-        """Silence the bot, destroy the key's files and forget the key; what was and was not destroyed."""
+    async def destroy(self, storage: Storage, admin_id: str | None = None) -> Destroyed:
+        """Silence the bot, destroy the key's files and forget the key, then delete from the chats what
+        was waiting to be cleaned up; what was and was not destroyed."""
         if self.shredded is not None:
             return self.shredded
         self.shredded = Destroyed()  # from here on the gate answers nobody, even while the files go
         self._silence()
+        found: Owed = []
+        if self._messenger is not None:
+            try:
+                found = await owed(storage, skip=admin_id)
+            except Exception as exc:  # nothing may stand between the admin and the key's destruction
+                log.error("Could not read the clean-ups owed: %s", redacted(exc))
         storage.sealer.forget()
         source = keys.locate(self.settings)
         there = keys.key_files(self.settings, source)
@@ -141,6 +152,9 @@ class Shredder:
             len(files),
             "nothing left" if not left else "NOT destroyed: " + "; ".join(left),
         )
+        if self._messenger is not None and found:
+            await clean_up_now(self._messenger, found)
+            found.clear()
         return self.shredded
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bot.logs import forget_secret
 from bot.services.shred import Shredder
 from bot.telegram.context import BotData
+from bot.telegram.messenger import TelegramMessenger
 
 log = logging.getLogger("outreach.shred")
 App = Any  # telegram.ext.Application with our context types
@@ -20,7 +21,7 @@ def make_shredder(app: App) -> Shredder:
     """The Shredder of this Application, with its way to fall silent."""
     data: BotData = app.bot_data
     assert data.settings is not None
-    return Shredder(data.settings, lambda: silence(app))
+    return Shredder(data.settings, lambda: silence(app), TelegramMessenger(app.bot))
 
 
 def silenced(data: BotData) -> bool:

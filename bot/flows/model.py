@@ -17,16 +17,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.i18n import N_, tr
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
-
-if TYPE_CHECKING:
-    from bot.services.shred import Shredder
 
 COMMAND, CHOICE, TEXT, LOCATION, OTHER = "command", "choice", "text", "location", "other"
 CLEANUP = "cleanup"  # the outbox kind that deletes a conversation's messages and keeps one line
@@ -137,7 +134,7 @@ class Ctx:
     update_id: int | None = None
     stranger: Stranger | None = None  # for /start: who is writing, before they are a person
     answers: dict[str, Any] = field(default_factory=dict)
-    shredder: Shredder | None = None  # the running bot's way to destroy its key (bot/flows/shred.py)
+    shredder: Shred | None = None  # the running bot's way to destroy its key (bot/flows/shred.py)
 
     @property
     def locale(self) -> str:
@@ -149,6 +146,13 @@ class Ctx:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+class Shred(Protocol):
+    """What bot/services/shred.py's Shredder offers a flow (a Protocol: services import the engine)."""
+
+    async def destroy(self, storage: Storage, admin_id: str | None = None) -> Any:
+        """Destroy the key; what was and was not destroyed (a shred.Destroyed)."""
 
 
 @dataclass(frozen=True)

@@ -197,14 +197,17 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise Fail(f"another outreach-bot is already running on {settings.data_dir}")
     asyncio.run(cmd_init(args, key))
     app = build_application(settings, config, key=key)
-    del key, secret  # the Application holds the key now: a shred from the chat drops its references
+    api_base_url = settings.api_base_url
+    # The Application holds the key (and OUTREACH_KEY's text) now, and a shred from the chat drops its
+    # references: none may stay in this frame for as long as the bot runs.
+    del key, secret, settings
     try:
         app.run_polling(stop_signals=(signal.SIGINT, signal.SIGTERM), drop_pending_updates=False, bootstrap_retries=3)
     except InvalidToken:
         raise Fail("TELEGRAM_BOT_TOKEN was refused by the Bot API; check the token") from None
     except NetworkError as exc:
         raise Fail(
-            f"cannot reach the Bot API at {settings.api_base_url} (TELEGRAM_API_BASE_URL): {type(exc).__name__}"
+            f"cannot reach the Bot API at {api_base_url} (TELEGRAM_API_BASE_URL): {type(exc).__name__}"
         ) from None
     shredder = app.bot_data.shredder
     if shredder is not None and shredder.shredded is not None:  # from the chat: say what was, and was not, destroyed

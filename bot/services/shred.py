@@ -15,6 +15,7 @@ makes the gate drop every later update.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -145,8 +146,11 @@ class Shredder:
         self.shredded.files, self.shredded.left, self.shredded.kind = files, left, source.kind
         self.shredded.failed = [path for path in there if path not in files]
         _leave_marker(self.settings.data_dir)
-        if self.settings.key_b64:  # the environment's copy: gone from os.environ (see keys.ENV's README row)
+        if self.settings.key_b64:
+            # Gone from os.environ and from these settings. Not from /proc/<pid>/environ: that shows the
+            # environment the process started with, which Python cannot rewrite.
             os.environ.pop("OUTREACH_KEY", None)
+            self.settings = dataclasses.replace(self.settings, key_b64=None)
         log.warning(
             "The key was destroyed from the chat (%d key file(s)); %s",
             len(files),

@@ -3,6 +3,7 @@ a confirmation, for each key source; a wrong phrase; anyone else; no phrase set;
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import dataclasses
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import keys
+from bot import cli_keys, keys
+from bot.failure import Fail
 from bot.services import shred
 from bot.telegram.shred import make_shredder
+from config.settings import Settings
 from storage import Storage
 from storage.sealing import KeyProblem, SealError, load_or_create_key
 from tests.auxil.harness import Chatter, Harness
@@ -341,3 +344,19 @@ def test_the_cli_shred_destroys_a_systemd_credential_and_says_so(tmp_path: Path)
     assert done.returncode == 0 and done.stdout.strip().endswith("Key destroyed."), done.stdout + done.stderr
     assert not (credentials / keys.SYSTEMD_CREDENTIAL).exists()
     one_line(_cli(data, "revoke", "W-AAAA", env_extra=env), "no key")
+
+
+def test_the_cli_shred_destroys_a_docker_secret_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Docker's secret lives at a fixed path (/run/secrets): the same command, in-process, with it elsewhere."""
+    secret = tmp_path / "run" / "secrets" / "outreach_key"
+    load_or_create_key(None, secret, create=True)
+    settings = Settings(
+        token=None, api_base_url="", data_dir=tmp_path / "data", config_path=tmp_path / "config" / "org.toml"
+    )
+    settings = dataclasses.replace(settings, docker_secret=secret)
+    cli_keys.cmd_shred(argparse.Namespace(yes_i_am_sure=True), settings)
+    assert capsys.readouterr().out.strip().endswith("Key destroyed.") and not secret.exists()
+    with pytest.raises(KeyProblem, match="no key"):
+        keys.load(settings)
+    with pytest.raises(Fail, match="no key file to destroy"):  # again: nothing to destroy, and it says so
+        cli_keys.cmd_shred(argparse.Namespace(yes_i_am_sure=True), settings)

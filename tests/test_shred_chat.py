@@ -360,3 +360,19 @@ def test_the_cli_shred_destroys_a_docker_secret_and_says_so(tmp_path: Path, caps
         keys.load(settings)
     with pytest.raises(Fail, match="no key file to destroy"):  # again: nothing to destroy, and it says so
         cli_keys.cmd_shred(argparse.Namespace(yes_i_am_sure=True), settings)
+
+
+async def test_the_phrase_survives_a_key_rotation(tmp_path: Path) -> None:
+    """Its digest is sealed like any value: rotate-key re-seals it, and /shred still knows the phrase."""
+    data = tmp_path / "data"
+    assert _cli(data, "init").returncode == 0
+    assert _cli(data, "shred-phrase", "set", stdin=f"{PHRASE}\n{PHRASE}\n").returncode == 0
+    old = (tmp_path / "keys" / "key").read_text()
+    rotated = _cli(data, "rotate-key")
+    assert rotated.returncode == 0 and (tmp_path / "keys" / "key").read_text() != old, rotated.stderr
+    storage = await Storage.open(data / "outreach.db", keys.decoded((tmp_path / "keys" / "key").read_text(), "key"))
+    try:
+        assert await shred.phrase_matches(storage, f"  {PHRASE.upper()} ")
+        assert not await shred.phrase_matches(storage, "Yellow Kettle Underneath The Bridges")
+    finally:
+        await storage.close()

@@ -21,6 +21,8 @@ from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.services import lists
 from bot.services.enrolment import create_invite, ensure_organization, revoke
+from bot.services.shred import MARKER as SHREDDED
+from bot.services.shred import report as shred_report
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
 from config.durations import parse_duration
 from config.lists import read_toml
@@ -53,12 +55,24 @@ def _private_dir(path: Path) -> None:
 
 async def _open_storage(settings: Settings, key: bytes | None = None) -> Storage:
     """The database, opened with `key` or the key from its source (bot.keys)."""
+    _refuse_shredded(settings)
     pending = settings.data_dir / "key.new"
     if pending.exists():  # rows are under two keys until rotate-key ends: nothing else may write meanwhile
         raise Fail(f"a key rotation is unfinished ({pending} exists): run `outreach-bot rotate-key` to finish it")
     key = key if key is not None else cli_keys.key_for_run(settings)
     _private_dir(settings.data_dir)
     return await Storage.open(settings.db_path, key)
+
+
+def _refuse_shredded(settings: Settings) -> None:
+    """A data dir whose key was destroyed from the chat stays shut, even if a key command or the
+    environment still gives that key (a restart policy must not bring the bot back)."""
+    marker = settings.data_dir / SHREDDED
+    if marker.exists():
+        raise Fail(
+            f"the key was destroyed from the chat ({marker} says so): this data dir stays shut; after a false"
+            f" alarm, with the key restored, delete {marker}"
+        )
 
 
 @asynccontextmanager
@@ -86,6 +100,7 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
     try:
         org = await ensure_organization(storage, config, SystemClock())
         told = await _lists_at_init(args, settings, storage, org, config)
+        await cli_keys.offer_phrase(storage, ask=created)
     finally:
         await storage.close()
     note = f"new key in {source.path} (0600)" if created else "key from " + keys.locate(settings).describe()
@@ -205,6 +220,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     assert config is not None
     if not settings.token:
         raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
+    _refuse_shredded(settings)
     key, _, created = cli_keys.key_for_init(settings, None)  # once: a key command runs at start only
     if created:  # `run` initialises as `init` does, paper copy included
         cli_keys.print_paper(key)
@@ -214,15 +230,33 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise Fail(f"another outreach-bot is already running on {settings.data_dir}")
     asyncio.run(cmd_init(args, key))
     app = build_application(settings, config, key=key)
+    api_base_url = settings.api_base_url
+    # The Application holds the key (and OUTREACH_KEY's text) now, and a shred from the chat drops its
+    # references: none may stay in this frame for as long as the bot runs.
+    del key, secret, settings
     try:
         app.run_polling(stop_signals=(signal.SIGINT, signal.SIGTERM), drop_pending_updates=False, bootstrap_retries=3)
     except InvalidToken:
         raise Fail("TELEGRAM_BOT_TOKEN was refused by the Bot API; check the token") from None
     except NetworkError as exc:
         raise Fail(
-            f"cannot reach the Bot API at {settings.api_base_url} (TELEGRAM_API_BASE_URL): {type(exc).__name__}"
+            f"cannot reach the Bot API at {api_base_url} (TELEGRAM_API_BASE_URL): {type(exc).__name__}"
         ) from None
+    shredder = app.bot_data.shredder
+    if shredder is not None and shredder.shredded is not None:  # from the chat: say what was, and was not, destroyed
+        print(shred_report(shredder.shredded))
+        raise SystemExit(1 if shredder.shredded.left else 0)
     log.info("Stopped cleanly.")
+
+
+async def cmd_shred_phrase(args: argparse.Namespace) -> None:
+    """Set, change or clear the shred phrase (bot/flows/shred.py)."""
+    settings, _ = _load(require_config=False)
+    storage = await _open_storage(settings)
+    try:
+        await cli_keys.cmd_shred_phrase(args, storage)
+    finally:
+        await storage.close()
 
 
 async def cmd_revoke(args: argparse.Namespace) -> None:
@@ -290,6 +324,8 @@ def _parser() -> argparse.ArgumentParser:
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     shred = sub.add_parser("shred", help="destroy the key: the data becomes unreadable at once")
     shred.add_argument("--yes-i-am-sure", action="store_true", help=argparse.SUPPRESS)
+    phrase = sub.add_parser("shred-phrase", help="set | clear: the phrase an admin types after /shred in the chat")
+    phrase.add_argument("action", choices=("set", "clear"))
     key = sub.add_parser("key", help="new FILE | paper | restore FILE | shred-file FILE: the key's file and paper copy")
     key.add_argument("action", choices=("new", "paper", "restore", "shred-file"))
     key.add_argument("file", nargs="?", help="the key file to write (new, restore) or to destroy (shred-file)")
@@ -331,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     "The bot is still running and holds the key in memory: stop it now (docker stop / systemctl stop)."
                 )
+        elif args.command == "shred-phrase":
+            asyncio.run(cmd_shred_phrase(args))
         elif args.command == "backup":
             cli_backup.cmd_backup(args, _load(require_config=False)[0])
         elif args.command == "restore":

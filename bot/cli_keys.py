@@ -4,6 +4,7 @@ and shred, each for whichever source holds the key (bot.keys)."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import secrets
 import sys
@@ -12,7 +13,9 @@ from pathlib import Path
 from bot import keys
 from bot.failure import Fail
 from bot.keys import COMMAND, ENV, FILE, KeySource
+from bot.services import shred
 from config.settings import Settings
+from storage import Storage
 from storage.db import Database
 from storage.rotation import rotate
 from storage.sealing import KeyProblem, Sealer, decode_key
@@ -176,35 +179,10 @@ def _overwrite(path: Path, content: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def _key_files(settings: Settings, source: KeySource) -> list[Path]:
-    """Every file there is that holds the key or the one a rotation is moving to."""
-    files = [settings.key_path, settings.data_dir / "key.new"]
-    if source.kind == FILE and source.path is not None:
-        files += [source.path, source.path.with_name(source.path.name + ".new")]
-    return [path for path in dict.fromkeys(files) if path.exists()]
-
-
-def shred(settings: Settings) -> tuple[list[Path], list[str]]:
-    """Overwrite and remove every key file there is; (files destroyed, what could not be destroyed,
-    each as one line)."""
-    source = keys.locate(settings)
-    done: list[Path] = []
-    left: list[str] = []
-    for path in _key_files(settings, source):
-        try:
-            keys.shred_file(path)
-            done.append(path)
-        except OSError as exc:
-            left.append(f"{path} could not be overwritten ({exc.strerror}): remove it where it comes from")
-    if source.kind in (ENV, COMMAND):
-        left.append(f"the key that {source.describe()} gives still opens the data: remove it where it is kept")
-    return done, left
-
-
 def cmd_shred(args: argparse.Namespace, settings: Settings) -> None:
     """Destroy the key after a typed confirmation: the data becomes unreadable at once."""
     source = keys.locate(settings)
-    if not _key_files(settings, source) and source.kind not in (ENV, COMMAND):
+    if not keys.key_files(settings, source) and source.kind not in (ENV, COMMAND):
         raise Fail("no key file to destroy")
     print("This destroys the key. Everything sealed in the database becomes unreadable, for ever.")
     try:
@@ -213,9 +191,71 @@ def cmd_shred(args: argparse.Namespace, settings: Settings) -> None:
         answer = ""
     if answer.strip() != "DESTROY":
         raise Fail("nothing destroyed")
-    done, left = shred(settings)
+    done, left = keys.shred_all(settings)
     if left:  # never "destroyed" while a key that opens the data is left
         gone = f"Key file destroyed ({', '.join(str(p) for p in done)}). " if done else "No key file destroyed. "
         print(gone + "NOT destroyed: " + "; ".join(left) + ". Then stop the bot.")
         raise SystemExit(1)
     print("Key destroyed.")
+
+
+SHRED_PHRASE_NOTE = (
+    "No shred phrase yet: set one with `outreach-bot shred-phrase set`, and an admin can destroy the key"
+    " from the chat (/shred) when they hear of a raid."
+)
+
+
+def read_phrase(*, optional: bool = False) -> str | None:
+    """A new shred phrase, typed twice (hidden at a terminal; two lines on stdin otherwise). None when
+    `optional` and the first answer is empty."""
+    try:
+        if sys.stdin.isatty():
+            first = getpass.getpass(f"Shred phrase (a few words, at least {shred.MIN_LENGTH} characters): ")
+            if optional and not first.strip():
+                return None
+            again = getpass.getpass("The same phrase again: ")
+        else:
+            first, again = sys.stdin.readline(), sys.stdin.readline()
+    except EOFError:
+        first = again = ""
+    if shred.normal(first) != shred.normal(again):
+        raise Fail("shred phrase: the two did not match; nothing was changed")
+    problem = shred.phrase_problem(first)
+    if problem is not None:
+        raise Fail(f"{problem}; nothing was changed")
+    return first
+
+
+async def cmd_shred_phrase(args: argparse.Namespace, storage: Storage) -> None:
+    """`shred-phrase set`: set or change the phrase an admin types after /shred; `clear`: no phrase,
+    the chat's shred is off. Only a slow digest of it is kept, sealed."""
+    if args.action == "clear":
+        await shred.clear_phrase(storage)
+        print("Shred phrase removed: /shred is off.")
+        return
+    phrase = read_phrase()
+    assert phrase is not None
+    changed = await shred.phrase_is_set(storage)
+    await shred.set_phrase(storage, phrase)
+    print(
+        ("Shred phrase changed." if changed else "Shred phrase set.")
+        + " An admin sends /shred in the chat, types it and confirms: the key is destroyed."
+        " Keep the phrase apart from the key."
+    )
+
+
+async def offer_phrase(storage: Storage, *, ask: bool) -> None:
+    """At init while no shred phrase is set: ask for one (`ask`: with a new key, someone at the
+    terminal), else say in one line how to set one."""
+    if await shred.phrase_is_set(storage):
+        return
+    if not ask or not sys.stdin.isatty():
+        print(SHRED_PHRASE_NOTE)
+        return
+    print("A shred phrase lets an admin destroy the key from the chat (/shred) when they hear of a raid.")
+    phrase = read_phrase(optional=True)
+    if phrase is None:
+        print(SHRED_PHRASE_NOTE)
+        return
+    await shred.set_phrase(storage, phrase)
+    print("Shred phrase set.")

@@ -224,3 +224,28 @@ def shred_file(path: Path) -> None:
         out.flush()
         os.fsync(out.fileno())
     path.unlink()
+
+
+def key_files(settings: Settings, source: KeySource) -> list[Path]:
+    """Every file there is that holds the key or the one a rotation is moving to."""
+    files = [settings.key_path, settings.data_dir / "key.new"]
+    if source.kind == FILE and source.path is not None:
+        files += [source.path, source.path.with_name(source.path.name + ".new")]
+    return [path for path in dict.fromkeys(files) if path.exists()]
+
+
+def shred_all(settings: Settings) -> tuple[list[Path], list[str]]:
+    """Overwrite and remove every key file there is; (files destroyed, what could not be destroyed,
+    each as one line). The CLI's `shred` and the chat's shred phrase both come here."""
+    source = locate(settings)
+    done: list[Path] = []
+    left: list[str] = []
+    for path in key_files(settings, source):
+        try:
+            shred_file(path)
+            done.append(path)
+        except OSError as exc:
+            left.append(f"{path} could not be overwritten ({exc.strerror}): remove it where it comes from")
+    if source.kind in (ENV, COMMAND):
+        left.append(f"the key that {source.describe()} gives still opens the data: remove it where it is kept")
+    return done, left

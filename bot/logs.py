@@ -72,3 +72,12 @@ def setup_logging(level: int = logging.INFO, secrets: list[str] | None = None) -
     root.handlers[:] = [handler]
     root.setLevel(level)
     quiet_noisy_loggers()
+
+
+def forget_secret(secret: str) -> None:
+    """Drop a secret the log filters hold (the key's text, once the key is destroyed): nothing that
+    could still log it holds it any more, and a reference kept here would outlive the key."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, RedactFilter):
+                found.secrets = [s for s in found.secrets if s != secret]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, status
+from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, shred, status
 from bot.flows.engine import Engine
 from bot.handlers import alerts, export, incident, lists, start, summary, team, timeline
 
@@ -31,5 +31,7 @@ def build_engine() -> Engine:
         summary.SUMMARY,
         export.EXPORT,
         lists.FLOW,
+        shred.FLOW,
     ]
-    return Engine(flows, rules=anytime.RULES, on_location=status.LOCATION, fallback=start.FALLBACK)
+    rules = (*anytime.RULES, shred.destroy_now)
+    return Engine(flows, rules=rules, on_location=status.LOCATION, fallback=start.FALLBACK)

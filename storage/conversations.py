@@ -48,3 +48,8 @@ class ConversationRepo:
             "SELECT person_id, updated_at FROM conversations WHERE flow = ? AND updated_at <= ?", (flow, to_db(before))
         )
         return [(r["person_id"], from_db(r["updated_at"])) for r in rows]
+
+    async def under_way(self, tx: Tx) -> list[str]:
+        """People with a conversation under way (in a flow), for the clean-up at a shred."""
+        rows = await tx.all("SELECT person_id FROM conversations WHERE flow IS NOT NULL ORDER BY person_id", ())
+        return [r["person_id"] for r in rows]

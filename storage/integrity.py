@@ -62,7 +62,10 @@ class Authenticator:
         self._warned: set[tuple[str, str]] = set()
 
     def mac(self, table: str, fields: Sequence[str | None]) -> bytes:
-        return self.key_id + hmac.new(self._keys[self.key_id], encode(table, fields), hashlib.sha256).digest()
+        key = self._keys.get(self.key_id)
+        if key is None:  # the sealer forgot its keys (a shred): nothing may be written as if authentic
+            raise SealError("the key was destroyed")
+        return self.key_id + hmac.new(key, encode(table, fields), hashlib.sha256).digest()
 
     def check(self, table: str, fields: Sequence[str | None], mac: bytes | None) -> bool:
         if not isinstance(mac, bytes | bytearray) or len(mac) != 4 + 32:

@@ -80,19 +80,24 @@ class OutboxRepo:
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (to_db(now), limit),
         )
-        return [
-            OutboxItem(
-                id=r["id"],
-                dedupe_key=r["dedupe_key"],
-                recipient_id=r["recipient_id"],
-                kind=r["kind"],
-                params=json.loads(self._s.open(r["params_sealed"], "outbox", "params", r["dedupe_key"])),
-                alert_id=r["alert_id"],
-                due_at=from_db(r["due_at"]),
-                attempts=r["attempts"],
-            )
-            for r in rows
-        ]
+        return [self._item(r) for r in rows]
+
+    async def pending_of(self, tx: Tx, kinds: tuple[str, str]) -> list[OutboxItem]:
+        """Every pending item of these two kinds, due or not (the clean-ups owed at a shred)."""
+        rows = await tx.all("SELECT * FROM outbox WHERE status = 'pending' AND kind IN (?, ?) ORDER BY id", kinds)
+        return [self._item(r) for r in rows]
+
+    def _item(self, r: Row) -> OutboxItem:
+        return OutboxItem(
+            id=r["id"],
+            dedupe_key=r["dedupe_key"],
+            recipient_id=r["recipient_id"],
+            kind=r["kind"],
+            params=json.loads(self._s.open(r["params_sealed"], "outbox", "params", r["dedupe_key"])),
+            alert_id=r["alert_id"],
+            due_at=from_db(r["due_at"]),
+            attempts=r["attempts"],
+        )
 
     def _shown(self, r: Row) -> Shown:
         params = json.loads(self._s.open(r["params_sealed"], "outbox", "params", r["dedupe_key"]))

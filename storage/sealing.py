@@ -45,17 +45,43 @@ class Sealer:
         for key in (master, *old_masters):
             self._aead[self.key_id_of(key)] = AESGCM(_derive(key, b"seal"))
         self.key_id = self.key_id_of(master)
-        self._lookup = _derive(master, b"lookup")
-        self._master = master  # for keys of other purposes (storage.backup); never stored
-        self._masters = (master, *old_masters)
+        # Mutable copies, so that forget() can overwrite them (bytes cannot be).
+        self._lookup = bytearray(_derive(master, b"lookup"))
+        self._master = bytearray(master)  # for keys of other purposes (storage.backup); never stored
+        self._masters = [bytearray(key) for key in (master, *old_masters)]  # storage.integrity's keys
+        self._derived: dict[bytes, dict[bytes, bytearray]] = {}
 
     def derive(self, purpose: bytes) -> bytes:
         """A key of its own for `purpose` (b"backup"), from the master key."""
-        return _derive(self._master, purpose)
+        if not self._master:
+            raise SealError("the key was destroyed")
+        return _derive(bytes(self._master), purpose)
 
-    def derived_by_id(self, purpose: bytes) -> dict[bytes, bytes]:
+    def forget(self) -> None:
+        """Drop the keys this sealer holds, and overwrite the copies it owns with zeros (the chat's
+        shred). What Python cannot promise: the `bytes` the key was read into, and the short-lived
+        copies made on the way (base64 text, derived keys before they got here, OpenSSL's own key
+        schedule inside each AESGCM object), are immutable or out of reach: they are only released,
+        and their memory is reused later rather than overwritten now. Every later seal, open or
+        look-up fails."""
+        self._aead.clear()
+        derived = [key for by_id in self._derived.values() for key in by_id.values()]
+        for secret in (self._master, self._lookup, *self._masters, *derived):
+            secret[:] = bytes(len(secret))
+        for by_id in self._derived.values():
+            by_id.clear()  # the same dicts its users hold: their next use fails
+        self._master, self._lookup, self._masters = bytearray(), bytearray(), []
+
+    def derived_by_id(self, purpose: bytes) -> dict[bytes, bytearray]:
         """`purpose`'s key under the current key and every old one, by key id (storage.integrity)."""
-        return {self.key_id_of(key): _derive(key, purpose) for key in self._masters}
+        if not self._masters:
+            raise SealError("the key was destroyed")
+        # Kept here, as bytearrays, so that forget() reaches the copies its users hold (they keep this dict).
+        derived = self._derived.get(purpose)
+        if derived is None:
+            derived = {self.key_id_of(bytes(key)): bytearray(_derive(bytes(key), purpose)) for key in self._masters}
+            self._derived[purpose] = derived
+        return derived
 
     @staticmethod
     def key_id_of(master: bytes) -> bytes:
@@ -67,7 +93,10 @@ class Sealer:
 
     def seal(self, value: str, table: str, column: str, row_id: str) -> bytes:
         nonce = os.urandom(12)
-        ct = self._aead[self.key_id].encrypt(nonce, value.encode("utf-8"), self._ad(table, column, row_id))
+        aead = self._aead.get(self.key_id)
+        if aead is None:
+            raise SealError(f"{table}.{column}: the key was destroyed")
+        ct = aead.encrypt(nonce, value.encode("utf-8"), self._ad(table, column, row_id))
         return bytes([VERSION]) + self.key_id + nonce + ct
 
     def open(self, sealed: bytes, table: str, column: str, row_id: str) -> str:
@@ -97,6 +126,8 @@ class Sealer:
 
     def lookup(self, purpose: str, value: str | int) -> str:
         """A keyed digest for finding a row by a value that is stored only sealed."""
+        if not self._lookup:
+            raise SealError("the key was destroyed")
         return hmac.new(self._lookup, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -118,7 +118,7 @@ class Engine:
                 await self.apply(turn, flow, result)
             elif flow is not None and flow.resume and self.commands.get(inp.value) is flow:
                 await self.apply(turn, flow, await flow.start(self._ctx(turn), inp))
-            elif inp.value in self.commands:
+            elif inp.value in self.commands and await self._admits(turn, self.commands[inp.value]):
                 await self.begin(turn, self.commands[inp.value])
             elif self.fallback is not None:  # a command we do not have: one neutral line; the conversation waits
                 await self.begin(turn, self.fallback)
@@ -144,6 +144,11 @@ class Engine:
             await self.begin(turn, self.fallback)
         else:
             turn.handled = False
+
+    @staticmethod
+    async def _admits(turn: Turn, flow: Flow) -> bool:
+        """Whether this person may have the flow at all (a hidden one's command is unknown to others)."""
+        return flow.admits is None or await flow.admits(turn.ctx)
 
     @staticmethod
     async def _stale(turn: Turn) -> None:

@@ -134,6 +134,7 @@ class Ctx:
     update_id: int | None = None
     stranger: Stranger | None = None  # for /start: who is writing, before they are a person
     answers: dict[str, Any] = field(default_factory=dict)
+    shredder: Shred | None = None  # the running bot's way to destroy its key (bot/flows/shred.py)
 
     @property
     def locale(self) -> str:
@@ -145,6 +146,13 @@ class Ctx:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+class Shred(Protocol):
+    """What bot/services/shred.py's Shredder offers a flow (a Protocol: services import the engine)."""
+
+    async def destroy(self, storage: Storage, admin_id: str | None = None) -> Any:
+        """Destroy the key; what was and was not destroyed (a shred.Destroyed)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,8 @@ class Flow:
     cancel: Step | None = None  # what /cancel does half-way (default: nothing is saved)
     strangers: bool = False  # may run for someone not enrolled (only /start)
     resume: bool = False  # its command, sent half-way, asks the current question again
+    # Whom its command is for; anyone else gets what an unknown command gets (nothing tells it exists).
+    admits: Callable[[Ctx], Awaitable[bool]] | None = None
 
 
 class Output(Protocol):

@@ -38,6 +38,7 @@ from bot.messenger import Gone
 from bot.plain.text import Menu, choice_number, numbered, screen_text, to_input
 from bot.redaction import redacted
 from bot.services.enrolment import stranger_may_get_reply
+from bot.services.shred import Shredder
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
@@ -133,6 +134,7 @@ class PlainAdapter:
         # chat id -> the newest message with choices the outbox sent there (an alert's). Kept in memory:
         # after a restart a number answers the conversation's question only.
         self.offers: dict[int, Menu] = {}
+        self.shredder: Shredder | None = None  # the running bot's (bot/plain/runtime.py)
 
     async def receive(
         self,
@@ -144,7 +146,10 @@ class PlainAdapter:
         message_id: int | None = None,
         update_id: int | None = None,
     ) -> None:
-        """One message from a person; whatever goes wrong, they get at most one neutral line."""
+        """One message from a person; whatever goes wrong, they get at most one neutral line. Once the
+        key was destroyed from the chat, nobody gets anything."""
+        if self.silenced:
+            return
         locale = self.config.language
         try:
             async with self.storage.db.read() as tx:
@@ -179,9 +184,21 @@ class PlainAdapter:
                 return
             stranger = Stranger(user_id, chat_id, locale)
         inp = await self._input(person, chat_id, text, message_id, update_id)
-        ctx = Ctx(self.storage, self.config, self.clock, self.org, person, update_id=update_id, stranger=stranger)
+        ctx = Ctx(
+            self.storage,
+            self.config,
+            self.clock,
+            self.org,
+            person,
+            update_id=update_id,
+            stranger=stranger,
+            shredder=self.shredder,
+        )
         out = PlainOutput(self.wire, chat_id, locale)
-        if not await self.engine.handle(ctx, inp, out, flush=self.flush):
+        handled = await self.engine.handle(ctx, inp, out, flush=self.flush)
+        if self.silenced:  # this very message destroyed the key: nothing more is read
+            return
+        if not handled:
             await self.wire.send(chat_id, tr(locale, STALE if inp.kind == CHOICE else OUT_OF_ORDER))
         if out.menus and person is not None:
             # Choices shown at the end of a one-shot answer (/incident's follow-up) are no question the
@@ -190,6 +207,10 @@ class PlainAdapter:
             beside = [m for m in out.menus if asked is None or m.message_id != asked.message_id]
             if beside and (asked is None or (beside[-1].message_id or 0) > (asked.message_id or 0)):
                 self.offers[chat_id] = beside[-1]
+
+    @property
+    def silenced(self) -> bool:
+        return self.shredder is not None and self.shredder.shredded is not None
 
     async def _input(
         self, person: Person | None, chat_id: int, text: str, message_id: int | None, update_id: int | None
@@ -206,7 +227,7 @@ class PlainAdapter:
         """The newest numbered message of this chat: the conversation's question (or kept line), or an
         outbox message with choices sent after it."""
         offer = self.offers.get(chat_id)
-        if person is None:
+        if person is None or self.silenced:
             return None
         async with self.storage.db.read() as tx:
             found = await self.storage.conversations.get(tx, person.id)

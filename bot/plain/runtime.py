@@ -16,6 +16,7 @@ from bot.flows.engine import Engine
 from bot.jobs import drafts, outbox, ticker
 from bot.plain.adapter import PlainAdapter, PlainMessenger, Wire
 from bot.services.enrolment import ensure_organization
+from bot.services.shred import Shredder
 from bot.table import build_engine
 from config import OrgConfig, Settings
 from storage import Storage
@@ -38,6 +39,7 @@ class PlainBot:
         self._messenger: PlainMessenger | None = None
         self._outbox_lock = asyncio.Lock()
         self._swept: datetime | None = None
+        self.shredder: Shredder | None = None
 
     @property
     def storage(self) -> Storage:
@@ -54,6 +56,10 @@ class PlainBot:
         assert self._adapter is not None, "the bot is not started"
         return self._adapter
 
+    @property
+    def silenced(self) -> bool:
+        return self.shredder is not None and self.shredder.shredded is not None
+
     async def start(self) -> None:
         """Open the database (creating the key where the settings say) and the organisation."""
         key = load_or_create_key(self.settings.key_b64, self.settings.key_path, create=True)
@@ -61,6 +67,9 @@ class PlainBot:
         self._org = await ensure_organization(self._storage, self.config, self.clock)
         self._adapter = PlainAdapter(self.wire, self.engine, self._storage, self.config, self.clock, self._org)
         self._messenger = PlainMessenger(self.wire, self._adapter.offers)  # its choices' numbers answer it
+        # Its tick and flush look at it themselves: nothing to stop.
+        self.shredder = Shredder(self.settings, lambda: None, self._messenger)
+        self._adapter.shredder = self.shredder
 
     async def stop(self) -> None:
         if self._storage is not None:
@@ -88,11 +97,15 @@ class PlainBot:
     async def flush(self) -> int:
         """Send what is due in the outbox; how many were sent."""
         assert self._messenger is not None, "the bot is not started"
+        if self.silenced:
+            return 0
         return await outbox.flush(self.storage, self.config, self._messenger, self.clock, self._outbox_lock, wait=True)
 
     async def tick(self) -> None:
         """What falls due: missed check-outs and alerts (then the outbox, clean-ups included); idle
         conversations ended, once a minute."""
+        if self.silenced:  # the key was destroyed from the chat: nothing touches the data any more
+            return
         await ticker.tick(self.storage, self.config, self.clock, self.flush)
         now = self.clock.now()
         if self._swept is None or now - self._swept >= timedelta(minutes=1):

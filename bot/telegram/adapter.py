@@ -21,6 +21,7 @@ from bot.telegram.context import BotContext
 from bot.telegram.jobs import request_flush
 from bot.telegram.lean_bot import LeanBot
 from bot.telegram.messenger import keyboard
+from bot.telegram.shred import stop_if_polling
 
 log = logging.getLogger("outreach.telegram")
 
@@ -146,6 +147,7 @@ async def converse(update: Update, context: BotContext) -> None:
         context.person,
         update_id=update.update_id,
         stranger=stranger,
+        shredder=context.bot_data.shredder,
     )
     query = update.callback_query
     out = TelegramOutput(context.bot, chat.id, query.id if query is not None else None)
@@ -157,6 +159,9 @@ async def converse(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop from None  # and no later handler answers it as well
     if handled:
         await out.toast()
+    if context.bot_data.shredder is not None and context.bot_data.shredder.shredded is not None:
+        stop_if_polling(context.application)  # the key was destroyed from the chat: `run` ends
+    if handled:
         raise ApplicationHandlerStop  # the one-shot handlers after this group are not for it
 
 

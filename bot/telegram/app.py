@@ -22,7 +22,7 @@ from bot.i18n import LANGUAGES, N_, tr
 from bot.logs import quiet_noisy_loggers
 from bot.services.enrolment import ensure_organization
 from bot.table import build_engine
-from bot.telegram import errors, gate, jobs
+from bot.telegram import errors, gate, jobs, shred
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
 from bot.telegram.hooks import Hooks
@@ -151,5 +151,6 @@ def build_application(
     app.bot_data.engine = build_engine()
     app.bot_data.hooks = hooks
     app.bot_data.key = key
+    app.bot_data.shredder = shred.make_shredder(app)
     register_handlers(app)
     return app

@@ -13,6 +13,7 @@ from bot.telegram.lean_bot import LeanBot
 if TYPE_CHECKING:
     from bot.flows.engine import Engine
     from bot.flows.model import Conversation
+    from bot.services.shred import Shredder
     from bot.telegram.hooks import Hooks
     from config import OrgConfig, Settings
     from storage import Person, Storage
@@ -34,6 +35,7 @@ class BotData:
         self.last_beat = 0.0
         self.engine: Engine | None = None
         self.hooks: Hooks | None = None  # build_application's: told about the jobs as they run (a bench's)
+        self.shredder: Shredder | None = None  # the key destroyed from the chat (bot/telegram/shred.py)
 
 
 class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotData]):

@@ -10,6 +10,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from bot.i18n import tr
 from bot.redaction import redacted
 from bot.telegram.context import BotContext
+from bot.telegram.shred import silenced
 
 log = logging.getLogger("outreach.errors")
 
@@ -35,6 +36,8 @@ async def on_error(update: object, context: BotContext) -> None:
         log.warning("Telegram call failed: %s", redacted(error))
     else:
         log.error("Unhandled error: %s", redacted(error))
+    if silenced(context.bot_data):  # the key was destroyed: errors of what was in flight answer nobody
+        return
     if isinstance(update, Update) and update.effective_chat is not None and not isinstance(error, Forbidden):
         try:
             locale = await _reader_locale(update, context)

@@ -14,6 +14,7 @@ from bot.i18n import guess_locale, tr
 from bot.redaction import redacted
 from bot.services.enrolment import stranger_may_get_reply
 from bot.telegram.context import BotContext
+from bot.telegram.shred import silenced
 
 log = logging.getLogger("outreach.gate")
 
@@ -22,7 +23,10 @@ async def gate(update: Update, context: BotContext) -> None:
     """Fail closed: if finding the person fails (say, the database), the update goes no further.
 
     python-telegram-bot carries on with later handler groups after an exception, so an error here
-    would otherwise let a stranger's update reach every handler."""
+    would otherwise let a stranger's update reach every handler. Once the key was destroyed from
+    the chat, nobody gets anything: no answer tells a prober (or a seized phone) more."""
+    if silenced(context.bot_data):
+        raise ApplicationHandlerStop
     try:
         await _gate(update, context)
     except ApplicationHandlerStop:

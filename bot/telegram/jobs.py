@@ -23,6 +23,8 @@ App = Any  # telegram.ext.Application with our context types (its six type param
 async def flush(app: App, *, wait: bool = False) -> int:
     """Send what is due in the outbox through Telegram; one flush at a time per Application (its lock)."""
     data: BotData = app.bot_data
+    if data.shredder is not None and data.shredder.shredded is not None:
+        return 0  # the key was destroyed from the chat: nothing more goes out
     assert data.storage is not None and data.config is not None, "storage is opened in post_init"
     run = outbox.flush(data.storage, data.config, TelegramMessenger(app.bot), data.clock, data.outbox_lock, wait=wait)
     hooks = data.hooks
@@ -40,6 +42,8 @@ async def flush(app: App, *, wait: bool = False) -> int:
 async def tick(context: BotContext) -> None:
     """The escalation job: advance what fell due, send the outbox, then prove we are alive."""
     app, hooks = context.application, context.bot_data.hooks
+    if context.bot_data.shredder is not None and context.bot_data.shredder.shredded is not None:
+        return  # the key was destroyed from the chat: its job is being removed
     on_step = hooks.on_tick_step if hooks is not None else None
     await ticker.tick(context.storage, context.config, context.clock, lambda: flush(app), on_step)
     beat(context.bot_data)

@@ -247,4 +247,11 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX conversations_flow ON conversations (flow, updated_at)",
         ),
     ),
+    (
+        # Values that would tell (alert kinds, check-in outcomes, incident fields and follow-up statuses,
+        # audit actions) are stored as keyed tokens (storage/codes.py); this table maps each token back
+        # to its value, sealed. Rows written before are re-coded once, in Python, when storage opens.
+        "0010_columns_codes",
+        ("CREATE TABLE codes (token TEXT PRIMARY KEY, value_sealed BLOB NOT NULL)",),
+    ),
 ]

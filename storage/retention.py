@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.codes import Codes
 from storage.db import Tx
+from storage.incidents import STATUS
 from storage.timefmt import to_db
 
 OUTBOX_KEEP = timedelta(days=30)
@@ -22,16 +24,23 @@ class Purged:
 
 
 async def purge(
-    tx: Tx, now: datetime, *, checkins: timedelta, alerts: timedelta, incidents_after_close: timedelta
+    tx: Tx,
+    now: datetime,
+    *,
+    checkins: timedelta,
+    alerts: timedelta,
+    incidents_after_close: timedelta,
+    codes: Codes,
 ) -> Purged:
     """Closed check-ins, resolved alerts and closed incidents older than their periods; open ones stay."""
     incident_cut = to_db(now - incidents_after_close)
+    closed = codes.token(STATUS, "closed")  # incidents' status is coded (storage/codes.py)
     await tx.execute(
         "DELETE FROM incident_followups WHERE incident_id IN"
-        " (SELECT id FROM incidents WHERE status = 'closed' AND updated_at < ?)",
-        (incident_cut,),
+        " (SELECT id FROM incidents WHERE status = ? AND updated_at < ?)",
+        (closed, incident_cut),
     )
-    n_incidents = await tx.execute("DELETE FROM incidents WHERE status = 'closed' AND updated_at < ?", (incident_cut,))
+    n_incidents = await tx.execute("DELETE FROM incidents WHERE status = ? AND updated_at < ?", (closed, incident_cut))
 
     alert_cut = to_db(now - alerts)
     for statement in (

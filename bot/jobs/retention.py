@@ -21,6 +21,7 @@ async def run_purge(storage: Storage, retention: Retention, now: datetime) -> Pu
             checkins=retention.checkins,
             alerts=retention.alerts,
             incidents_after_close=retention.incidents_after_close,
+            codes=storage.codes,
         )
     await storage.db.checkpoint()
     log.info(

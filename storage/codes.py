@@ -22,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage.db import Database, Tx
@@ -80,6 +81,8 @@ class Codes:
         if found is None:
             digest = hmac.new(self._key, f"{column}\x1f{plain}".encode(), hashlib.sha256).digest()
             found = base64.b32encode(digest).decode()[:16]
+            if found[0].isdigit():  # never read as a number by SQLite (incidents.severity is an INTEGER column)
+                found = "Z" + found[1:]
             self._tokens[(column, plain)] = found
             self._values[found] = (column, plain)
         return found
@@ -112,6 +115,18 @@ class Codes:
             log.warning("A coded value in %s has no code: shown as stored", column)
             return str(token)
         return found[1]
+
+    def decoder(self, column: str) -> Callable[[str | None], str | None]:
+        """value() for many rows of one column: each token is looked up once, then from a local dict."""
+        seen: dict[str | None, str | None] = {None: None}
+
+        def decode(token: str | None) -> str | None:
+            found = seen.get(token, seen)  # seen itself: the marker of "not yet"
+            if found is seen:
+                found = seen[token] = self.value(column, token)
+            return found  # type: ignore[return-value]
+
+        return decode
 
     def number(self, column: str, token: str | None) -> int | None:
         plain = self.value(column, token)

@@ -219,9 +219,17 @@ class IncidentRepo:
             tuple(params),
         )
         # Tokens back to values by dict look-ups: over 100,000 rows this is what keeps the summary fast.
-        v, n = self._c.value, self._c.number
+        category, perpetrator, status = (self._c.decoder(c) for c in (CATEGORY, PERPETRATOR, STATUS))
+        severity = self._c.decoder(SEVERITY)
         return [
-            StatRow(v(CATEGORY, r[0]) or "", n(SEVERITY, r[1]), r[2], v(PERPETRATOR, r[3]), r[4], v(STATUS, r[5]) or "")
+            StatRow(
+                category(r[0]) or "",
+                int(sev) if (sev := severity(r[1])) else None,
+                r[2],
+                perpetrator(r[3]),
+                r[4],
+                status(r[5]) or "",
+            )
             for r in rows
         ]
 

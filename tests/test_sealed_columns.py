@@ -9,8 +9,10 @@ import csv
 import io
 import secrets
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.services import incidents as inc
 from bot.services.summary import build, this_week
@@ -265,3 +267,26 @@ async def test_clear_values_of_an_older_version_are_recoded_once_at_open(tmp_pat
     assert {a.kind for a in alerts} == {"duress"} and actions == {"alert.raise:duress"}
     for table, column, value in _text_values(db_path):
         assert not any(word in value.casefold() for word in TELLING), (table, column, value)
+
+
+async def test_a_value_first_written_in_a_transaction_that_rolled_back_is_written_again(tmp_path: Path) -> None:
+    """The code row goes with the rolled-back transaction; the next use must write it again, or the value
+    could never be read back by the next process."""
+    key, db_path = secrets.token_bytes(32), tmp_path / "outreach.db"
+    storage = await Storage.open(db_path, key)
+    try:
+        now = datetime(2026, 11, 23, tzinfo=UTC)
+        with pytest.raises(RuntimeError):
+            async with storage.db.tx() as tx:
+                await storage.audit.record(tx, now, "alert.raise:duress", org_id=None, actor_id=None, subject_id=None)
+                raise RuntimeError("rolled back")
+        async with storage.db.tx() as tx:
+            await storage.audit.record(tx, now, "alert.raise:duress", org_id=None, actor_id=None, subject_id=None)
+    finally:
+        await storage.close()
+    storage = await Storage.open(db_path, key)  # another process: only the codes table knows the value
+    try:
+        async with storage.db.read() as tx:
+            assert await storage.audit.actions(tx) == [("alert.raise:duress", None, None)]
+    finally:
+        await storage.close()

@@ -9,7 +9,11 @@ Why tokens rather than sealing each value: a token is deterministic per key, so 
 indexes and GROUP BYs the column as before and the summary maps tokens back with a dict look-up, not
 100,000 decryptions. The price: equal values have equal tokens, so a copy of the database without the
 key shows how often each value occurs and which rows share one (as a count of rows per unnamed bucket),
-never what any value is. Tokens differ between columns (the column is in the HMAC) and between keys.
+never what any value is. Someone who knows how common each value tends to be (threats more than
+arrests) may guess the largest buckets of a big database; sealing each value with a random nonce would
+hide that too, but then every summary opens every row. Tokens differ between columns (the column is
+in the HMAC) and between keys (rotate-key re-codes them). Severity (1-4) is a token too, for the same
+reasons: counted by the same dict look-up.
 
 The way back, token -> value, is the `codes` table: each value sealed (AES-GCM, bound to its token),
 loaded once per process. A value new to the process is written there in the same transaction as the

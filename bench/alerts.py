@@ -280,7 +280,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     result["unsent"] = await outbox_unsent(bot.storage)
     async with bot.storage.db.read() as tx:
         rows = await tx.all("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")
-    result["alerts_in_db"] = ", ".join(f"{kind} {n}" for kind, n in rows)
+    kinds = sorted((bot.storage.codes.value("alerts.kind", kind), n) for kind, n in rows)  # coded
+    result["alerts_in_db"] = ", ".join(f"{kind} {n}" for kind, n in kinds)
     await bot.close()
     return result | bot.outcome(logs)
 

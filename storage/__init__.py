@@ -8,6 +8,7 @@ from pathlib import Path
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.checkins import CheckinRepo
+from storage.codes import Codes
 from storage.conversations import ConversationRepo
 from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
@@ -19,6 +20,8 @@ from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
 from storage.ratelimit import RateLimitRepo
 from storage.sealing import Sealer
+
+CODED_FLAG = "columns_coded"  # meta: every coded column holds tokens
 
 
 @dataclass
@@ -38,27 +41,55 @@ class Storage:
     incidents: IncidentRepo
     conversations: ConversationRepo
     lists: ListsRepo
+    codes: Codes
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
         sealer = Sealer(key)
         db = await Database.open(path)
         await backfill(db, sealer)
-        return cls(
+        codes = Codes(sealer, db)
+        await codes.load()
+        storage = cls(
             db,
             sealer,
             OrgRepo(sealer),
             PeopleRepo(sealer),
             InviteRepo(sealer),
-            AuditRepo(),
+            AuditRepo(codes),
             RateLimitRepo(),
-            CheckinRepo(sealer),
-            AlertRepo(),
+            CheckinRepo(sealer, codes),
+            AlertRepo(codes),
             OutboxRepo(sealer),
-            IncidentRepo(sealer),
+            IncidentRepo(sealer, codes),
             ConversationRepo(sealer),
             ListsRepo(sealer),
+            codes,
         )
+        if not await storage.meta_has(CODED_FLAG):
+            # Once: rows written before their columns were coded get their tokens (see storage/codes.py).
+            # Under a wrong key that would code them for a key that is not theirs: the check raises first.
+            await storage._check_key()
+            await codes.recode()
+            await storage.meta_set(CODED_FLAG, "1")
+        return storage
+
+    async def _check_key(self) -> None:
+        """Raise SealError if the key does not open this database (one sealed value, if there is any)."""
+        async with self.db.read() as tx:
+            row = await tx.one("SELECT id, name_sealed FROM organizations LIMIT 1")
+        if row is not None:
+            self.sealer.open(row["name_sealed"], "organizations", "name", row["id"])
+
+    def forget(self) -> None:
+        """Forget the key and everything derived from it that this process holds (the chat's shred)."""
+        self.sealer.forget()
+        self.codes.forget()
+
+    async def meta_has(self, key: str) -> bool:
+        """Whether `key` is set (without opening it: this works under a wrong key too)."""
+        async with self.db.read() as tx:
+            return await tx.one("SELECT 1 FROM meta WHERE key = ?", (key,)) is not None
 
     async def meta_get(self, key: str) -> str | None:
         async with self.db.read() as tx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import new_id
 from storage.timefmt import from_db, to_db
@@ -44,7 +45,13 @@ class AlertEvent:
     recipient_id: str | None
 
 
+KIND = "alerts.kind"  # coded (storage/codes.py): 'duress' must not be readable without the key
+
+
 class AlertRepo:
+    def __init__(self, codes: Codes) -> None:
+        self._c = codes
+
     def _alert(self, r: Row) -> Alert:
         return Alert(
             id=r["id"],
@@ -52,7 +59,7 @@ class AlertRepo:
             person_id=r["person_id"],
             team_id=r["team_id"],
             checkin_id=r["checkin_id"],
-            kind=r["kind"],
+            kind=self._c.value(KIND, r["kind"]) or "",
             raised_at=from_db(r["raised_at"]),
             status=r["status"],
             managers_due_at=_t(r["managers_due_at"]),
@@ -91,7 +98,7 @@ class AlertRepo:
                 person_id,
                 team_id,
                 checkin_id,
-                kind,
+                await self._c.put(tx, KIND, kind),
                 to_db(raised_at),
                 to_db(managers_due_at) if managers_due_at else None,
                 to_db(next_repeat_at) if next_repeat_at else None,
@@ -107,7 +114,7 @@ class AlertRepo:
         again for another message."""
         row = await tx.one(
             "SELECT id FROM alerts WHERE person_id = ? AND update_id = ? AND kind = ? AND raised_at >= ?",
-            (person_id, update_id, kind, to_db(since)),
+            (person_id, update_id, self._c.token(KIND, kind), to_db(since)),
         )
         return None if row is None else str(row["id"])
 
@@ -120,14 +127,14 @@ class AlertRepo:
         row = await tx.one(
             "SELECT * FROM alerts WHERE checkin_id = ? AND kind = ? AND status != 'resolved'"
             " ORDER BY raised_at DESC LIMIT 1",
-            (checkin_id, kind),
+            (checkin_id, self._c.token(KIND, kind)),
         )
         return None if row is None else self._alert(row)
 
     async def active_for_person(self, tx: Tx, person_id: str, kind: str) -> list[Alert]:
         rows = await tx.all(
             "SELECT * FROM alerts WHERE person_id = ? AND kind = ? AND status != 'resolved' ORDER BY raised_at",
-            (person_id, kind),
+            (person_id, self._c.token(KIND, kind)),
         )
         return [self._alert(r) for r in rows]
 

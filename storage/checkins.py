@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import new_id
 from storage.sealing import Sealer
@@ -12,6 +13,8 @@ from storage.timefmt import from_db, to_db
 
 # Escalation stages of an open check-in, in order.
 STAGE_OPEN, STAGE_REMINDED, STAGE_DUE, STAGE_ALERTED = 0, 1, 2, 3
+# Coded (storage/codes.py): an outcome 'duress' must not be readable without the key.
+OUTCOME, PIN_OUTCOME = "checkins.outcome", "checkins.pin_outcome"
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class Checkin:
 
 
 class CheckinRepo:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, sealer: Sealer, codes: Codes) -> None:
         self._s = sealer
+        self._c = codes
 
     def _checkin(self, r: Row) -> Checkin:
         return Checkin(
@@ -58,9 +62,9 @@ class CheckinRepo:
             location=self._s.open_opt(r["location_sealed"], "checkins", "location", r["id"]),
             location_at=from_db(r["location_at"]) if r["location_at"] else None,
             status=r["status"],
-            outcome=r["outcome"],
+            outcome=self._c.value(OUTCOME, r["outcome"]),
             pin_asked_at=from_db(r["pin_asked_at"]) if r["pin_asked_at"] else None,
-            pin_outcome=r["pin_outcome"],
+            pin_outcome=self._c.value(PIN_OUTCOME, r["pin_outcome"]),
             pin_wrong=r["pin_wrong"],
         )
 
@@ -170,7 +174,7 @@ class CheckinRepo:
         changed = await tx.execute(
             "UPDATE checkins SET pin_asked_at = ?, pin_outcome = ?,"
             " pin_wrong = CASE WHEN pin_asked_at >= ? THEN pin_wrong ELSE 0 END WHERE id = ? AND status = 'open'",
-            (to_db(at), outcome, to_db(keep_since), checkin_id),
+            (to_db(at), await self._c.put(tx, PIN_OUTCOME, outcome), to_db(keep_since), checkin_id),
         )
         return changed == 1
 
@@ -188,6 +192,6 @@ class CheckinRepo:
         changed = await tx.execute(
             "UPDATE checkins SET status = 'closed', closed_at = ?, outcome = ?, next_step_at = NULL"
             " WHERE id = ? AND status = 'open'",
-            (to_db(at), outcome, checkin_id),
+            (to_db(at), await self._c.put(tx, OUTCOME, outcome), checkin_id),
         )
         return changed == 1

@@ -59,6 +59,8 @@ class Database:
         self._group: asyncio.Future[None] | None = None  # the transactions awaiting the next COMMIT
         self._committer: asyncio.Task[None] | None = None
         self.path = path
+        # Called when a write transaction rolls back: what a repository remembered of it is forgotten.
+        self.on_rollback: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -159,7 +161,13 @@ class Database:
                 self._writer.execute("ROLLBACK TO tx")
             self._writer.execute("RELEASE tx")
         finally:
+            if failed:
+                self._rolled_back()
             self._lock.release()
+
+    def _rolled_back(self) -> None:
+        for hook in self.on_rollback:
+            hook()
 
     async def _commit_group(self) -> None:
         """Commit every transaction of the current group in one COMMIT; tell each of them."""
@@ -172,6 +180,7 @@ class Database:
             except BaseException as exc:
                 if self._writer.in_transaction:  # a failed COMMIT leaves the transaction open
                     self._writer.execute("ROLLBACK")
+                self._rolled_back()
                 group.set_exception(exc)
                 group.exception()  # retrieved here too: no "never retrieved" warning if all waiters left
                 return
@@ -184,6 +193,11 @@ class Database:
         coroutine can use the reader in between.
         """
         return _ReadBlock(self._reader)
+
+    def read_now(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        """One row by key, read at once on the reader: for a rare look-up in code that cannot await."""
+        rows = self._reader.execute(sql, params).fetchall()  # fetched to the end: no statement left open
+        return rows[0] if rows else None
 
     @asynccontextmanager
     async def scan(self) -> AsyncIterator[Tx]:

@@ -1,5 +1,7 @@
 """Incident reports, their follow-ups, and reports left half-way (drafts). Accounts, typed places and
-dates are sealed; categories, severity and the week stay clear so that summaries need no decryption."""
+dates are sealed; category, who was affected, place kind, perpetrator, severity, support, authorities and
+statuses are coded (keyed tokens, storage/codes.py), so that summaries count them with SQL and a dict
+look-up, no decryption; the week stays clear."""
 
 from __future__ import annotations
 
@@ -9,10 +11,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import CODE_ALPHABET, new_id
 from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
+
+# The coded columns, each with the name its tokens are made for.
+CATEGORY, AFFECTED, PLACE_KIND, PERPETRATOR = (
+    "incidents.category",
+    "incidents.affected",
+    "incidents.place_kind",
+    "incidents.perpetrator",
+)
+SEVERITY, SUPPORT, AUTHORITIES, STATUS = (
+    "incidents.severity",
+    "incidents.support",
+    "incidents.authorities",
+    "incidents.status",
+)
+FOLLOWUP_STATUS = "incident_followups.status"
+OPEN_STATUSES = ("open", "support_given", "referred", "legal_action")
 
 
 @dataclass(frozen=True)
@@ -68,14 +87,15 @@ class Filters:
     category: str | None = None
     place_key: str | None = None
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, codes: Codes) -> tuple[str, list[Any]]:
         clauses, params = ["org_id = ?"], [self.org_id]
+        category = None if self.category is None else codes.token(CATEGORY, self.category)
         for column, value, op in (
             ("team_id", self.team_id, "="),
             ("reporter_id", self.reporter_id, "="),
             ("occurred_week", self.since_week, ">="),
             ("occurred_week", self.until_week, "<="),
-            ("category", self.category, "="),
+            ("category", category, "="),
             ("place_key", self.place_key, "="),
         ):
             if value is not None:
@@ -85,31 +105,32 @@ class Filters:
 
 
 class IncidentRepo:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, sealer: Sealer, codes: Codes) -> None:
         self._s = sealer
+        self._c = codes
 
     def place_key(self, place: str) -> str:
         return self._s.lookup("place", place.casefold())
 
     def _incident(self, r: Row, *, with_account: bool = True) -> Incident:
-        i = r["id"]
+        i, v = r["id"], self._c.value
         return Incident(
             id=i,
             org_id=r["org_id"],
             ref=r["ref"],
             reporter_id=r["reporter_id"],
             team_id=r["team_id"],
-            category=r["category"],
-            affected=r["affected"],
+            category=v(CATEGORY, r["category"]) or "",
+            affected=v(AFFECTED, r["affected"]),
             occurred_on=date.fromisoformat(self._s.open(r["occurred_sealed"], "incidents", "occurred", i)),
-            place_kind=r["place_kind"],
+            place_kind=v(PLACE_KIND, r["place_kind"]),
             place=self._s.open_opt(r["place_sealed"], "incidents", "place", i),
-            perpetrator=r["perpetrator"],
-            severity=r["severity"],
+            perpetrator=v(PERPETRATOR, r["perpetrator"]),
+            severity=self._c.number(SEVERITY, r["severity"]),
             account=self._s.open_opt(r["account_sealed"], "incidents", "account", i) if with_account else None,
-            support=r["support"],
-            authorities=r["authorities"],
-            status=r["status"],
+            support=v(SUPPORT, r["support"]),
+            authorities=v(AUTHORITIES, r["authorities"]),
+            status=v(STATUS, r["status"]) or "",
             checkin_id=r["checkin_id"],
             alert_id=r["alert_id"],
             reported_at=from_db(r["reported_at"]),
@@ -135,29 +156,31 @@ class IncidentRepo:
         else:
             raise RuntimeError("no free incident reference")
         place = fields.get("place")
+        put = self._c.put
         await tx.execute(
             """INSERT INTO incidents (id, org_id, ref, reporter_id, team_id, category, affected, occurred_week,
                    occurred_sealed, place_kind, place_key, place_sealed, perpetrator, severity, account_sealed,
-                   support, authorities, checkin_id, alert_id, reported_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   support, authorities, status, checkin_id, alert_id, reported_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 incident_id,
                 org_id,
                 ref,
                 reporter_id,
                 team_id,
-                fields["category"],
-                fields.get("affected"),
+                await put(tx, CATEGORY, fields["category"]),
+                await put(tx, AFFECTED, fields.get("affected")),
                 week,
                 self._s.seal(occurred_on.isoformat(), "incidents", "occurred", incident_id),
-                fields.get("place_kind"),
+                await put(tx, PLACE_KIND, fields.get("place_kind")),
                 self.place_key(place) if place else None,
                 self._s.seal_opt(place, "incidents", "place", incident_id),
-                fields.get("perpetrator"),
-                fields.get("severity"),
+                await put(tx, PERPETRATOR, fields.get("perpetrator")),
+                await put(tx, SEVERITY, fields.get("severity")),
                 self._s.seal_opt(fields.get("account"), "incidents", "account", incident_id),
-                fields.get("support"),
-                fields.get("authorities"),
+                await put(tx, SUPPORT, fields.get("support")),
+                await put(tx, AUTHORITIES, fields.get("authorities")),
+                await put(tx, STATUS, "open"),
                 fields.get("checkin_id"),
                 fields.get("alert_id"),
                 to_db(now),
@@ -173,7 +196,7 @@ class IncidentRepo:
         return None if row is None else self._incident(row)
 
     async def page(self, tx: Tx, filters: Filters, offset: int, limit: int) -> tuple[list[Incident], int]:
-        where, params = filters.where()
+        where, params = filters.where(self._c)
         total = await tx.one(f"SELECT count(*) FROM incidents WHERE {where}", tuple(params))
         rows = await tx.all(
             f"SELECT * FROM incidents WHERE {where} ORDER BY occurred_week DESC, reported_at DESC LIMIT ? OFFSET ?",
@@ -182,7 +205,7 @@ class IncidentRepo:
         return [self._incident(r, with_account=False) for r in rows], int(total[0]) if total else 0
 
     async def all(self, tx: Tx, filters: Filters, *, with_account: bool) -> list[Incident]:
-        where, params = filters.where()
+        where, params = filters.where(self._c)
         rows = await tx.all(
             f"SELECT * FROM incidents WHERE {where} ORDER BY occurred_week, reported_at",
             tuple(params),
@@ -190,12 +213,25 @@ class IncidentRepo:
         return [self._incident(r, with_account=with_account) for r in rows]
 
     async def stats(self, tx: Tx, filters: Filters) -> list[StatRow]:
-        where, params = filters.where()
+        where, params = filters.where(self._c)
         rows = await tx.all(
             f"SELECT category, severity, place_key, perpetrator, occurred_week, status FROM incidents WHERE {where}",
             tuple(params),
         )
-        return [StatRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        # Tokens back to values by dict look-ups: over 100,000 rows this is what keeps the summary fast.
+        category, perpetrator, status = (self._c.decoder(c) for c in (CATEGORY, PERPETRATOR, STATUS))
+        severity = self._c.decoder(SEVERITY)
+        return [
+            StatRow(
+                category(r[0]) or "",
+                int(sev) if (sev := severity(r[1])) else None,
+                r[2],
+                perpetrator(r[3]),
+                r[4],
+                status(r[5]) or "",
+            )
+            for r in rows
+        ]
 
     async def place_names(self, tx: Tx, org_id: str, keys: list[str]) -> dict[str, str]:
         """One readable name per place key (opened from any one incident with that place)."""
@@ -210,9 +246,8 @@ class IncidentRepo:
 
     async def open_followups(self, tx: Tx, org_id: str, team_id: str | None = None) -> int:
         row = await tx.one(
-            "SELECT count(*) FROM incidents WHERE org_id = ?"
-            " AND status IN ('open', 'support_given', 'referred', 'legal_action') AND (? IS NULL OR team_id = ?)",
-            (org_id, team_id, team_id),
+            "SELECT count(*) FROM incidents WHERE org_id = ? AND status IN (?, ?, ?, ?) AND (? IS NULL OR team_id = ?)",
+            (org_id, *(self._c.token(STATUS, s) for s in OPEN_STATUSES), team_id, team_id),
         )
         return int(row[0]) if row else 0
 
@@ -220,11 +255,12 @@ class IncidentRepo:
         self, tx: Tx, incident_id: str, status: str, actor_id: str, note: str | None, now: datetime
     ) -> None:
         await tx.execute(
-            "UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?", (status, to_db(now), incident_id)
+            "UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?",
+            (await self._c.put(tx, STATUS, status), to_db(now), incident_id),
         )
         followup_id = await tx.insert(
             "INSERT INTO incident_followups (incident_id, at, actor_id, status) VALUES (?, ?, ?, ?)",
-            (incident_id, to_db(now), actor_id, status),
+            (incident_id, to_db(now), actor_id, await self._c.put(tx, FOLLOWUP_STATUS, status)),
         )
         if note:
             await tx.execute(
@@ -241,7 +277,7 @@ class IncidentRepo:
             Followup(
                 from_db(r["at"]),
                 r["actor_id"],
-                r["status"],
+                self._c.value(FOLLOWUP_STATUS, r["status"]) or "",
                 self._s.open_opt(r["note_sealed"], "incident_followups", "note", str(r["id"])),
             )
             for r in rows

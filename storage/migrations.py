@@ -278,4 +278,11 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        # Values that would tell (alert kinds, check-in outcomes, incident fields and follow-up statuses,
+        # audit actions) are stored as keyed tokens (storage/codes.py); this table maps each token back
+        # to its value, sealed. Rows written before are re-coded once, in Python, when storage opens.
+        "0013_columns_codes",
+        ("CREATE TABLE codes (token TEXT PRIMARY KEY, value_sealed BLOB NOT NULL)",),
+    ),
 ]

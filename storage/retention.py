@@ -8,8 +8,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.codes import Codes
 from storage.db import Tx
 from storage.people import PeopleRepo
+from storage.incidents import STATUS
 from storage.timefmt import to_db
 
 log = logging.getLogger("outreach.retention")
@@ -53,16 +55,18 @@ async def purge(
     outbox: timedelta = timedelta(days=30),
     revoked_people: timedelta = timedelta(days=90),
     people: PeopleRepo | None = None,
+    codes: Codes,
 ) -> Purged:
     """Closed check-ins, resolved alerts and closed incidents older than their periods (open ones stay),
     then the audit log, invites, sent messages and revoked people past theirs."""
     incident_cut = to_db(now - incidents_after_close)
+    closed = codes.token(STATUS, "closed")  # incidents' status is coded (storage/codes.py)
     await tx.execute(
         "DELETE FROM incident_followups WHERE incident_id IN"
-        " (SELECT id FROM incidents WHERE status = 'closed' AND updated_at < ?)",
-        (incident_cut,),
+        " (SELECT id FROM incidents WHERE status = ? AND updated_at < ?)",
+        (closed, incident_cut),
     )
-    n_incidents = await tx.execute("DELETE FROM incidents WHERE status = 'closed' AND updated_at < ?", (incident_cut,))
+    n_incidents = await tx.execute("DELETE FROM incidents WHERE status = ? AND updated_at < ?", (closed, incident_cut))
 
     alert_cut = to_db(now - alerts)
     for statement in (

@@ -1,6 +1,8 @@
 """Re-sealing every sealed value (and recomputing every keyed look-up digest) under a new key.
 
 Safe to interrupt: each row says by its key id whether it is done, so a second run only does the rest.
+Coded columns (storage/codes.py) get their tokens under the new key last; a token says by the code row
+it has whether it is done, and the old key's code rows go when every column is done.
 Run it with the bot stopped: look-ups made with the old key would miss rows already moved.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from storage.codes import Codes
 from storage.db import Database
 from storage.integrity import rekey
 from storage.sealing import Sealer
@@ -98,6 +101,12 @@ async def rotate(db: Database, sealer: Sealer, *, stop_after: int | None = None)
                     moved += 1
                     if stop_after is not None and moved >= stop_after:
                         return moved, -1
-    # The access MACs last: they cover no sealed column, so they need nothing of the passes above.
+    codes = Codes(sealer, db)
+    await codes.load()
+    recoded, finished = await codes.recode(stop_after=None if stop_after is None else stop_after - moved)
+    moved += recoded
+    if not finished:
+        return moved, -1
+    # The access MACs last: they cover no sealed or coded column, so they need nothing of the passes above.
     macs, stopped = await rekey(db, sealer, stop_after=None if stop_after is None else stop_after - moved)
     return moved + macs, -1 if stopped else 0

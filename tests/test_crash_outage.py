@@ -271,6 +271,13 @@ def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         connection.close()
 
 
+async def alert_kinds(env: dict[str, str]) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """The token of an alert kind and the kind of a token (kinds are coded: storage/codes.py)."""
+    async with stored(env) as storage:
+        codes = storage.codes
+        return (lambda kind: codes.token("alerts.kind", kind)), (lambda token: codes.value("alerts.kind", token) or "")
+
+
 async def row_ids(env: dict[str, str], people: list[Worker]) -> dict[str, Worker]:
     """Each test person by their row id, found as the bot finds them (the keyed digest of the Telegram id)."""
     found: dict[str, Worker] = {}
@@ -530,15 +537,16 @@ async def check_store(
     # sent again, whatever the bot does. Only such copies are excused: the one answered late on purpose,
     # and any taken from LAST_WORDS s before a kill (or after it: the request was on its way) until the
     # bot was started again.
+    token, _ = await alert_kinds(env)
     alerts = query(
         db,
-        "SELECT a.id, c.person_id FROM alerts a JOIN checkins c ON c.id = a.checkin_id"
-        " WHERE a.kind = 'missed_checkout'",
+        "SELECT a.id, c.person_id FROM alerts a JOIN checkins c ON c.id = a.checkin_id WHERE a.kind = ?",
+        (token("missed_checkout"),),
     )
     assert sorted(people[person].index for _, person in alerts) == sorted(load.short)
     # Code words: every message typed (again, when no answer came) raised exactly one alert, even when
     # Telegram sent it to the bot twice because a kill came before the bot confirmed it.
-    coded = query(db, "SELECT id, person_id, update_id FROM alerts WHERE kind = 'yellow'")
+    coded = query(db, "SELECT id, person_id, update_id FROM alerts WHERE kind = ?", (token("yellow"),))
     typed = sorted(update for w in workers for update, text in w.person.said if text == CODE_WORD)
     assert sorted(update for _, _, update in coded) == typed, "a code word without its one alert"
     assert all(update in {u for u, _ in people[person].person.said} for _, person, update in coded), (
@@ -657,7 +665,8 @@ async def outage(tmp: Path, timings: dict[str, float]) -> None:
         }
         db = tmp / "data" / "outreach.db"
         by_row = await row_ids(env, people)
-        stored_alerts = query(db, "SELECT id, person_id, kind FROM alerts")
+        _, kind_of = await alert_kinds(env)
+        stored_alerts = [(a, p, kind_of(k)) for a, p, k in query(db, "SELECT id, person_id, kind FROM alerts")]
         assert sorted(kind for _, _, kind in stored_alerts) == sorted(["missed_checkout"] * 4 + ["red", "yellow"])
         assert len(stored_alerts) == alerts
         assert {(a, s.chat_id) for a, p, _ in stored_alerts for s in recipients[by_row[p].chat_id]} == set(sent)

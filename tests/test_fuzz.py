@@ -699,7 +699,10 @@ class CheckinMachine(RuleBasedStateMachine):
         assert len(opened) == (1 if self.open else 0), (opened, self.open)
         if self.open:
             assert from_db(opened[0]["deadline_at"]) == self.deadline
-        assert [(a["kind"], a["status"]) for a in alerts] == [(m.kind, m.status) for m in self.alerts]
+        kinds = [self.h.storage.codes.value("alerts.kind", a["kind"]) for a in alerts]  # coded
+        assert [(k, a["status"]) for k, a in zip(kinds, alerts, strict=True)] == [
+            (m.kind, m.status) for m in self.alerts
+        ]
         assert [told.get(a["id"], set()) for a in alerts] == [m.told for m in self.alerts]
 
     @invariant()

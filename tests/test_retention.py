@@ -36,7 +36,8 @@ async def test_purge_removes_old_records_everywhere_but_keeps_open_ones(harness:
         sent = await worker.tap(sent[-1], data)
     await worker.tap(sent[-1], "rp:send")
     async with harness.storage.db.tx() as tx:
-        await tx.execute("UPDATE incidents SET status = 'closed'")
+        closed = harness.storage.codes.token("incidents.status", "closed")  # coded (storage/codes.py)
+        await tx.execute("UPDATE incidents SET status = ?", (closed,))
     await harness.storage.db.checkpoint()
     assert b"Mkpurge" not in _raw(harness)  # sealed all along; the real check is on the sealed bytes below
     async with harness.storage.db.read() as tx:

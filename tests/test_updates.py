@@ -115,7 +115,8 @@ async def test_telegram_forgets_an_update_only_once_its_handling_has_ended(tmp_p
         await until(lambda: update not in api._pending)  # confirmed with the next poll, once handled
         assert noted(worker) == 1
         async with harness.storage.db.read() as tx:
-            assert (await tx.one("SELECT count(*) FROM alerts WHERE kind = 'red'"))[0] == 1
+            red = harness.storage.codes.token("alerts.kind", "red")  # kinds are coded (storage/codes.py)
+            assert (await tx.one("SELECT count(*) FROM alerts WHERE kind = ?", (red,)))[0] == 1
 
         # A stuck update: the others are fetched and handled after the hold, not after it.
         monkeypatch.setattr(updates, "HOLD_SECONDS", 0.05)

@@ -29,6 +29,7 @@ async def run_purge(storage: Storage, retention: Retention, now: datetime) -> Pu
             outbox=retention.outbox,
             revoked_people=retention.revoked_people,
             people=storage.people,
+            codes=storage.codes,
         )
     await checkpoint(storage)
     log.info(

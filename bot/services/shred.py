@@ -137,7 +137,7 @@ class Shredder:
                 found = await owed(storage, skip=admin_id)
             except Exception as exc:  # nothing may stand between the admin and the key's destruction
                 log.error("Could not read the clean-ups owed: %s", redacted(exc))
-        storage.sealer.forget()
+        storage.forget()
         source = keys.locate(self.settings)
         there = keys.key_files(self.settings, source)
         files, left = await asyncio.to_thread(keys.shred_all, self.settings)

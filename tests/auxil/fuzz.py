@@ -325,7 +325,7 @@ DB_CHECKS: tuple[tuple[str, str], ...] = (
     ),
     (
         "a missed check-out alert is still active though its check-in is closed",
-        "SELECT a.id FROM alerts a JOIN checkins c ON c.id = a.checkin_id WHERE a.kind = 'missed_checkout'"
+        "SELECT a.id FROM alerts a JOIN checkins c ON c.id = a.checkin_id WHERE a.kind = :missed"
         " AND a.status != 'resolved' AND c.status = 'closed'",
     ),
     (  # taking messages off a revoked person's screen (a clean-up, a deletion) is still owed to them
@@ -356,11 +356,12 @@ _COUNT_ALL = " UNION ALL ".join(f"SELECT {i} AS k, count(*) AS n FROM ({sql})" f
 async def db_problems(h: Harness) -> list[str]:
     """Every DB_CHECKS query in one round trip; the offending rows only when one of them finds any."""
     problems = []
+    params = {"missed": h.storage.codes.token("alerts.kind", "missed_checkout")}  # kinds are coded
     async with h.storage.db.read() as tx:
-        for row in await tx.all(_COUNT_ALL):
+        for row in await tx.all(_COUNT_ALL, params):
             if row["n"]:
                 what, sql = DB_CHECKS[row["k"]]
-                problems.append(f"{what}: {[tuple(r) for r in await tx.all(sql)][:5]}")
+                problems.append(f"{what}: {[tuple(r) for r in await tx.all(sql, params)][:5]}")
     return problems
 
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from storage.codes import Codes
 from storage.db import Tx
-from storage.people import PeopleRepo
 from storage.incidents import STATUS
+from storage.people import PeopleRepo
 from storage.timefmt import to_db
 
 log = logging.getLogger("outreach.retention")

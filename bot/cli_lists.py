@@ -27,27 +27,36 @@ NOUN = {"places": "place", "codes": "code word", "contacts": "contact"}
 
 
 def add_parsers(sub: Any) -> None:
-    """The three command groups, on the main parser's subparsers."""
-    places = sub.add_parser("places", help="list|add|remove|set-risk the places (sealed in the database)")
-    places.add_argument("action", choices=("list", "add", "remove", "set-risk"))
-    places.add_argument("name", nargs="?", help="the place's name (asked for when left out)")
-    places.add_argument("risk", nargs="?", choices=RISK_LEVELS, help="set-risk: the new risk")
-    places.add_argument("--kind", choices=HOTSPOT_KINDS, default="other")
-    places.add_argument("--risk", dest="add_risk", choices=RISK_LEVELS, default="medium")
-    places.add_argument("--area", default="", help="support contacts of the same area are offered first")
-    places.add_argument("--pairs", action="store_true", help="working alone here needs a second tap")
+    """The three command groups, on the main parser's subparsers. Each action is a parser of its own, so
+    options may come before or after the values (`places add --kind bar "Bar Sol"` and the other way)."""
+    places = _actions(sub, "places", "list|add|remove|set-risk the places (sealed in the database)")
+    for action in ("add", "remove", "set-risk"):
+        places[action].add_argument("name", nargs="?", help="the place's name (asked for when left out)")
+    places["set-risk"].add_argument("risk", nargs="?", choices=RISK_LEVELS, help="the new risk")
+    places["add"].add_argument("--kind", choices=HOTSPOT_KINDS, default="other")
+    places["add"].add_argument("--risk", dest="add_risk", choices=RISK_LEVELS, default="medium")
+    places["add"].add_argument("--area", default="", help="support contacts of the same area are offered first")
+    places["add"].add_argument("--pairs", action="store_true", help="working alone here needs a second tap")
     for lang in LANGUAGES:
-        places.add_argument(f"--name-{lang}", default=None, help=argparse.SUPPRESS)
-    codes = sub.add_parser("codes", help="list|add|remove the code words (sealed in the database)")
-    codes.add_argument("action", choices=("list", "add", "remove"))
-    codes.add_argument("word", nargs="?", help="the code word (asked for when left out: stays out of history)")
-    codes.add_argument("--level", choices=ALERT_LEVELS, default="red")
-    contacts = sub.add_parser("contacts", help="list|add|remove the support contacts (sealed in the database)")
-    contacts.add_argument("action", choices=("list", "add", "remove"))
-    contacts.add_argument("name", nargs="?", help="who (asked for when left out)")
-    contacts.add_argument("contact", nargs="?", help="how to reach them (asked for when left out)")
-    contacts.add_argument("--kind", choices=SUPPORT_KINDS, default="legal")
-    contacts.add_argument("--area", default="")
+        places["add"].add_argument(f"--name-{lang}", default=None, help=argparse.SUPPRESS)
+    codes = _actions(sub, "codes", "list|add|remove the code words (sealed in the database)")
+    for action in ("add", "remove"):
+        codes[action].add_argument("word", nargs="?", help="the code word (asked for when left out: not in history)")
+    codes["add"].add_argument("--level", choices=ALERT_LEVELS, default="red")
+    contacts = _actions(sub, "contacts", "list|add|remove the support contacts (sealed in the database)")
+    for action in ("add", "remove"):
+        contacts[action].add_argument("name", nargs="?", help="who (asked for when left out)")
+    contacts["add"].add_argument("contact", nargs="?", help="how to reach them (asked for when left out)")
+    contacts["add"].add_argument("--kind", choices=SUPPORT_KINDS, default="legal")
+    contacts["add"].add_argument("--area", default="")
+
+
+def _actions(sub: Any, group: str, summary: str) -> dict[str, argparse.ArgumentParser]:
+    """`group list|add|remove[|set-risk]`, one parser an action."""
+    parser = sub.add_parser(group, help=summary)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{" + summary.split()[0] + "}")
+    names = ("list", "add", "remove", "set-risk") if group == "places" else ("list", "add", "remove")
+    return {name: actions.add_parser(name) for name in names}
 
 
 def _ask(value: str | None, what: str) -> str:

@@ -66,7 +66,7 @@ async def test_purge_leaves_no_trace_of_audit_invites_outbox_and_revoked_people(
         for person in (reporter, passerby):
             await storage.people.set_alias(tx, person.person.id, f"Mkalias{person.person.code}")
             await storage.people.set_pins(tx, person.person.id, b"\x01" * 32, b"\x02" * 32)
-        await storage.audit.record(tx, start, "test.Mkauditmarker", org_id=org.id, actor_id=None, subject_id=None)
+        await storage.audit.record(tx, start, "test.marker", org_id=org.id, actor_id=None, subject_id="Mkauditsubject")
         await storage.outbox.enqueue(
             tx, key="Mkoutboxsent", recipient_id=kept.person.id, kind="text", params={"t": "Mkparams"}, now=start
         )
@@ -84,7 +84,8 @@ async def test_purge_leaves_no_trace_of_audit_invites_outbox_and_revoked_people(
     async with storage.db.read() as tx:
         outbox_sealed = bytes((await tx.one("SELECT params_sealed FROM outbox WHERE dedupe_key = 'Mkoutboxsent'"))[0])
     markers = {
-        "audit action": b"Mkauditmarker",
+        # The row's subject: its action is stored as a token shared by every entry of that action.
+        "audit entry": b"Mkauditsubject",
         "outbox key": b"Mkoutboxsent",
         "outbox params": outbox_sealed,
         "unused invite": code_hash(unused).encode(),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
+import config as config_package
 from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.services import lists as service
@@ -22,6 +24,7 @@ from config.org import ALERT_LEVELS, HOTSPOT_KINDS, LANGUAGES, RISK_LEVELS, SUPP
 from storage import Storage
 from storage.orgs import Organization
 
+SHIPPED_EXAMPLE = Path(config_package.__file__).parent / "lists.example.toml"
 GROUPS = {"places": "hotspots", "codes": "alert_codes", "contacts": "support"}
 NOUN = {"places": "place", "codes": "code word", "contacts": "contact"}
 
@@ -138,6 +141,11 @@ def _edit(args: argparse.Namespace) -> tuple[Edit, str]:
     return remove(section, name), "Contact removed."
 
 
+def _is_shipped_example(path: str) -> bool:
+    """Whether `path` is the example file that comes with the code (it is not the operator's to delete)."""
+    return Path(path).resolve() == SHIPPED_EXAMPLE.resolve()
+
+
 async def import_file(path: str, storage: Storage, org: Organization, config: OrgConfig) -> str:
     """`init --import-lists FILE`: the file's lists in place of the stored ones; what to tell the operator."""
     try:
@@ -146,6 +154,11 @@ async def import_file(path: str, storage: Storage, org: Organization, config: Or
         raise Fail(f"{path}: {exc}; nothing imported") from None
     await service.import_lists(storage, org.id, config, found, SystemClock().now(), replace=True)
     counts = f"{len(found.hotspots)} places, {len(found.alert_codes)} code words, {len(found.support)} contacts"
+    if _is_shipped_example(path):
+        return (
+            f"Imported {counts} from the shipped example. Replace them with your own before anyone uses the bot:"
+            " `outreach-bot places|codes|contacts list|add|remove` (the example's code words are known to all)."
+        )
     return (
         f"Imported {counts} into the database (sealed). Now delete {path}: it names them in clear"
         f" (shred -u {path}). From now on: `outreach-bot places|codes|contacts list|add|remove`."

@@ -422,3 +422,13 @@ def test_rotate_key_reseals_the_lists(tmp_path: Path) -> None:
         (sealed,) = db.execute("SELECT lists_sealed FROM org_lists").fetchone()
     new_id = Sealer.key_id_of(base64.b64decode((tmp_path / "keys" / "key").read_text().strip()))
     assert sealed[1:5] == new_id
+
+
+def test_importing_the_shipped_example_says_to_replace_it_not_to_delete_it(tmp_path: Path) -> None:
+    """The example comes with the code: the operator is told its code words are known to all."""
+    env = _install(tmp_path)
+    done = _cli(env, "init", "--import-lists", str(ROOT / "config" / "lists.example.toml"))
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert "shipped example" in last and "Replace them" in last and "delete" not in last
+    assert (ROOT / "config" / "lists.example.toml").exists()

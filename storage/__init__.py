@@ -44,11 +44,12 @@ class Storage:
         sealer = Sealer(key)
         db = await Database.open(path)
         await backfill(db, sealer)
+        orgs = OrgRepo(sealer)
         return cls(
             db,
             sealer,
-            OrgRepo(sealer),
-            PeopleRepo(sealer),
+            orgs,
+            PeopleRepo(sealer, orgs.team_usable),
             InviteRepo(sealer),
             AuditRepo(),
             RateLimitRepo(),

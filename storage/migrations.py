@@ -278,4 +278,10 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        # Teams' id and organisation carry a keyed MAC too, and their name digest is checked against the
+        # sealed name (storage/integrity.py); teams written before get theirs at the first open with the key.
+        "0013_teams_macs",
+        ("ALTER TABLE teams ADD COLUMN access_mac BLOB",),
+    ),
 ]

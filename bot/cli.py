@@ -102,11 +102,11 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
         print(told)
 
 
-def _clean_name(text: str | None) -> str | None:
+def _clean_name(text: str | None, label: str = "--name") -> str | None:
     try:
         return None if text is None else organization.clean_name(text)
     except organization.BadName as exc:
-        raise Fail(f"--name: {exc}; nothing changed") from None
+        raise Fail(f"{label}: {exc}; nothing changed") from None
 
 
 async def _lists_at_init(
@@ -143,7 +143,7 @@ async def _lists_at_init(
 
 async def cmd_rename(args: argparse.Namespace) -> None:
     """Give the organisation a new name, sealed in the database; audit-logged."""
-    name = _clean_name(args.name)
+    name = _clean_name(args.name, "rename")
     assert name is not None
     async with _organization() as (storage, org, _, clock):
         await organization.rename(storage, org, name, clock.now())

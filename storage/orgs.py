@@ -36,6 +36,7 @@ class OrgRepo:
     def __init__(self, sealer: Sealer) -> None:
         self._s = sealer
         self._auth = Authenticator(sealer)
+        self._checked: dict[tuple[object, ...], bool] = {}  # by the whole row: any edit is a new row
 
     async def first(self, tx: Tx) -> Organization | None:
         row = await tx.one("SELECT * FROM organizations ORDER BY created_at, id LIMIT 1")
@@ -90,10 +91,18 @@ class OrgRepo:
     async def team_usable(self, tx: Tx, team_id: str) -> bool:
         """Whether this team's row is intact (else warned about once): only then may it route anything."""
         row = await tx.one("SELECT * FROM teams WHERE id = ?", (team_id,))
-        if row is not None and self._auth.team_intact(self._s, row):
-            return True
-        self._auth.warn_once("teams", team_id)
-        return False
+        if row is None:  # deleted without the key (a team is never deleted otherwise)
+            self._auth.warn_once("teams", team_id)
+            return False
+        raw = tuple(row)
+        intact = self._checked.get(raw)
+        if intact is None:
+            if len(self._checked) >= 10_000:
+                self._checked.clear()
+            intact = self._checked[raw] = self._auth.team_intact(self._s, row)
+        if not intact:
+            self._auth.warn_once("teams", team_id)
+        return intact
 
     async def team_get_or_create(self, tx: Tx, org_id: str, name: str, now: datetime) -> Team:
         found = await self.team_by_name(tx, org_id, name)

@@ -107,6 +107,8 @@ def test_cli_invite_for_a_swapped_team_refuses_with_one_line(tmp_path: Path, cap
     done = _cli(env, "invite", "--role", "supervisor", "--team", "north")
     assert done.returncode == 2 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
+    # The log's one warning line for the row, then the one line for the operator.
+    assert len(lines) == 2 and lines[0].startswith("A teams row (id ") and "without the key" in lines[0], lines
     assert lines[-1].startswith("outreach-bot: team 'north' was changed in the database without the key"), lines
     assert "no invite made" in lines[-1] and "Traceback" not in done.stderr
     assert _invite_teams(db_path) == [north, south]

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot import cli_backup, cli_keys, cli_lists, keys
 from bot.clock import SystemClock
 from bot.failure import Fail
-from bot.services import lists
+from bot.services import lists, organization
 from bot.services.enrolment import create_invite, ensure_organization, revoke
 from bot.services.shred import MARKER as SHREDDED
 from bot.services.shred import report as shred_report
@@ -27,7 +27,7 @@ from config import ConfigError, OrgConfig, Settings, load_org_config, load_setti
 from config.durations import parse_duration
 from config.lists import read_toml
 from storage import Storage
-from storage.orgs import Organization
+from storage.orgs import Organization, TeamChanged
 from storage.people import ROLES
 from storage.sealing import SealError
 
@@ -90,16 +90,18 @@ async def _organization() -> AsyncIterator[tuple[Storage, Organization, OrgConfi
 
 async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
     """Create the data directory, the key where the operator says, the database, and the organisation
-    from the config (idempotent)."""
+    from the config (idempotent); --name names it (or renames it)."""
     settings, config = _load()
     assert config is not None
+    name = _clean_name(getattr(args, "name", None))
     created = False
     if key is None:
         key, source, created = cli_keys.key_for_init(settings, getattr(args, "key_file", None))
     storage = await _open_storage(settings, key)
     try:
-        org = await ensure_organization(storage, config, SystemClock())
-        told = await _lists_at_init(args, settings, storage, org, config)
+        org, name_imported = await organization.open_organization(storage, config, SystemClock(), name)
+        await lists.load(storage, org.id, config)
+        told = await _lists_at_init(args, settings, storage, org, config, name_imported)
         await cli_keys.offer_phrase(storage, ask=created)
     finally:
         await storage.close()
@@ -109,23 +111,42 @@ async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
         if source.variable == "--key-file":
             print(f"Set OUTREACH_KEY_FILE={source.path} for `outreach-bot run` and the other commands.")
         cli_keys.print_paper(key)
+    if org.name == organization.DEFAULT_NAME:
+        print('Name it (kept sealed in the database, never in the config): outreach-bot rename "NAME".')
     if told:
         print(told)
 
 
+def _clean_name(text: str | None, label: str = "--name") -> str | None:
+    try:
+        return None if text is None else organization.clean_name(text)
+    except organization.BadName as exc:
+        raise Fail(f"{label}: {exc}; nothing changed") from None
+
+
 async def _lists_at_init(
-    args: argparse.Namespace, settings: Settings, storage: Storage, org: Organization, config: OrgConfig
+    args: argparse.Namespace,
+    settings: Settings,
+    storage: Storage,
+    org: Organization,
+    config: OrgConfig,
+    name_imported: bool = False,
 ) -> str | None:
     """--import-lists FILE; else lists still in the config file: imported when the database has none
-    (an older install's way to move them), one warning either way; else a hint when there are none."""
-    if getattr(args, "import_lists", None):
-        return await cli_lists.import_file(args.import_lists, storage, org, config)
-    if config.legacy_lists:
+    (an older install's way to move them), one warning either way (the config's old name folded into
+    it); else a hint when there are none."""
+    imported = False
+    if config.legacy_lists and not getattr(args, "import_lists", None):
         try:
             imported = await lists.seed(storage, org.id, config, read_toml(settings.config_path))
         except ConfigError as exc:
             raise Fail(f"config error: {exc}") from None
-        print(f"outreach-bot: warning: {lists.legacy_warning(config, settings.config_path, imported)}", file=sys.stderr)
+    warning = lists.legacy_warning(config, settings.config_path, imported, name_imported)
+    if warning:
+        print(f"outreach-bot: warning: {warning}", file=sys.stderr)
+    if getattr(args, "import_lists", None):
+        return await cli_lists.import_file(args.import_lists, storage, org, config)
+    if config.legacy_lists:
         return None
     if not await lists.has_lists(storage, org.id):
         return (
@@ -133,6 +154,15 @@ async def _lists_at_init(
             " (config/lists.example.toml shows the shape), or add them with `outreach-bot places|codes|contacts add`."
         )
     return None
+
+
+async def cmd_rename(args: argparse.Namespace) -> None:
+    """Give the organisation a new name, sealed in the database; audit-logged."""
+    name = _clean_name(args.name, "rename")
+    assert name is not None
+    async with _organization() as (storage, org, _, clock):
+        await organization.rename(storage, org, name, clock.now())
+    print(f"The organisation is now called {name!r}.")
 
 
 async def cmd_lists(args: argparse.Namespace) -> None:
@@ -150,9 +180,15 @@ async def cmd_invite(args: argparse.Namespace) -> None:
     if ttl > timedelta(days=30):
         raise Fail("--ttl: at most 30 days (720h)")
     async with _organization() as (storage, org, config, clock):
-        async with storage.db.read() as tx:
-            known = args.team is None or await storage.orgs.team_by_name(tx, org.id, args.team) is not None
-        code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
+        try:
+            async with storage.db.read() as tx:
+                known = args.team is None or await storage.orgs.team_by_name(tx, org.id, args.team) is not None
+            code, expires, team = await create_invite(storage, clock, org, role=args.role, team=args.team, ttl=ttl)
+        except TeamChanged as exc:
+            raise Fail(
+                f"team {str(exc)!r} was changed in the database without the key, so it is not used:"
+                " no invite made (restore a backup, or invite to another team name)"
+            ) from None
         username = await storage.meta_get("bot_username")
     if not known:  # a typo makes a team of its own, whose alerts go to managers: say so
         print(f"Note: team {team!r} is new; check the spelling if you meant an existing team.")
@@ -304,7 +340,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create the key (where told), ./data and the organisation from the config")
     init.add_argument("--key-file", help="create the key in this file, outside the data and config dirs")
+    init.add_argument("--name", help="the organisation's name, kept sealed in the database (or a new one)")
     init.add_argument("--import-lists", metavar="FILE", help="places, code words, contacts from FILE (then delete it)")
+    rename = sub.add_parser("rename", help="give the organisation a new name (sealed in the database)")
+    rename.add_argument("name")
     invite = sub.add_parser("invite", help="print a single-use invite code")
     invite.add_argument("--role", required=True, choices=ROLES)
     invite.add_argument("--team", help="team name (workers and supervisors; default: main)")
@@ -347,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "init":
             asyncio.run(cmd_init(args))
+        elif args.command == "rename":
+            asyncio.run(cmd_rename(args))
         elif args.command == "invite":
             asyncio.run(cmd_invite(args))
         elif args.command == "export":

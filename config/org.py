@@ -123,7 +123,6 @@ RETENTION_MINIMUM = {"outbox": timedelta(days=2)}  # Telegram lets a bot edit or
 
 @dataclass(frozen=True)
 class OrgConfig:
-    name: str
     timezone: str
     language: str
     escalation: Escalation
@@ -131,6 +130,9 @@ class OrgConfig:
     # start and replaces it in place when an admin changes them); the file may only name old sections.
     lists: Lists = field(default_factory=lambda: Lists(), compare=False)
     legacy_lists: tuple[str, ...] = ()  # [[hotspots]], [[alert_codes]], [[support]] still in the file
+    # The organisation's name is sealed in the database too (`init --name`, `rename`); an older file may
+    # still hold it: imported once when the database has none, and warned about (bot/services/lists.py).
+    legacy_name: str | None = None
     alerts: AlertSettings = field(default_factory=AlertSettings)
     checkout_pin: bool = False
     clean_up_after: timedelta = CLEAN_UP_AFTER
@@ -208,10 +210,10 @@ def _names(data: dict[str, Any], where: str) -> dict[str, str]:
     return {k[5:]: _text(data, where, k) for k in _TRANSLATED if k in data}
 
 
-def _organization(data: dict[str, Any]) -> tuple[str, str, str]:
+def _organization(data: dict[str, Any]) -> tuple[str | None, str, str]:
     data = _table(data, "organization")
     _only(data, "organization", ("name", "timezone", "language"))
-    name = _text(data, "organization", "name")
+    name = _text(data, "organization", "name") if "name" in data else None  # legacy: see OrgConfig.legacy_name
     timezone = _text(data, "organization", "timezone")
     try:
         ZoneInfo(timezone)
@@ -329,11 +331,11 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
     name, timezone, language = _organization(data["organization"])
     summary = _summary(data.get("summary", {}))
     return OrgConfig(
-        name=name,
         timezone=timezone,
         language=language,
         escalation=_escalation(data.get("escalation", {})),
         legacy_lists=tuple(key for key in LIST_SECTIONS if key in data),
+        legacy_name=name,
         alerts=_alerts(data.get("alerts", {})),
         checkout_pin=_checkout(data.get("checkout", {})),
         clean_up_after=_privacy(data.get("privacy", {})),

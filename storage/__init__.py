@@ -50,11 +50,12 @@ class Storage:
         await backfill(db, sealer)
         codes = Codes(sealer, db)
         await codes.load()
+        orgs = OrgRepo(sealer)
         storage = cls(
             db,
             sealer,
-            OrgRepo(sealer),
-            PeopleRepo(sealer),
+            orgs,
+            PeopleRepo(sealer, orgs.team_usable),
             InviteRepo(sealer),
             AuditRepo(codes),
             RateLimitRepo(),

@@ -6,6 +6,9 @@ id (4 bytes, as sealed values carry, so a rotation can tell which key made it) a
 a key of its own derived from the master key, over the row's access columns, each length-prefixed so
 that no value can borrow bytes from its neighbour. The Telegram-id digest is checked another way (see
 `person_intact`): it must be the keyed digest of the sealed Telegram id, which is itself bound to the row.
+A team's name digest likewise (`team_intact`): `invite --team north` finds a team by it, so swapping two
+teams' digests would enrol a new supervisor in the other team. (Digests are kept out of the MACs because a
+key rotation recomputes them in its sealing pass, before the MACs are made anew.)
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ PURPOSE = b"access"
 BACKFILLED = "access_macs"  # the meta key saying every row written before MACs existed has one now
 PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
+TEAM_COLUMNS = ("id", "org_id")  # and name_hmac, checked against the sealed name (team_intact)
+TEAMS_BACKFILLED = "teams_macs"  # as BACKFILLED, for teams (their MACs came later)
 BATCH = 500
 REKEYED = (  # written out: no SQL is built from names
     (
@@ -37,6 +42,12 @@ REKEYED = (  # written out: no SQL is built from names
         INVITE_COLUMNS,
         "SELECT * FROM invites WHERE access_mac IS NOT NULL",
         "UPDATE invites SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "teams",
+        TEAM_COLUMNS,
+        "SELECT * FROM teams WHERE access_mac IS NOT NULL",
+        "UPDATE teams SET access_mac = ? WHERE id = ?",
     ),
 )
 
@@ -104,6 +115,23 @@ class Authenticator:
     def invite_intact(self, row: Row) -> bool:
         return self.check("invites", [row[c] for c in INVITE_COLUMNS], row["access_mac"])
 
+    def team_mac(self, row: Row | dict[str, str | None]) -> bytes:
+        return self.mac("teams", [row[c] for c in TEAM_COLUMNS])
+
+    def team_intact(self, sealer: Sealer, row: Row) -> bool:
+        """Id and organisation carry their MAC, and the name digest is the sealed name's (bound to the id)."""
+        if not self.check("teams", [row[c] for c in TEAM_COLUMNS], row["access_mac"]):
+            return False
+        return _team_digest_matches(sealer, row)
+
+
+def _team_digest_matches(sealer: Sealer, row: Row) -> bool:
+    try:
+        name = sealer.open(row["name_sealed"], "teams", "name", row["id"])
+    except SealError:
+        return False
+    return hmac.compare_digest(sealer.lookup("team", name.casefold()), str(row["name_hmac"]))
+
 
 def _key_opens(sealer: Sealer, org_rows: list[Row]) -> bool:
     """Whether `sealer` holds this database's key: MACs must never be made under a wrong one."""
@@ -122,15 +150,16 @@ async def backfill(db: Database, sealer: Sealer) -> int:
     this, a row without a MAC was written without the key."""
     auth = Authenticator(sealer)
     async with db.read() as tx:
-        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:
-            return 0
         orgs = await tx.all("SELECT id, name_sealed FROM organizations ORDER BY created_at, id")
     if not _key_opens(sealer, orgs):
         return 0  # a wrong key (someone trying one): leave everything for the right one
-    done = 0
+    done = await _backfill_teams(db, sealer, auth)
+    async with db.read() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:
+            return done
     async with db.tx() as tx:
         if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:
-            return 0  # another process did it meanwhile
+            return done  # another process did it meanwhile
         for row in await tx.all("SELECT * FROM people WHERE access_mac IS NULL"):
             try:
                 telegram_id = sealer.open(row["tg_user_sealed"], "people", "tg_user", row["id"])
@@ -146,6 +175,27 @@ async def backfill(db: Database, sealer: Sealer) -> int:
         await tx.execute(
             "INSERT INTO meta (key, value_sealed) VALUES (?, ?)",
             (BACKFILLED, sealer.seal("done", "meta", "value", BACKFILLED)),  # only its presence matters
+        )
+    return done
+
+
+async def _backfill_teams(db: Database, sealer: Sealer, auth: Authenticator) -> int:
+    """As `backfill`, for teams (once, recorded apart: their MACs came in a later version). A team whose
+    name digest is not its sealed name's (swapped with another team's) gets none: it stays unknown."""
+    async with db.read() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (TEAMS_BACKFILLED,)) is not None:
+            return 0
+    done = 0
+    async with db.tx() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (TEAMS_BACKFILLED,)) is not None:
+            return 0
+        for row in await tx.all("SELECT * FROM teams WHERE access_mac IS NULL"):
+            if _team_digest_matches(sealer, row):
+                await tx.execute("UPDATE teams SET access_mac = ? WHERE id = ?", (auth.team_mac(row), row["id"]))
+                done += 1
+        await tx.execute(
+            "INSERT INTO meta (key, value_sealed) VALUES (?, ?)",
+            (TEAMS_BACKFILLED, sealer.seal("done", "meta", "value", TEAMS_BACKFILLED)),
         )
     return done
 

@@ -1,4 +1,5 @@
-"""Organisations and teams."""
+"""Organisations and teams. A team row edited without the key (storage/integrity.py) is never used: a
+look-up of its name raises TeamChanged, and its members are no one's recipients (storage/people.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from storage.db import Row, Tx
 from storage.ids import new_id
+from storage.integrity import Authenticator
 from storage.sealing import Sealer
 from storage.timefmt import to_db
 
@@ -26,9 +28,15 @@ class Team:
     name: str
 
 
+class TeamChanged(Exception):
+    """The team of this name has a row that was changed without the key: it must not be used."""
+
+
 class OrgRepo:
     def __init__(self, sealer: Sealer) -> None:
         self._s = sealer
+        self._auth = Authenticator(sealer)
+        self._checked: dict[tuple[object, ...], bool] = {}  # by the whole row: any edit is a new row
 
     async def first(self, tx: Tx) -> Organization | None:
         row = await tx.one("SELECT * FROM organizations ORDER BY created_at, id LIMIT 1")
@@ -46,28 +54,55 @@ class OrgRepo:
             language=r["language"],
         )
 
-    async def upsert(self, tx: Tx, name: str, timezone: str, language: str, now: datetime) -> Organization:
-        """Create the organisation on first init; later inits bring name, zone and language up to date."""
+    async def ensure(self, tx: Tx, timezone: str, language: str, now: datetime, name: str) -> tuple[Organization, bool]:
+        """Create the organisation (named `name`) on first init; later inits bring zone and language up to
+        date and keep the stored name (`rename` changes it). Second value: whether it was created."""
         current = await self.first(tx)
-        org_id = current.id if current else new_id()
-        sealed = self._s.seal(name, "organizations", "name", org_id)
-        if current is None:
+        if current is not None:
             await tx.execute(
-                "INSERT INTO organizations (id, name_sealed, timezone, language, created_at) VALUES (?, ?, ?, ?, ?)",
-                (org_id, sealed, timezone, language, to_db(now)),
+                "UPDATE organizations SET timezone = ?, language = ? WHERE id = ?", (timezone, language, current.id)
             )
-        else:
-            await tx.execute(
-                "UPDATE organizations SET name_sealed = ?, timezone = ?, language = ? WHERE id = ?",
-                (sealed, timezone, language, org_id),
-            )
-        return Organization(org_id, name, timezone, language)
+            return Organization(current.id, current.name, timezone, language), False
+        org_id = new_id()
+        await tx.execute(
+            "INSERT INTO organizations (id, name_sealed, timezone, language, created_at) VALUES (?, ?, ?, ?, ?)",
+            (org_id, self._s.seal(name, "organizations", "name", org_id), timezone, language, to_db(now)),
+        )
+        return Organization(org_id, name, timezone, language), True
+
+    async def rename(self, tx: Tx, org_id: str, name: str) -> None:
+        await tx.execute(
+            "UPDATE organizations SET name_sealed = ? WHERE id = ?",
+            (self._s.seal(name, "organizations", "name", org_id), org_id),
+        )
 
     async def team_by_name(self, tx: Tx, org_id: str, name: str) -> Team | None:
+        """The team of this name, None if there is none; raises TeamChanged if its row was edited."""
         row = await tx.one(
-            "SELECT id FROM teams WHERE org_id = ? AND name_hmac = ?", (org_id, self._s.lookup("team", name.casefold()))
+            "SELECT * FROM teams WHERE org_id = ? AND name_hmac = ?", (org_id, self._s.lookup("team", name.casefold()))
         )
-        return None if row is None else Team(row["id"], org_id, name)
+        if row is None:
+            return None
+        if not self._auth.team_intact(self._s, row):
+            self._auth.warn_once("teams", row["id"])
+            raise TeamChanged(name)
+        return Team(row["id"], org_id, name)
+
+    async def team_usable(self, tx: Tx, team_id: str) -> bool:
+        """Whether this team's row is intact (else warned about once): only then may it route anything."""
+        row = await tx.one("SELECT * FROM teams WHERE id = ?", (team_id,))
+        if row is None:  # deleted without the key (a team is never deleted otherwise)
+            self._auth.warn_once("teams", team_id)
+            return False
+        raw = tuple(row)
+        intact = self._checked.get(raw)
+        if intact is None:
+            if len(self._checked) >= 10_000:
+                self._checked.clear()
+            intact = self._checked[raw] = self._auth.team_intact(self._s, row)
+        if not intact:
+            self._auth.warn_once("teams", team_id)
+        return intact
 
     async def team_get_or_create(self, tx: Tx, org_id: str, name: str, now: datetime) -> Team:
         found = await self.team_by_name(tx, org_id, name)
@@ -75,13 +110,14 @@ class OrgRepo:
             return found
         team_id = new_id()
         await tx.execute(
-            "INSERT INTO teams (id, org_id, name_sealed, name_hmac, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO teams (id, org_id, name_sealed, name_hmac, created_at, access_mac) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 team_id,
                 org_id,
                 self._s.seal(name, "teams", "name", team_id),
                 self._s.lookup("team", name.casefold()),
                 to_db(now),
+                self._auth.team_mac({"id": team_id, "org_id": org_id}),
             ),
         )
         return Team(team_id, org_id, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -50,9 +51,10 @@ class PeopleRepo:
     one: every look-up here returns None for it or leaves it out, so it is a stranger at the gate and
     never a recipient of an alert or a report."""
 
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, sealer: Sealer, team_usable: Callable[[Tx, str], Awaitable[bool]]) -> None:
         self._s = sealer
         self._auth = Authenticator(sealer)
+        self._team_usable = team_usable  # OrgRepo.team_usable: an edited team row routes nothing
         self._user_keys: dict[int, str] = {}
         self._decoded: dict[tuple[object, ...], Person | None] = {}
 
@@ -151,6 +153,10 @@ class PeopleRepo:
         return None if row is None else self._person(row)
 
     async def in_team(self, tx: Tx, team_id: str, role: str | None = None) -> list[Person]:
+        """The team's active people; none when the team's row was edited without the key (its alerts then go
+        to the managers, as for a team without supervisors)."""
+        if not await self._team_usable(tx, team_id):
+            return []
         rows = await tx.all(
             "SELECT * FROM people WHERE team_id = ? AND status = 'active' AND (? IS NULL OR role = ?) ORDER BY code",
             (team_id, role, role),

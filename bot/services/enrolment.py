@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services import lists
 from bot.services.escalation import hide_locations_from
+from bot.services.organization import open_organization
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
@@ -36,9 +37,9 @@ class RedeemResult:
 
 
 async def ensure_organization(storage: Storage, config: OrgConfig, clock: Clock) -> Organization:
-    """Create the organisation from the config, or bring it up to date (idempotent)."""
-    async with storage.db.tx() as tx:
-        org = await storage.orgs.upsert(tx, config.name, config.timezone, config.language, clock.now())
+    """Create the organisation from the config, or bring it up to date (idempotent); its name is sealed
+    in the database (bot/services/organization.py)."""
+    org, _ = await open_organization(storage, config, clock)
     await lists.load(storage, org.id, config)  # places, code words, contacts: sealed in the database
     return org
 

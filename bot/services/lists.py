@@ -99,17 +99,31 @@ async def has_lists(storage: Storage, org_id: str) -> bool:
         return await storage.lists.revision(tx, org_id) > 0
 
 
-def legacy_warning(config: OrgConfig, path: object, imported: bool) -> str | None:
-    """The one line for a config file that still holds lists, or None."""
-    if not config.legacy_lists:
-        return None
-    sections = ", ".join(f"[[{name}]]" for name in config.legacy_lists)
-    if imported:
-        return (
-            f"{path} still holds {sections}: imported into the database (sealed) this once; delete those"
-            " sections from the file now, and manage the lists with `outreach-bot places|codes|contacts`."
+def legacy_warning(config: OrgConfig, path: object, imported: bool, name_imported: bool = False) -> str | None:
+    """The one line for a config file that still holds lists or the organisation's name, or None."""
+    held = []
+    if config.legacy_name is not None:
+        held.append(
+            "[organization] name, imported into the database (sealed) this once"
+            if name_imported
+            else "[organization] name, which is ignored: the name is in the database (`outreach-bot rename NAME`)"
         )
+    if config.legacy_lists:
+        sections = ", ".join(f"[[{name}]]" for name in config.legacy_lists)
+        held.append(
+            f"{sections}: imported into the database (sealed) this once"
+            if imported
+            else f"{sections}, which are ignored: the lists are in the database. Import them with"
+            f" `outreach-bot init --import-lists {path}` if they are newer"
+        )
+    if not held:
+        return None
+    what = "those sections" if config.legacy_lists else "that line"
+    if config.legacy_lists and config.legacy_name is not None:
+        what = "those sections and the name"
     return (
-        f"{path} still holds {sections}, which are ignored: the lists are in the database. Import them with"
-        f" `outreach-bot init --import-lists {path}` if they are newer, then delete those sections from the file."
+        f"{path} still holds "
+        + "; and ".join(held)
+        + f"; delete {what} from the file now"
+        + (", and manage the lists with `outreach-bot places|codes|contacts`." if config.legacy_lists else ".")
     )

@@ -5,11 +5,11 @@ start-up warning line with the lists."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import subprocess
 from pathlib import Path
 
-from tests.test_lists import EXTRA, ROOT, _cli, _install, _stored
+from tests.test_lists import EXTRA, ROOT, _audit_actions, _cli, _install, _stored
 
 NAME = "Colectivo Zafiro de Quetzaltenango"
 OTHER = "Red Ópalo Comunitaria"
@@ -52,8 +52,7 @@ def test_init_with_name_keeps_it_sealed_and_rename_changes_it(tmp_path: Path) ->
     # init --name again renames too.
     assert f"organisation {NAME!r}" in _ready(_cli(env, "init", "--name", NAME))
     _no_trace(tmp_path, NAME, OTHER)
-    with sqlite3.connect(tmp_path / "data" / "outreach.db") as db:
-        actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE action LIKE 'org.%' ORDER BY id")]
+    actions = [a for a in asyncio.run(_audit_actions(tmp_path)) if a.startswith("org.")]  # coded: read with the key
     assert actions == ["org.rename", "org.rename"]
 
 

@@ -11,163 +11,25 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import date, timedelta
-from pathlib import Path
 
-from bot import cli_backup, cli_keys, cli_lists, keys
-from bot.clock import SystemClock
+from bot import cli_backup, cli_base, cli_init, cli_keys, cli_lists
 from bot.failure import Fail
-from bot.services import lists, organization
-from bot.services.enrolment import create_invite, ensure_organization, revoke
-from bot.services.shred import MARKER as SHREDDED
+from bot.services.enrolment import create_invite, revoke
 from bot.services.shred import report as shred_report
-from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
+from config import Settings
 from config.durations import parse_duration
-from config.lists import read_toml
-from storage import Storage
-from storage.orgs import Organization, TeamChanged
+from storage.orgs import TeamChanged
 from storage.people import ROLES
 from storage.sealing import SealError
 
 log = logging.getLogger("outreach")
 
 
-def _load(require_config: bool = True) -> tuple[Settings, OrgConfig | None]:
-    try:
-        settings = load_settings()
-        config = load_org_config(settings.config_path) if require_config else None
-    except ConfigError as exc:
-        raise Fail(f"config error: {exc}") from None
-    return settings, config
-
-
-def _private_dir(path: Path) -> None:
-    """The data directory, readable by the bot's user only (a copied dir still needs the key; a
-    neighbour on the host should not get even that far)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        path.chmod(0o700)
-    except OSError:  # not ours (a volume mounted by root): leave it as the operator set it
-        log.warning("Could not make %s private (0700)", path)
-
-
-async def _open_storage(settings: Settings, key: bytes | None = None) -> Storage:
-    """The database, opened with `key` or the key from its source (bot.keys)."""
-    _refuse_shredded(settings)
-    pending = settings.data_dir / "key.new"
-    if pending.exists():  # rows are under two keys until rotate-key ends: nothing else may write meanwhile
-        raise Fail(f"a key rotation is unfinished ({pending} exists): run `outreach-bot rotate-key` to finish it")
-    key = key if key is not None else cli_keys.key_for_run(settings)
-    _private_dir(settings.data_dir)
-    return await Storage.open(settings.db_path, key)
-
-
-def _refuse_shredded(settings: Settings) -> None:
-    """A data dir whose key was destroyed from the chat stays shut, even if a key command or the
-    environment still gives that key (a restart policy must not bring the bot back)."""
-    marker = settings.data_dir / SHREDDED
-    if marker.exists():
-        raise Fail(
-            f"the key was destroyed from the chat ({marker} says so): this data dir stays shut; after a false"
-            f" alarm, with the key restored, delete {marker}"
-        )
-
-
-@asynccontextmanager
-async def _organization() -> AsyncIterator[tuple[Storage, Organization, OrgConfig, SystemClock]]:
-    """The open storage and the organisation (brought up to date from the config), closed afterwards."""
-    settings, config = _load()
-    assert config is not None
-    clock = SystemClock()
-    storage = await _open_storage(settings)
-    try:
-        yield storage, await ensure_organization(storage, config, clock), config, clock
-    finally:
-        await storage.close()
-
-
-async def cmd_init(args: argparse.Namespace, key: bytes | None = None) -> None:
-    """Create the data directory, the key where the operator says, the database, and the organisation
-    from the config (idempotent); --name names it (or renames it)."""
-    settings, config = _load()
-    assert config is not None
-    name = _clean_name(getattr(args, "name", None))
-    created = False
-    if key is None:
-        key, source, created = cli_keys.key_for_init(settings, getattr(args, "key_file", None))
-    storage = await _open_storage(settings, key)
-    try:
-        org, name_imported = await organization.open_organization(storage, config, SystemClock(), name)
-        await lists.load(storage, org.id, config)
-        told = await _lists_at_init(args, settings, storage, org, config, name_imported)
-        await cli_keys.offer_phrase(storage, ask=created)
-    finally:
-        await storage.close()
-    note = f"new key in {source.path} (0600)" if created else "key from " + keys.locate(settings).describe()
-    print(f"Ready: {settings.db_path} ({note}), organisation {org.name!r}, time zone {org.timezone}.")
-    if created:
-        if source.variable == "--key-file":
-            print(f"Set OUTREACH_KEY_FILE={source.path} for `outreach-bot run` and the other commands.")
-        cli_keys.print_paper(key)
-    if org.name == organization.DEFAULT_NAME:
-        print('Name it (kept sealed in the database, never in the config): outreach-bot rename "NAME".')
-    if told:
-        print(told)
-
-
-def _clean_name(text: str | None, label: str = "--name") -> str | None:
-    try:
-        return None if text is None else organization.clean_name(text)
-    except organization.BadName as exc:
-        raise Fail(f"{label}: {exc}; nothing changed") from None
-
-
-async def _lists_at_init(
-    args: argparse.Namespace,
-    settings: Settings,
-    storage: Storage,
-    org: Organization,
-    config: OrgConfig,
-    name_imported: bool = False,
-) -> str | None:
-    """--import-lists FILE; else lists still in the config file: imported when the database has none
-    (an older install's way to move them), one warning either way (the config's old name folded into
-    it); else a hint when there are none."""
-    imported = False
-    if config.legacy_lists and not getattr(args, "import_lists", None):
-        try:
-            imported = await lists.seed(storage, org.id, config, read_toml(settings.config_path))
-        except ConfigError as exc:
-            raise Fail(f"config error: {exc}") from None
-    warning = lists.legacy_warning(config, settings.config_path, imported, name_imported)
-    if warning:
-        print(f"outreach-bot: warning: {warning}", file=sys.stderr)
-    if getattr(args, "import_lists", None):
-        return await cli_lists.import_file(args.import_lists, storage, org, config)
-    if config.legacy_lists:
-        return None
-    if not await lists.has_lists(storage, org.id):
-        return (
-            "No places, code words or contacts yet: import them once with `outreach-bot init --import-lists FILE`"
-            " (config/lists.example.toml shows the shape), or add them with `outreach-bot places|codes|contacts add`."
-        )
-    return None
-
-
-async def cmd_rename(args: argparse.Namespace) -> None:
-    """Give the organisation a new name, sealed in the database; audit-logged."""
-    name = _clean_name(args.name, "rename")
-    assert name is not None
-    async with _organization() as (storage, org, _, clock):
-        await organization.rename(storage, org, name, clock.now())
-    print(f"The organisation is now called {name!r}.")
-
-
 async def cmd_lists(args: argparse.Namespace) -> None:
     """`outreach-bot places|codes|contacts ...` (bot/cli_lists.py)."""
-    async with _organization() as (storage, org, config, _):
+    async with cli_base.organization() as (storage, org, config, _):
         await cli_lists.cmd_lists(args, storage, org, config)
 
 
@@ -179,7 +41,7 @@ async def cmd_invite(args: argparse.Namespace) -> None:
         raise Fail(f"--ttl: bad duration {args.ttl!r}; write it like 72h or 30m") from None
     if ttl > timedelta(days=30):
         raise Fail("--ttl: at most 30 days (720h)")
-    async with _organization() as (storage, org, config, clock):
+    async with cli_base.organization() as (storage, org, config, clock):
         try:
             async with storage.db.read() as tx:
                 known = args.team is None or await storage.orgs.team_by_name(tx, org.id, args.team) is not None
@@ -217,7 +79,7 @@ async def cmd_export(args: argparse.Namespace) -> None:
         raise Fail("--from/--to: write dates like 2026-09-01") from None
     if start > end:
         raise Fail("--from must not be after --to")
-    async with _organization() as (storage, org, _, clock):
+    async with cli_base.organization() as (storage, org, _, clock):
         data, count = await export(storage, org.id, start, end, with_accounts=args.accounts)
         async with storage.db.tx() as tx:
             action = "incident.export:accounts" if args.accounts else "incident.export"
@@ -234,7 +96,7 @@ async def cmd_export(args: argparse.Namespace) -> None:
 def _hold_data_dir(settings: Settings) -> int | None:
     """Take the data directory's lock, held until this process ends (even by SIGKILL): one bot or key
     rotation at a time. None if another process holds it."""
-    _private_dir(settings.data_dir)
+    cli_base.private_dir(settings.data_dir)
     fd = os.open(settings.data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -252,11 +114,11 @@ def cmd_run(args: argparse.Namespace) -> None:
     from bot.logs import setup_logging
     from bot.telegram.app import build_application
 
-    settings, config = _load()
+    settings, config = cli_base.load()
     assert config is not None
     if not settings.token:
         raise Fail("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather, or try `outreach-bot sandbox`")
-    _refuse_shredded(settings)
+    cli_base.refuse_shredded(settings)
     key, _, created = cli_keys.key_for_init(settings, None)  # once: a key command runs at start only
     if created:  # `run` initialises as `init` does, paper copy included
         cli_keys.print_paper(key)
@@ -264,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     setup_logging(logging.DEBUG if args.debug else logging.INFO, secrets=secret)
     if _hold_data_dir(settings) is None:
         raise Fail(f"another outreach-bot is already running on {settings.data_dir}")
-    asyncio.run(cmd_init(args, key))
+    asyncio.run(cli_init.cmd_init(args, key))
     app = build_application(settings, config, key=key)
     api_base_url = settings.api_base_url
     # The Application holds the key (and OUTREACH_KEY's text) now, and a shred from the chat drops its
@@ -287,8 +149,8 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 async def cmd_shred_phrase(args: argparse.Namespace) -> None:
     """Set, change or clear the shred phrase (bot/flows/shred.py)."""
-    settings, _ = _load(require_config=False)
-    storage = await _open_storage(settings)
+    settings, _ = cli_base.load(require_config=False)
+    storage = await cli_base.open_storage(settings)
     try:
         await cli_keys.cmd_shred_phrase(args, storage)
     finally:
@@ -297,7 +159,7 @@ async def cmd_shred_phrase(args: argparse.Namespace) -> None:
 
 async def cmd_revoke(args: argparse.Namespace) -> None:
     """Revoke a person by their code: from their next message on they are a stranger."""
-    async with _organization() as (storage, org, _, clock):
+    async with cli_base.organization() as (storage, org, _, clock):
         person = await revoke(storage, org, args.code, clock.now())
     if person is None:
         raise Fail(f"no person with code {args.code!r}")
@@ -314,7 +176,7 @@ def _heartbeat_age(settings: Settings) -> float | None:
 
 def cmd_health(args: argparse.Namespace) -> None:
     """Exit 0 if the bot and its scheduler wrote a heartbeat in the last two minutes, else 1."""
-    settings, _ = _load(require_config=False)
+    settings, _ = cli_base.load(require_config=False)
     age = _heartbeat_age(settings)
     if age is None:
         print("unhealthy: no heartbeat yet (is `outreach-bot run` running?)")
@@ -329,7 +191,7 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     """A local chat in the terminal: same Application, stand-in Bot API, separate database."""
     from bot.sandbox import run_sandbox  # loads python-telegram-bot and the bot (~0.3 s), as `run` does
 
-    settings, _ = _load(require_config=False)
+    settings, _ = cli_base.load(require_config=False)
     run_sandbox(settings, reason=args.reason)
 
 
@@ -385,9 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "init":
-            asyncio.run(cmd_init(args))
+            asyncio.run(cli_init.cmd_init(args))
         elif args.command == "rename":
-            asyncio.run(cmd_rename(args))
+            asyncio.run(cli_init.cmd_rename(args))
         elif args.command == "invite":
             asyncio.run(cmd_invite(args))
         elif args.command == "export":
@@ -397,12 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "revoke":
             asyncio.run(cmd_revoke(args))
         elif args.command == "rotate-key":
-            settings, _ = _load(require_config=False)
+            settings, _ = cli_base.load(require_config=False)
             if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile
                 raise Fail(f"the bot is running on {settings.data_dir}: stop it first, then rotate the key")
             asyncio.run(cli_keys.cmd_rotate_key(args, settings))
         elif args.command == "shred":
-            settings, _ = _load(require_config=False)
+            settings, _ = cli_base.load(require_config=False)
             cli_keys.cmd_shred(args, settings)
             if _hold_data_dir(settings) is None:
                 print(
@@ -411,13 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "shred-phrase":
             asyncio.run(cmd_shred_phrase(args))
         elif args.command == "backup":
-            cli_backup.cmd_backup(args, _load(require_config=False)[0])
+            cli_backup.cmd_backup(args, cli_base.load(require_config=False)[0])
         elif args.command == "restore":
-            settings, _ = _load(require_config=False)
+            settings, _ = cli_base.load(require_config=False)
             lock = _hold_data_dir(settings)  # held until the restore ends: no bot starts meanwhile
             cli_backup.cmd_restore(args, settings, stopped=lock is not None)
         elif args.command == "key":
-            cli_keys.cmd_key(args, _load(require_config=False)[0])
+            cli_keys.cmd_key(args, cli_base.load(require_config=False)[0])
         elif args.command in cli_lists.GROUPS:
             asyncio.run(cmd_lists(args))
         elif args.command == "health":

@@ -39,7 +39,9 @@ def test_init_creates_the_key_where_told_and_prints_a_paper_copy(tmp_path: Path)
     assert restored.returncode == 0, restored.stderr
     assert keys.decoded(again.read_text(), "key") == key and stat.S_IMODE(again.stat().st_mode) == 0o600
     lines = paper.splitlines()
-    mistyped = "\n".join([lines[0], lines[1].replace(lines[1][3], "A" if lines[1][3] != "A" else "B", 1), *lines[2:]])
+    # The first letter of line 2 mistyped (by position: that letter may also be the line's number).
+    typo = lines[1][:3] + ("A" if lines[1][3] != "A" else "B") + lines[1][4:]
+    mistyped = "\n".join([lines[0], typo, *lines[2:]])
     wrong = tmp_path / "wrong" / "key"
     one_line(_cli(data, "key", "restore", str(wrong), stdin=mistyped + "\n\n"), "line 2 does not match")
     assert not wrong.exists()

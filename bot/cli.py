@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot import cli_backup, cli_keys, cli_lists, keys
+from bot import cli_backup, cli_drill, cli_keys, cli_lists, keys
 from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.services import lists
@@ -335,6 +335,7 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="the backup file")
     restore.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     cli_lists.add_parsers(sub)
+    cli_drill.add_parser(sub)
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -379,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_keys.cmd_key(args, _load(require_config=False)[0])
         elif args.command in cli_lists.GROUPS:
             asyncio.run(cmd_lists(args))
+        elif args.command == "drill":
+            asyncio.run(cli_drill.cmd_drill(args, _organization))
         elif args.command == "health":
             cmd_health(args)
         elif args.command == "sandbox":

@@ -16,13 +16,14 @@ import pytest
 from bot.i18n import tr
 from bot.render import DRILL
 from bot.telegram.context import BotContext
-from bot.telegram.jobs import sweep
+from bot.telegram.jobs import sweep, weekly_summaries
 from config.errors import ConfigError
 from config.org import parse_org_config
 from tests.auxil.harness import EXAMPLE, Chatter, Harness
 from tests.auxil.plain import PlainHarness
 from tests.test_checkin import check_in
 from tests.test_reports import BUTTONS
+from tests.test_seized_phone import ALARMING, chat_texts
 
 ACCOUNT = "Zqaccount they cornered me behind the market"
 CRITICAL_TAPS = [*BUTTONS[:5], "rp:severity:4", None, *BUTTONS[7:]]
@@ -94,6 +95,10 @@ async def test_critical_report_raises_an_alert_that_climbs_the_ladder(harness: H
     assert len(worker.received()) == on_phone
     async with harness.storage.db.read() as tx:
         assert (await harness.storage.alerts.get(tx, alert_id)).status == "resolved"
+    harness.clock.advance(timedelta(hours=41))  # past the clean-up delay: the phone as an officer would scroll it
+    await harness.tick()
+    left = " ".join(chat_texts(harness, worker.chat_id)).lower()
+    assert left and not [word for word in ALARMING["en"] if word in left], left
 
 
 async def test_a_report_below_critical_is_still_a_notice(harness: Harness) -> None:
@@ -169,6 +174,10 @@ async def test_a_drill_is_counted_apart_from_real_alerts(harness: Harness) -> No
     text = [s for s in await manager.say("/summary") if s.method == "sendMessage"][-1].text
     assert "Missed check-outs: 1. Alerts: 1." in text and "Drills: 2." in text
     assert (await _alert_counts(harness))[0] == 3
+    harness.clock.advance(timedelta(days=7))  # the weekly job's summary of that week counts them the same way
+    await weekly_summaries(BotContext(harness.app))
+    weekly = [s.text for s in harness.api.to(manager.chat_id) if s.method == "sendMessage"][-1]
+    assert "Missed check-outs: 1. Alerts: 1." in weekly and "Drills: 2." in weekly
 
 
 async def test_managers_reminded_once_per_period_without_a_drill_across_a_restart(harness: Harness) -> None:

@@ -28,7 +28,7 @@ async def cmd_drill(args: argparse.Namespace, organization: Opener) -> None:
     if done is None:
         raise Fail(f"no active worker with code {args.code!r}: nothing was done")
     minutes = int(config.escalation.ack_timeout.total_seconds() // 60)
-    print(
-        f"Drill started for {done.worker.code}: supervisors now, managers after {minutes} min if nobody"
-        " acknowledges (the running bot sends it). The worker is not told."
-    )
+    ladder = f"supervisors now, managers after {minutes} min if nobody acknowledges"
+    if done.managers_now:
+        ladder = "managers now (the team has no supervisor)"
+    print(f"Drill started for {done.worker.code}: {ladder} (the running bot sends it). The worker is not told.")

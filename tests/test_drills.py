@@ -295,3 +295,13 @@ def test_drill_period_is_configurable_and_checked() -> None:
         assert "drills.remind_after" in str(caught.value)
     with pytest.raises(ConfigError, match=r"drills\.every"):
         parse_org_config({**EXAMPLE, "drills": {"every": "30d"}})
+
+
+async def test_a_drill_in_a_team_without_supervisor_goes_to_the_managers_at_once(harness: Harness) -> None:
+    manager = await harness.enrol("manager", language="ar")
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "lonely")
+    sent = await admin.say(f"/drill {worker.person.code}")
+    assert _shown(sent, admin.chat_id)[0].startswith(f"Drill started for {worker.person.code}: their team has no")
+    [text] = _shown(sent, manager.chat_id)
+    assert text.splitlines()[0] == tr("ar", DRILL) and worker.person.code in text

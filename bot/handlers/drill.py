@@ -8,6 +8,10 @@ from bot.flows.model import Ctx, Done, Flow, Input, Result
 from bot.i18n import N_
 from bot.services.drills import run_drill
 
+NO_SUPERVISOR = N_(
+    "Drill started for {worker}: their team has no supervisor, so the managers are alerted now."
+    " Every message says DRILL. The worker is not told."
+)
 NO_SUCH = N_("No worker with this code that you can drill. Write it like /drill W-7KQ2.")
 
 
@@ -24,6 +28,8 @@ async def drill(c: Ctx, inp: Input) -> Result:
     done = await run_drill(c.storage, c.config.escalation, c.person.org_id, c.person, code, c.now())
     if done is None:
         return Done(c.t(NO_SUCH))
+    if done.managers_now:
+        return Done(c.t(NO_SUPERVISOR, worker=done.worker.display))
     minutes = int(c.config.escalation.ack_timeout.total_seconds() // 60)
     return Done(
         c.t(

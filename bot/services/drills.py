@@ -23,6 +23,7 @@ REMINDER = "drill_reminder"  # the outbox kind of the managers' reminder
 class Drill:
     alert_id: str
     worker: Person
+    managers_now: bool  # the team has no supervisor: the managers were told at once
 
 
 def may_drill(actor: Person | None, worker: Person | None) -> bool:
@@ -56,7 +57,7 @@ async def run_drill(
         await storage.audit.record(
             tx, now, f"alert.raise:{KIND}", org_id=org_id, actor_id=actor.id if actor else None, subject_id=alert_id
         )
-    return Drill(alert_id, worker)
+    return Drill(alert_id, worker, any(p.role != "supervisor" for p in first))
 
 
 async def remind_managers(storage: Storage, every: timedelta, now: datetime) -> int:

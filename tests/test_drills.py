@@ -282,6 +282,13 @@ async def test_a_drill_on_the_plain_adapter(tmp_path: Path) -> None:
         alert = [s for s in harness.wire.log if s.chat_id == supervisor.chat_id][-1]
         assert alert.text.splitlines()[0] == tr("fr", DRILL) and worker.person.code in alert.text
         assert len(harness.wire.chat(worker.chat_id)) == before
+        # The plain bot's minute sweep reminds managers too, once, 30 days after that drill.
+        manager = await harness.enrol("manager")
+        harness.clock.advance(timedelta(days=30))
+        reminded = [s.text for s in await harness.tick() if s.chat_id == manager.chat_id]
+        assert sum(t.startswith("No alert drill for 30 days.") for t in reminded) == 1, reminded
+        harness.clock.advance(timedelta(minutes=2))
+        assert not [s for s in await harness.tick() if s.chat_id == manager.chat_id and "drill" in s.text]
     finally:
         await harness.stop()
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot import cli_backup, cli_base, cli_init, cli_keys, cli_lists
+from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists
 from bot.failure import Fail
 from bot.services.enrolment import create_invite, revoke
 from bot.services.shred import report as shred_report
@@ -236,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="the backup file")
     restore.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     cli_lists.add_parsers(sub)
+    cli_drill.add_parser(sub)
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -282,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_keys.cmd_key(args, cli_base.load(require_config=False)[0])
         elif args.command in cli_lists.GROUPS:
             asyncio.run(cmd_lists(args))
+        elif args.command == "drill":
+            asyncio.run(cli_drill.cmd_drill(args, cli_base.organization))
         elif args.command == "health":
             cmd_health(args)
         elif args.command == "sandbox":

@@ -16,7 +16,14 @@ HEADLINES = {
     "red": N_("URGENT: {worker} sent the red code and needs help now."),
     "duress": N_("URGENT: {worker} checked out with the duress PIN. They may be forced. Do not call them first."),
     "yellow": N_("{worker} sent the yellow code: please call or message them."),
+    "critical_report": N_("URGENT: {worker} sent report {ref}: life in danger or serious injury."),
 }
+DRILL = N_("DRILL: practice only, nobody is in danger.")  # first line of every message about a drill
+DRILL_ALERT = N_("Drill alert about {worker}. Answer it as you would a real alert.")
+DRILL_DUE = N_(
+    "No alert drill for {days} days. Ask a supervisor or an admin to run one: /drill and a worker's code."
+    " It reaches everyone marked as a drill; the worker is not told."
+)
 RESUME = N_("You have a report that is not sent yet. Continue with /report.")
 DROPPED = N_("Your unfinished report was deleted after 24 hours. You can start again with /report.")
 RESOLUTIONS = {
@@ -38,8 +45,13 @@ def alert_buttons(locale: str, alert_id: str) -> Rows:
     )
 
 
+def _drill_mark(p: dict[str, Any], locale: str, text: str) -> str:
+    """A message about a drill says so on its first line, whoever reads it."""
+    return tr(locale, DRILL) + "\n" + text if p.get("kind") == "drill" else text
+
+
 def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> str:
-    lines = []
+    lines = [tr(locale, DRILL)] if p.get("kind") == "drill" else []
     if p.get("closed"):  # the message edited once the alert closed (bot.services.escalation.hide_locations)
         lines.append(tr(locale, "Alert closed. The location was removed from this message."))
     if p.get("repeat"):
@@ -51,8 +63,15 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
         lines.append(
             tr(locale, "Missed check-out: {worker} at {place}.", worker=p["worker"], place=p.get("place", "?"))
         )
+    elif kind == "drill":  # no place, no check-in: a drill shows nothing real about the worker
+        lines.append(tr(locale, DRILL_ALERT, worker=p["worker"]))
+        if p.get("raised"):
+            lines.append(tr(locale, "Sent: {time}", time=when(p["raised"], locale, tz, now)))
+        return "\n".join(lines)
     else:
-        lines.append(tr(locale, HEADLINES[kind], worker=p["worker"]))
+        lines.append(tr(locale, HEADLINES[kind], worker=p["worker"], ref=p.get("ref", "?")))
+        if kind == "critical_report":  # the report's reference, never its account
+            lines.append(tr(locale, "Details: /incident {ref}", ref=p.get("ref", "?")))
         if p.get("raised"):
             lines.append(tr(locale, "Sent: {time}", time=when(p["raised"], locale, tz, now)))
         lines.append(tr(locale, "Place: {place}", place=p.get("place") or tr(locale, "not checked in")))
@@ -101,10 +120,13 @@ def render(
     if kind == "alert":
         return _alert_text(p, locale, tz, now), alert_buttons(locale, p["alert_id"])
     if kind == "alert_acked":
-        return tr(locale, "{by} is handling the alert about {worker}.", by=p["by"], worker=p["worker"]), ()
+        text = tr(locale, "{by} is handling the alert about {worker}.", by=p["by"], worker=p["worker"])
+        return _drill_mark(p, locale, text), ()
     if kind == "alert_closed":
         template = RESOLUTIONS.get(p.get("resolution", ""), N_("The alert about {worker} is closed."))
-        return tr(locale, template, worker=p["worker"], by=p.get("by") or ""), ()
+        return _drill_mark(p, locale, tr(locale, template, worker=p["worker"], by=p.get("by") or "")), ()
+    if kind == "drill_reminder":
+        return tr(locale, DRILL_DUE, days=p["days"]), ()
     if kind == "alone":
         text = tr(
             locale,

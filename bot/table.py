@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, shred, status
 from bot.flows.engine import Engine
-from bot.handlers import alerts, export, incident, lists, start, summary, team, timeline
+from bot.handlers import alerts, drill, export, incident, lists, start, summary, team, timeline
 
 
 def build_engine() -> Engine:
@@ -32,6 +32,7 @@ def build_engine() -> Engine:
         export.EXPORT,
         lists.FLOW,
         shred.FLOW,
+        drill.FLOW,
     ]
     rules = (*anytime.RULES, shred.destroy_now)
     return Engine(flows, rules=rules, on_location=status.LOCATION, fallback=start.FALLBACK)

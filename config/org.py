@@ -40,6 +40,7 @@ COMMAND_NAMES = (
     "places",
     "codes",
     "contacts",
+    "drill",
 )
 _TRANSLATED = tuple(f"name_{lang}" for lang in LANGUAGES)
 LIST_SECTIONS = ("hotspots", "alert_codes", "support")  # sealed in the database now (config/lists.py)
@@ -118,6 +119,7 @@ class Retention:
     outbox: timedelta = timedelta(days=30)  # sent and failed messages; a pending one is never purged
 
 
+DRILL_EVERY = timedelta(days=30)  # lone-worker practice (BS 8484) tests the alert chain regularly
 RETENTION_MINIMUM = {"outbox": timedelta(days=2)}  # Telegram lets a bot edit or delete for 48 h: kept that long
 
 
@@ -139,6 +141,7 @@ class OrgConfig:
     summary_day: int = 0  # Monday
     summary_time: time = time(8, 0)
     retention: Retention = field(default_factory=Retention)
+    drill_every: timedelta = DRILL_EVERY  # managers are reminded when no drill has run for this long
 
     @property
     def hotspots(self) -> tuple[Hotspot, ...]:
@@ -290,6 +293,22 @@ def _retention(data: Any) -> Retention:
     return Retention(**values)
 
 
+def _drills(data: Any) -> timedelta:
+    """How long without a drill before managers are reminded to run one."""
+    data = _table(data, "drills")
+    _only(data, "drills", ("remind_after",))
+    if "remind_after" not in data:
+        return DRILL_EVERY
+    try:
+        every = parse_duration(data["remind_after"])
+    except ValueError:
+        bad = data["remind_after"]
+        raise ConfigError("drills.remind_after", f'bad duration {bad!r}; write it like "30d"') from None
+    if every < timedelta(days=1):
+        raise ConfigError("drills.remind_after", "must be at least 1d")
+    return every
+
+
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -324,6 +343,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
             "privacy",
             "summary",
             "retention",
+            "drills",
         ),
     )
     if "organization" not in data:
@@ -342,6 +362,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         summary_day=summary[0],
         summary_time=summary[1],
         retention=_retention(data.get("retention", {})),
+        drill_every=_drills(data.get("drills", {})),
     )
 
 

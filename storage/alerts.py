@@ -151,6 +151,13 @@ class AlertRepo:
         )
         return [self._alert(r) for r in rows]
 
+    async def last_raised(self, tx: Tx, org_id: str, kind: str) -> datetime | None:
+        """When the organisation's latest alert of this kind was raised (a drill: when one last ran)."""
+        row = await tx.one(
+            "SELECT max(raised_at) FROM alerts WHERE org_id = ? AND kind = ?", (org_id, self._c.token(KIND, kind))
+        )
+        return from_db(row[0]) if row and row[0] else None
+
     async def needing_repeat_or_managers(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Alert]:
         """Open (unacknowledged) alerts whose next repeat or hand-over to managers has come."""
         stamp = to_db(now)

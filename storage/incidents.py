@@ -191,6 +191,11 @@ class IncidentRepo:
         assert row is not None
         return self._incident(row)
 
+    async def ref_of_alert(self, tx: Tx, alert_id: str) -> str | None:
+        """The reference of the report that raised (or is linked to) this alert."""
+        row = await tx.one("SELECT ref FROM incidents WHERE alert_id = ? ORDER BY reported_at LIMIT 1", (alert_id,))
+        return None if row is None else str(row["ref"])
+
     async def by_ref(self, tx: Tx, org_id: str, ref: str) -> Incident | None:
         row = await tx.one("SELECT * FROM incidents WHERE org_id = ? AND ref = ?", (org_id, ref.upper()))
         return None if row is None else self._incident(row)

@@ -10,7 +10,7 @@ from storage.db import Row, Tx
 from storage.ids import new_id
 from storage.integrity import Authenticator
 from storage.sealing import Sealer
-from storage.timefmt import to_db
+from storage.timefmt import from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ class OrgRepo:
     async def get(self, tx: Tx, org_id: str) -> Organization | None:
         row = await tx.one("SELECT * FROM organizations WHERE id = ?", (org_id,))
         return None if row is None else self._org(row)
+
+    async def created(self, tx: Tx) -> list[tuple[str, datetime]]:
+        """Every organisation's id and when it was created (the drill reminder counts from then)."""
+        rows = await tx.all("SELECT id, created_at FROM organizations ORDER BY created_at, id")
+        return [(r["id"], from_db(r["created_at"])) for r in rows]
 
     def _org(self, r: Row) -> Organization:
         return Organization(

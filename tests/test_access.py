@@ -134,6 +134,22 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
     # Check-in commands are for workers.
     for who in ("sup_n", "manager", "admin"):
         assert (await text(who, "/checkin")) == "Check-ins are for outreach workers."
+    # /drill: a supervisor on their own team's workers, an admin on any; to workers and managers it does not
+    # exist; another team's worker or someone who is not a worker: one neutral line, no alert.
+    alerts_before = (await _snapshot(harness))[1]
+    for who in ("worker_n", "worker_s", "manager"):
+        assert (await text(who, f"/drill {code_s}")) == "I did not understand. Send /help to see what you can do."
+    no_such = "No worker with this code that you can drill. Write it like /drill W-7KQ2."
+    for target in (code_s, world["sup_s"].person.code, "W-ZZZZ"):
+        assert (await text("sup_n", f"/drill {target}")) == no_such, target
+    assert (await text("sup_s", f"/drill {world['sup_n'].person.code}")) == no_such
+    assert (await _snapshot(harness))[1] == alerts_before
+    for who, target in (("sup_s", code_s), ("admin", world["worker_n"].person.code)):
+        shown = [s.text for s in await world[who].say(f"/drill {target}") if s.shows]
+        assert shown[0].startswith(f"Drill started for {target}"), who
+    async with harness.storage.db.read() as tx:
+        drills = await harness.storage.alerts.active_in_org(tx, world["admin"].person.org_id)
+    assert sorted(a.kind for a in drills if a.kind == "drill") == ["drill", "drill"]
 
 
 async def test_supervisor_summary_counts_only_their_team(harness: Harness, world: dict) -> None:

@@ -205,7 +205,7 @@ async def send(c: Ctx) -> Result:
     assert c.person is not None
     if not c.answers.get("category"):
         return ask(c)
-    incident = await inc.file_report(c.storage, c.person, c.answers, c.now(), c.config.tz)
+    incident = await inc.file_report(c.storage, c.person, c.answers, c.now(), c.config.tz, c.config.escalation)
     text = c.t("Sent. Your reference: {ref}. Thank you.", ref=incident.ref)
     if inc.SUPPORT_KIND.get(c.answers.get("support") or ""):
         text += "\n" + c.t("Your supervisor will contact you. Contacts: /support.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.flows.model import STALE, Choice, Ctx, Done, Flow, Input, Result
+from bot.render import DRILL
 from bot.services.checkins import Outcome, acknowledge, resolve_safe
 from bot.textsplit import pieces
 from bot.timefmt import minutes, when
@@ -74,8 +75,8 @@ async def resolve_alert(c: Ctx, inp: Input) -> Result:
 
 async def _answer(c: Ctx, outcome: Outcome, alert: object, done: str) -> Result:
     """What the supervisor's tap did (the others are told through the outbox, sent once this is stored)."""
-    if outcome is Outcome.OK:
-        return Done(done)
+    if outcome is Outcome.OK:  # a drill says so here too
+        return Done(c.t(DRILL) + "\n" + done if getattr(alert, "kind", None) == "drill" else done)
     if outcome is Outcome.ALREADY_DONE:
         async with c.storage.db.read() as tx:
             by = await c.storage.people.get(tx, getattr(alert, "acknowledged_by", "") or "")

@@ -1,5 +1,6 @@
 """Conversations left half-way: ended (and cleaned up) once idle past their flow's timeout; a report
-left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours."""
+left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours. The same
+minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.flows import report
 from bot.flows.engine import Engine
 from bot.flows.engine import sweep as end_idle
+from bot.services.drills import remind_managers
 from config import OrgConfig
 from storage import Storage
 
@@ -41,4 +43,5 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                     params={},
                     now=now,
                 )
+    await remind_managers(storage, config.drill_every, now)
     return reminded, len(dropped)

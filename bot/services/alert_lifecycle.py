@@ -15,6 +15,9 @@ from storage import Person, Storage, Tx
 from storage.alerts import Alert
 
 LEVEL_KINDS = {"red": "red", "yellow": "yellow"}
+# Alerts the worker did not raise by a code: a drill (they are not told at all) and a critical report (they
+# already have its reference). Closing them sends the worker nothing: their phone shows nothing new.
+QUIET_KINDS = ("drill", "critical_report")
 
 
 async def raise_in_tx(
@@ -63,6 +66,35 @@ async def raise_in_tx(
     return alert_id
 
 
+async def open_ladder_alert(
+    storage: Storage, tx: Tx, esc: Escalation, worker: Person, kind: str, now: datetime, *, with_checkin: bool = True
+) -> tuple[str, list[Person], dict[str, Any]]:
+    """Write an alert that climbs the ladder of a missed check-out: the team's supervisors now, the managers
+    once ack_timeout passes unacknowledged, repeats every repeat_every. Nobody is told yet: returns the
+    alert, who to tell first and what its message may say (the caller adds to it, then calls `tell`)."""
+    checkin = await storage.checkins.open_for(tx, worker.id) if with_checkin else None
+    supervisors, managers_instead = await alert_recipients(storage, tx, worker.org_id, worker.team_id)
+    alert_id = await storage.alerts.create(
+        tx,
+        org_id=worker.org_id,
+        person_id=worker.id,
+        team_id=worker.team_id,
+        checkin_id=checkin.id if checkin else None,
+        kind=kind,
+        raised_at=now,
+        managers_due_at=None if managers_instead else now + esc.ack_timeout,
+        next_repeat_at=now + esc.repeat_every,
+    )
+    if managers_instead:  # no supervisor in the team: the managers were the first told
+        await storage.alerts.set_schedule(
+            tx, alert_id, next_repeat_at=now + esc.repeat_every, repeats=0, managers_told_at=now
+        )
+    params: dict[str, Any] = {"worker": worker.display, "raised": now.isoformat(), "checkin_id": None}
+    if checkin is not None:
+        params |= await checkin_params(storage, tx, checkin)
+    return alert_id, list(supervisors), params | {"alert_id": alert_id, "kind": kind, "repeat": 0}
+
+
 async def close_alert(
     storage: Storage,
     tx: Tx,
@@ -85,7 +117,7 @@ async def close_alert(
         "closed_at": (closed_at or now).isoformat(),
     }
     if (
-        resolution == "reached_safe" and tell_worker
+        resolution == "reached_safe" and tell_worker and alert.kind not in QUIET_KINDS
     ):  # the worker: support contacts, and a report already half filled in
         await storage.outbox.enqueue(
             tx,

@@ -185,6 +185,8 @@ async def alert_params(storage: Storage, tx: Tx, alert: Alert) -> dict[str, Any]
     else:
         worker = await storage.people.get(tx, alert.person_id)
         base["worker"] = worker.display if worker else "?"
+    if alert.kind == "critical_report":  # its messages name the report (never its account)
+        base["ref"] = await storage.incidents.ref_of_alert(tx, alert.id) or "?"
     return base
 
 

@@ -8,6 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.services.alert_lifecycle import open_ladder_alert
+from bot.services.escalation import tell
+from config.org import Escalation
 from storage import Person, Storage
 from storage.incidents import Incident
 
@@ -57,6 +60,7 @@ SEVERITIES = {
     "3": N_("3 – High: injury, arrest or big loss"),
     "4": N_("4 – Critical: life in danger or serious injury"),
 }
+CRITICAL = 4  # "life in danger": the report raises an alert with the ladder of a missed check-out
 SUPPORT = {
     "medical": N_("Medical"),
     "legal": N_("Legal"),
@@ -118,8 +122,16 @@ def occurred_on(draft: dict[str, Any], now: datetime, tz: ZoneInfo) -> date:
     return today
 
 
-async def file_report(storage: Storage, worker: Person, draft: dict[str, Any], now: datetime, tz: ZoneInfo) -> Incident:
-    """Store the finished report, drop the draft, and tell the team's supervisors (never the account)."""
+async def file_report(
+    storage: Storage,
+    worker: Person,
+    draft: dict[str, Any],
+    now: datetime,
+    tz: ZoneInfo,
+    esc: Escalation | None = None,
+) -> Incident:
+    """Store the finished report, drop the draft, and tell the team's supervisors (never the account).
+    A critical one raises an alert instead of the notice: supervisors now, managers if nobody acknowledges."""
     day = occurred_on(draft, now, tz)
     fields = {
         k: draft.get(k)
@@ -138,6 +150,10 @@ async def file_report(storage: Storage, worker: Person, draft: dict[str, Any], n
     }
     fields["severity"] = int(draft["severity"]) if draft.get("severity") else None
     async with storage.db.tx() as tx:
+        critical = None
+        if fields["severity"] == CRITICAL:  # the incident links to its alert (a report after an alert: this one)
+            critical = await open_ladder_alert(storage, tx, esc or Escalation(), worker, "critical_report", now)
+            fields["alert_id"] = critical[0]
         incident = await storage.incidents.create(
             tx,
             org_id=worker.org_id,
@@ -158,7 +174,13 @@ async def file_report(storage: Storage, worker: Person, draft: dict[str, Any], n
             "place_kind": incident.place_kind,
             "has_account": bool(incident.account),
         }
-        if worker.team_id:
+        if critical is not None:
+            alert_id, first, alert_params = critical
+            await tell(storage, tx, alert_id, first, "alert", "first", alert_params | {"ref": incident.ref}, now)
+            await storage.audit.record(
+                tx, now, "alert.raise:critical_report", org_id=worker.org_id, actor_id=worker.id, subject_id=alert_id
+            )
+        elif worker.team_id:
             for supervisor in await storage.people.in_team(tx, worker.team_id, "supervisor"):
                 await storage.outbox.enqueue(
                     tx,

@@ -26,7 +26,8 @@ class Summary:
     by_perpetrator: Counter[str] = field(default_factory=Counter)
     previous_average: float = 0.0
     missed_checkouts: int = 0
-    alerts_raised: int = 0
+    alerts_raised: int = 0  # real alerts: drills are counted apart
+    drills: int = 0
     ack_median: timedelta | None = None
     ack_worst: timedelta | None = None
     open_followups: int = 0
@@ -68,9 +69,11 @@ def compute(rows: list[StatRow], alerts: list[Alert], week: date, open_followups
             if r.perpetrator:
                 summary.by_perpetrator[r.perpetrator] += 1
     summary.previous_average = sum(previous.values()) / 4
-    summary.alerts_raised = len(alerts)
-    summary.missed_checkouts = sum(1 for a in alerts if a.kind == "missed_checkout")
-    waits = sorted(a.acknowledged_at - a.raised_at for a in alerts if a.acknowledged_at)
+    real = [a for a in alerts if a.kind != "drill"]  # a drill is practice: never counted as an alert
+    summary.drills = len(alerts) - len(real)
+    summary.alerts_raised = len(real)
+    summary.missed_checkouts = sum(1 for a in real if a.kind == "missed_checkout")
+    waits = sorted(a.acknowledged_at - a.raised_at for a in real if a.acknowledged_at)
     if waits:
         summary.ack_median = statistics.median_low(waits)
         summary.ack_worst = waits[-1]

@@ -37,6 +37,7 @@ def summary_text(s: Summary, locale: str) -> str:
         tr(locale, "By place: {list}", list=counts(s.by_place)),
         tr(locale, "By who did it: {list}", list=counts(s.by_perpetrator, inc.PERPETRATORS)),
         tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=s.missed_checkouts, alerts=s.alerts_raised),
+        tr(locale, "Drills: {n}.", n=s.drills),
         tr(
             locale,
             "Time to acknowledge: median {median}, worst {worst}.",

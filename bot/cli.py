@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot import cli_backup, cli_keys, cli_lists, keys
+from bot import cli_backup, cli_keys, cli_lists, cli_people, keys
 from bot.clock import SystemClock
 from bot.failure import Fail
 from bot.services import lists
-from bot.services.enrolment import create_invite, ensure_organization, revoke
+from bot.services.enrolment import create_invite, ensure_organization
 from bot.services.shred import MARKER as SHREDDED
 from bot.services.shred import report as shred_report
 from config import ConfigError, OrgConfig, Settings, load_org_config, load_settings
@@ -259,13 +259,10 @@ async def cmd_shred_phrase(args: argparse.Namespace) -> None:
         await storage.close()
 
 
-async def cmd_revoke(args: argparse.Namespace) -> None:
-    """Revoke a person by their code: from their next message on they are a stranger."""
-    async with _organization() as (storage, org, _, clock):
-        person = await revoke(storage, org, args.code, clock.now())
-    if person is None:
-        raise Fail(f"no person with code {args.code!r}")
-    print(f"Revoked {person.code}.")
+async def cmd_people(args: argparse.Namespace) -> None:
+    """`outreach-bot people|invites ...` and `revoke CODE` (bot/cli_people.py)."""
+    async with _organization() as (storage, org, config, clock):
+        await cli_people.cmd(args, storage, org, config, clock)
 
 
 def _heartbeat_age(settings: Settings) -> float | None:
@@ -317,8 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
     exp.add_argument("file", help="the CSV file to write")
-    revoke = sub.add_parser("revoke", help="revoke a person by their code (like W-7KQ2)")
-    revoke.add_argument("code")
+    cli_people.add_parsers(sub)
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
     rotate_key.add_argument("--new-key-file", help="where the new key goes when the key comes from a command or env")
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
@@ -353,8 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_export(args))
         elif args.command == "run":
             cmd_run(args)
-        elif args.command == "revoke":
-            asyncio.run(cmd_revoke(args))
+        elif args.command in cli_people.GROUPS:
+            asyncio.run(cmd_people(args))
         elif args.command == "rotate-key":
             settings, _ = _load(require_config=False)
             if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile

@@ -24,6 +24,9 @@ PURPOSE = b"access"
 BACKFILLED = "access_macs"  # the meta key saying every row written before MACs existed has one now
 PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
+# A cancel is authenticated too, but only once there is one: the MACs made before the column existed still
+# check, and a cancelled invite whose `cancelled_at` is cleared without the key no longer does.
+INVITE_CANCELLED = "cancelled_at"
 BATCH = 500
 REKEYED = (  # written out: no SQL is built from names
     (
@@ -88,7 +91,7 @@ class Authenticator:
         return self.mac("people", [row[c] for c in PERSON_COLUMNS])
 
     def invite_mac(self, row: Row | dict[str, str | None]) -> bytes:
-        return self.mac("invites", [row[c] for c in INVITE_COLUMNS])
+        return self.mac("invites", invite_fields(row))
 
     def person_intact(self, sealer: Sealer, row: Row) -> bool:
         """The access columns carry their MAC, and the Telegram-id digest is the sealed id's (so neither
@@ -102,7 +105,18 @@ class Authenticator:
         return hmac.compare_digest(sealer.lookup("tg_user", telegram_id), str(row["tg_user_hmac"]))
 
     def invite_intact(self, row: Row) -> bool:
-        return self.check("invites", [row[c] for c in INVITE_COLUMNS], row["access_mac"])
+        return self.check("invites", invite_fields(row), row["access_mac"])
+
+
+def invite_fields(row: Row | dict[str, str | None]) -> list[str | None]:
+    """An invite's access columns, and its cancel once it has one (see INVITE_CANCELLED)."""
+    fields = [row[c] for c in INVITE_COLUMNS]
+    cancelled = row[INVITE_CANCELLED] if INVITE_CANCELLED in row.keys() else None
+    return fields if cancelled is None else [*fields, cancelled]
+
+
+def _fields(table: str, columns: Sequence[str], row: Row) -> list[str | None]:
+    return invite_fields(row) if table == "invites" else [row[c] for c in columns]
 
 
 def _key_opens(sealer: Sealer, org_rows: list[Row]) -> bool:
@@ -160,11 +174,11 @@ async def rekey(db: Database, sealer: Sealer, *, stop_after: int | None = None) 
         async with db.scan() as tx:
             rows = await tx.all(select)
         todo = [r for r in rows if bytes(r["access_mac"][:4]) != sealer.key_id]
-        todo = [r for r in todo if auth.check(table, [r[c] for c in columns], r["access_mac"])]
+        todo = [r for r in todo if auth.check(table, _fields(table, columns, r), r["access_mac"])]
         for start in range(0, len(todo), BATCH):
             async with db.tx() as wtx:
                 for row in todo[start : start + BATCH]:
-                    await wtx.execute(update, (auth.mac(table, [row[c] for c in columns]), row["id"]))
+                    await wtx.execute(update, (auth.mac(table, _fields(table, columns, row)), row["id"]))
                     done += 1
                     if stop_after is not None and done >= stop_after:
                         return done, True

@@ -285,4 +285,13 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
         "0013_columns_codes",
         ("CREATE TABLE codes (token TEXT PRIMARY KEY, value_sealed BLOB NOT NULL)",),
     ),
+    (
+        # Admins see when a person last used the bot (to the hour, written at most once an hour: see
+        # PeopleRepo.seen) and may cancel an invite (a cancel is under the invite's access MAC).
+        "0014_admin_people_invites",
+        (
+            "ALTER TABLE people ADD COLUMN last_seen_at TEXT",
+            "ALTER TABLE invites ADD COLUMN cancelled_at TEXT",
+        ),
+    ),
 ]

@@ -43,8 +43,14 @@ HELP = {  # what each role can do, in the order they need it
         ("pin", N_("check-out codes")),
         *_ALWAYS,
     ],
-    "supervisor": [("team", N_("who is out now")), *_REPORTS, *_ALWAYS],
-    "manager": [("team", N_("who is out now")), *_REPORTS, ("export", N_("a CSV file of a period")), *_ALWAYS],
+    "supervisor": [("team", N_("who is out now")), ("alerts", N_("open alerts")), *_REPORTS, *_ALWAYS],
+    "manager": [
+        ("team", N_("who is out now")),
+        ("alerts", N_("open alerts")),
+        *_REPORTS,
+        ("export", N_("a CSV file of a period")),
+        *_ALWAYS,
+    ],
 }
 HELP["admin"] = HELP["manager"]
 

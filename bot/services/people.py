@@ -120,14 +120,15 @@ async def move(
             return Changed(Change.UNKNOWN_TEAM, person)
         if found is None:
             found = await storage.orgs.team_get_or_create(tx, org_id, team.strip(), now)
+        name = await storage.orgs.team_name(tx, found.id) or found.name  # as it was first written
         if found.id == person.team_id:
-            return Changed(Change.SAME, person, found.name)
+            return Changed(Change.SAME, person, name)
         if not await storage.people.set_access(tx, person.id, team_id=found.id, role=person.role):
             return Changed(Change.UNKNOWN_PERSON)
         await storage.audit.record(
             tx, now, "person.move", org_id=org_id, actor_id=actor.id if actor else None, subject_id=person.id
         )
-    return Changed(Change.OK, person, found.name)
+    return Changed(Change.OK, person, name)
 
 
 async def set_role(

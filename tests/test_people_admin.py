@@ -1,0 +1,323 @@
+"""People and invites for admins, from the CLI and the chat: list them, cancel an invite, move a person
+to another team, change a role, revoke; every change audit-logged and holding at once; bad input one
+line and no change; a revocation closes the person's open alerts, telling those alerted why."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.jobs.retention import run_purge
+from storage.timefmt import to_db
+from tests.auxil.harness import Chatter, Harness
+from tests.test_lists import _audit_actions, _cli, _install
+
+ROOT = Path(__file__).resolve().parent.parent
+ONLY_ADMINS = "This command is for admins."
+STALE = "This button is no longer current."
+NOT_VALID = "This code is not valid. Check it, or ask your supervisor for a new one."
+REVOKED_TEXT = "is closed because an admin revoked their access to this bot"
+
+
+def _shown(sent: list) -> list[str]:
+    return [s.text for s in sent if s.shows]
+
+
+def _env(harness: Harness) -> dict[str, str]:
+    """The CLI on the running bot's database, with its key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTREACH_", "TELEGRAM_"))}
+    return env | {
+        "OUTREACH_DATA_DIR": str(harness.settings.data_dir),
+        "OUTREACH_CONFIG": str(ROOT / "config" / "org.example.toml"),
+        "OUTREACH_KEY": base64.b64encode(harness.app.bot_data.key).decode(),
+    }
+
+
+async def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command, in a process of its own, while the bot's loop goes on."""
+    return await asyncio.to_thread(_cli, env, *args)
+
+
+async def _person(harness: Harness, chatter: Chatter) -> tuple[str | None, str]:
+    """(team name, role) as stored now."""
+    async with harness.storage.db.read() as tx:
+        person = await harness.storage.people.get(tx, chatter.person.id)
+        assert person is not None
+        team = await harness.storage.orgs.team_name(tx, person.team_id) if person.team_id else None
+    return team, person.role
+
+
+async def _alert_rows(harness: Harness, chatter: Chatter) -> list[tuple[str, str | None]]:
+    async with harness.storage.db.read() as tx:
+        rows = await tx.all(
+            "SELECT status, resolution FROM alerts WHERE person_id = ? ORDER BY raised_at", (chatter.person.id,)
+        )
+    return [(r["status"], r["resolution"]) for r in rows]
+
+
+def _one_line_refusal(done: subprocess.CompletedProcess[str], words: str) -> None:
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and words in lines[0], (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_invites_list_cancel_and_bad_input(tmp_path: Path) -> None:
+    env = _install(tmp_path)
+    assert _cli(env, "init").returncode == 0
+    codes = [
+        _cli(env, "invite", "--role", role, "--team", "north").stdout.strip().splitlines()[-1]
+        for role in ("worker", "supervisor")
+    ]
+    listed = _cli(env, "invites", "list").stdout.strip().splitlines()
+    assert listed[-1] == "2 open invite(s)." and [line.split()[1:3] for line in listed[1:-1]] == [
+        ["worker", "north"],
+        ["supervisor", "north"],
+    ]
+    assert not any(code in "\n".join(listed) for code in codes)  # the codes themselves are never shown again
+    first = listed[1].split()[0]
+    before = _cli(env, "invites", "list").stdout
+    for ref, why in (("nosuch", "no open invite"), (first[:4], "no open invite"), ("", "no open invite")):
+        _one_line_refusal(_cli(env, "invites", "cancel", ref), why)
+    _one_line_refusal(_cli(env, "people", "move", "W-ZZZZ", "--team", "north"), "no person with code")
+    _one_line_refusal(_cli(env, "people", "role", "W-ZZZZ", "admin"), "no person with code")
+    _one_line_refusal(_cli(env, "people", "revoke", "W-ZZZZ"), "no person with code")
+    _one_line_refusal(_cli(env, "revoke", "W-ZZZZ"), "no person with code")
+    assert _cli(env, "invites", "list").stdout == before
+    done = _cli(env, "invites", "cancel", first)
+    assert done.returncode == 0 and done.stdout.startswith(f"Cancelled invite {first} (worker)"), done.stderr
+    _one_line_refusal(_cli(env, "invites", "cancel", first), "no open invite")  # once only
+    listed = _cli(env, "invites", "list").stdout.strip().splitlines()
+    assert listed[-1] == "1 open invite(s)." and listed[1].split()[1] == "supervisor"
+    assert "invite.cancel" in asyncio.run(_audit_actions(tmp_path))
+    assert _cli(env, "people", "list").stdout.strip().splitlines()[-1] == "0 active, 0 revoked."
+
+
+async def test_cli_people_list_move_role_revoke_hold_at_once(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    sup_n = await harness.enrol("supervisor", "north")
+    sup_s = await harness.enrol("supervisor", "south")
+    manager = await harness.enrol("manager")
+    env = _env(harness)
+    listed = (await _run(env, "people", "list")).stdout.strip().splitlines()
+    rows = {line.split()[0]: line.split() for line in listed[1:-1]}
+    assert rows[worker.person.code][1:4] == ["worker", "north", "en"] and rows[worker.person.code][-1] == "active"
+    assert rows[manager.person.code][1:3] == ["manager", "-"]
+    assert "never" not in rows[worker.person.code]  # the enrolment was seen
+    assert listed[-1] == "4 active, 0 revoked."
+
+    # Bad input: one line each, nothing changed.
+    _one_line_refusal(await _run(env, "people", "move", worker.person.code, "--team", "east"), "no team 'east'")
+    _one_line_refusal(await _run(env, "people", "role", worker.person.code, "boss"), "no role 'boss'")
+    assert await _person(harness, worker) == ("north", "worker")
+
+    # A move holds at once: the next alert reaches the new team's supervisor only.
+    done = await _run(env, "people", "move", worker.person.code.lower(), "--team", "South")
+    assert done.returncode == 0 and done.stdout.startswith(f"Moved {worker.person.code} to team 'south'"), done.stderr
+    assert await _person(harness, worker) == ("south", "worker")
+    await worker.say("buy bread")
+    assert any(s.text.startswith("URGENT") for s in sup_s.received())
+    assert not any(s.text.startswith("URGENT") for s in sup_n.received())
+    # A new team only when asked for.
+    done = await _run(env, "people", "move", sup_n.person.code, "--team", "east", "--create-team")
+    assert done.returncode == 0 and await _person(harness, sup_n) == ("east", "supervisor")
+
+    # A role holds at once: a worker made supervisor sees /team.
+    done = await _run(env, "people", "role", sup_s.person.code, "worker")
+    assert done.returncode == 0, done.stderr
+    assert _shown(await sup_s.say("/team")) == ["This command is for supervisors."]
+    done = await _run(env, "people", "role", sup_s.person.code, "supervisor")
+    assert "now has role supervisor in team 'south'" in done.stdout
+    assert "This command is for supervisors." not in _shown(await sup_s.say("/team"))
+
+    # Revoking closes their open alert; those alerted are told why; the worker gets nothing more.
+    before = len(worker.received())
+    done = await _run(env, "people", "revoke", worker.person.code)
+    assert done.stdout.strip() == f"Revoked {worker.person.code}; 1 open alert(s) closed, those alerted were told why."
+    harness.clock.set(datetime.now(UTC) + timedelta(seconds=1))  # the CLI's clock is the real one
+    await harness.tick()
+    assert await _alert_rows(harness, worker) == [("resolved", "revoked")]
+    for told in (sup_s, manager):
+        assert any(REVOKED_TEXT in (s.text or "") for s in told.received()), told.person.role
+    assert len(worker.received()) == before
+    assert _shown(await worker.say("/status")) == ["This chat is by invitation only."]
+    done = await _run(env, "revoke", worker.person.code)  # the old command still works, and changes nothing now
+    assert done.returncode == 0 and "already revoked" in done.stdout
+    listed = (await _run(env, "people", "list")).stdout.strip().splitlines()
+    assert listed[-1] == "3 active, 1 revoked."
+    async with harness.storage.db.read() as tx:
+        actions = [a for a, _, _ in await harness.storage.audit.actions(tx) if a.startswith("person.")]
+    assert actions[-5:] == [
+        "person.move",
+        "person.move",
+        "person.role:worker",
+        "person.role:supervisor",
+        "person.revoke",
+    ]
+
+
+async def test_admin_changes_people_in_the_chat(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "north")
+    sup = await harness.enrol("supervisor", "south")
+    sent = await admin.say("/people")
+    text = sent[-1].text
+    assert text.startswith("People: 3") and f"• {worker.person.code} · worker · north · en · seen " in text
+    # Move: the code typed, the team from buttons (no team is made by a typo).
+    sent = await admin.tap(sent[-1], "ppl:team")
+    assert _shown(await admin.say("W-ZZZZ")) == ["No one has that code. Check it on the list, or send /cancel."]
+    sent = await admin.say(worker.person.code.lower())
+    assert [label for label, _ in sent[-1].buttons] == ["north", "south"]
+    sent = await admin.tap(sent[-1], "ppl:t:1")
+    assert sent[-1].text == "Saved. It holds from their next message."
+    assert await _person(harness, worker) == ("south", "worker")
+    # Role.
+    sent = await admin.tap((await admin.say("/people"))[-1], "ppl:role")
+    sent = await admin.tap((await admin.say(worker.person.code))[-1], "ppl:r:supervisor")
+    assert sent[-1].text == "Saved. It holds from their next message."
+    assert await _person(harness, worker) == ("south", "supervisor")
+    assert "This command is for supervisors." not in _shown(await worker.say("/team"))
+    # Not their own access.
+    await admin.tap((await admin.say("/people"))[-1], "ppl:role")
+    assert _shown(await admin.say(admin.person.code)) == [
+        "You cannot change your own access here: another admin or the command line can."
+    ]
+    assert await _person(harness, admin) == (None, "admin")
+    # Revoke, confirmed; an open alert closes with the reason.
+    red = await harness.enrol("worker", "south")
+    await red.say("buy bread")
+    sent = await admin.tap((await admin.say("/people"))[-1], "ppl:revoke")
+    sent = await admin.say(red.person.code)
+    assert sent[-1].text.startswith(f"Revoke {red.person.code}?")
+    sent = [s for s in await admin.tap(sent[-1], "ppl:yes") if s.chat_id == admin.chat_id]
+    assert sent[-1].text == f"{red.person.code} is revoked. Open alerts closed: 1."
+    await harness.tick()
+    assert await _alert_rows(harness, red) == [("resolved", "revoked")]
+    assert any(REVOKED_TEXT in (s.text or "") for s in sup.received())
+    assert _shown(await red.say("/help")) == ["This chat is by invitation only."]
+    async with harness.storage.db.read() as tx:
+        logged = [
+            (a, subject) for a, actor, subject in await harness.storage.audit.actions(tx) if actor == admin.person.id
+        ]
+    assert logged[-3:] == [
+        ("person.move", worker.person.id),
+        ("person.role:supervisor", worker.person.id),
+        ("person.revoke", red.person.id),
+    ]
+
+
+async def test_admin_cancels_an_invite_in_the_chat_and_its_code_stops_working(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    code = await harness.invite("worker", "north")
+    await harness.invite("supervisor", "north")
+    sent = await admin.say("/invites")
+    assert sent[-1].text.startswith("Open invites: 2\n• ") and code not in sent[-1].text
+    sent = await admin.tap(sent[-1], "ppl:inv")
+    assert [label.split(" · ")[1:] for label, _ in sent[-1].buttons][:2] == [
+        ["worker", "north"],
+        ["supervisor", "north"],
+    ]
+    sent = await admin.tap(sent[-1], "ppl:i:0")
+    assert sent[-1].text == "Cancelled. That invite's code is no longer valid."
+    assert (await admin.say("/invites"))[-1].text.startswith("Open invites: 1\n")
+    stranger = harness.chatter()
+    assert _shown(await stranger.say(f"/start {code}")) == [NOT_VALID]
+    async with harness.storage.db.read() as tx:
+        assert ("invite.cancel", admin.person.id) in [(a, b) for a, b, _ in await harness.storage.audit.actions(tx)]
+
+
+async def test_a_cancel_cannot_be_undone_without_the_key(harness: Harness) -> None:
+    code = await harness.invite("worker", "north")
+    admin = await harness.enrol("admin")
+    await admin.tap((await admin.tap((await admin.say("/invites"))[-1], "ppl:inv"))[-1], "ppl:i:0")
+    async with harness.storage.db.tx() as tx:  # someone with the file but not the key clears the cancel
+        await tx.execute("UPDATE invites SET cancelled_at = NULL")
+    assert _shown(await harness.chatter().say(f"/start {code}")) == [NOT_VALID]
+    async with harness.storage.db.read() as tx:
+        assert await harness.storage.invites.open_in(tx, admin.person.org_id, harness.clock.now()) == []
+
+
+async def test_cancelled_invites_are_purged(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    await harness.invite("worker", "north", ttl=timedelta(days=30))
+    await admin.tap((await admin.tap((await admin.say("/invites"))[-1], "ppl:inv"))[-1], "ppl:i:0")
+    harness.clock.advance(timedelta(days=31))
+    purged = await run_purge(harness.storage, harness.config.retention, harness.clock.now())
+    assert purged.invites == 2  # the admin's own (used long ago) and the cancelled one, not yet expired
+    async with harness.storage.db.read() as tx:
+        assert (await tx.one("SELECT count(*) FROM invites"))[0] == 0
+
+
+async def test_bad_input_and_other_roles_in_the_chat_change_nothing(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    others = [await harness.enrol(role, "north") for role in ("worker", "supervisor")] + [
+        await harness.enrol("manager")
+    ]
+    code = await harness.invite("worker", "north")
+    for person in others:
+        for command in ("/people", "/invites"):
+            assert _shown(await person.say(command)) == [ONLY_ADMINS], (person.person.role, command)
+        for data in ("ppl:team", "ppl:revoke", "ppl:yes", "ppl:i:0", "ppl:r:admin", "ppl:t:0"):
+            assert _shown(await person.tap_forged(data)) in ([], [STALE])
+    # A role that does not exist, forged onto the role question: refused, the question stays.
+    await admin.tap((await admin.say("/people"))[-1], "ppl:role")
+    await admin.say(others[0].person.code)
+    assert _shown(await admin.tap_forged("ppl:r:boss")) in ([STALE], [])
+    await admin.say("/cancel")
+    async with harness.storage.db.read() as tx:
+        roles = sorted(
+            (p.role, p.status) for p in await harness.storage.people.with_role(tx, admin.person.org_id, "worker")
+        )
+        invites = await harness.storage.invites.open_in(tx, admin.person.org_id, harness.clock.now())
+    assert roles == [("worker", "active")] and len(invites) == 1
+    assert await _person(harness, others[0]) == ("north", "worker")
+    assert _shown(await harness.chatter().say(f"/start {code}"))[0] != NOT_VALID
+
+
+async def test_people_in_the_chat_on_the_plain_adapter(tmp_path: Path) -> None:
+    from tests.auxil.plain import PlainHarness
+
+    harness = PlainHarness(tmp_path)
+    await harness.start()
+    try:
+        admin = await harness.enrol("admin")
+        worker = await harness.enrol("worker", "north")
+        await harness.enrol("supervisor", "south")
+        said = await admin.say("/people")
+        assert f"{worker.person.code} · worker · north" in said[-1].text
+        said = await admin.tap(said[-1], "ppl:team")
+        said = await admin.say(worker.person.code)
+        said = await admin.tap(said[-1], "ppl:t:1")
+        assert said[-1].text == "Saved. It holds from their next message."
+        async with harness.storage.db.read() as tx:
+            person = await harness.storage.people.get(tx, worker.person.id)
+            assert person is not None and await harness.storage.orgs.team_name(tx, person.team_id or "") == "south"
+        code = await harness.invite("worker", "north")
+        said = await admin.say("/invites")
+        said = await admin.tap(said[-1], "ppl:inv")
+        said = await admin.tap(said[-1], "ppl:i:0")
+        assert said[-1].text == "Cancelled. That invite's code is no longer valid."
+        async with harness.storage.db.read() as tx:
+            assert await harness.storage.invites.find(tx, code) is not None  # found, and cancelled
+            assert (await harness.storage.invites.find(tx, code)).cancelled
+    finally:
+        await harness.stop()
+
+
+async def test_last_seen_is_written_at_most_once_an_hour(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    statements: list[str] = []
+    harness.storage.db._writer.set_trace_callback(statements.append)
+    for _ in range(3):
+        await worker.say("/status")
+    assert not [s for s in statements if "last_seen_at" in s]  # seen this hour already (the enrolment)
+    harness.clock.advance(timedelta(hours=1))
+    await worker.say("/status")
+    assert len([s for s in statements if "last_seen_at" in s]) == 1
+    harness.storage.db._writer.set_trace_callback(None)
+    async with harness.storage.db.read() as tx:
+        row = await tx.one("SELECT last_seen_at FROM people WHERE id = ?", (worker.person.id,))
+    assert row["last_seen_at"] == to_db(harness.clock.now().replace(minute=0, second=0, microsecond=0))

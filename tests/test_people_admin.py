@@ -321,3 +321,49 @@ async def test_last_seen_is_written_at_most_once_an_hour(harness: Harness) -> No
     async with harness.storage.db.read() as tx:
         row = await tx.one("SELECT last_seen_at FROM people WHERE id = ?", (worker.person.id,))
     assert row["last_seen_at"] == to_db(harness.clock.now().replace(minute=0, second=0, microsecond=0))
+
+
+async def test_rotation_keeps_a_cancel_and_a_move_authentic(tmp_path: Path) -> None:
+    from bot.services import people as service
+    from storage import Storage
+    from storage.rotation import rotate
+    from storage.sealing import Sealer
+
+    harness = Harness(tmp_path)
+    await harness.start()
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "north")
+    await harness.enrol("supervisor", "south")
+    cancelled, kept = await harness.invite("worker", "north"), await harness.invite("worker", "north")
+    await admin.tap((await admin.tap((await admin.say("/invites"))[-1], "ppl:inv"))[-1], "ppl:i:0")
+    moved = await service.move(harness.storage, admin.person.org_id, worker.person.code, "south", harness.clock.now())
+    assert moved.outcome is service.Change.OK
+    old_key = harness.app.bot_data.key
+    await harness.stop()
+
+    new_key = bytes(range(32))
+    storage = await Storage.open(harness.settings.data_dir / "outreach.db", old_key)
+    try:
+        assert (await rotate(storage.db, Sealer(new_key, old_masters=(old_key,))))[1] == 0
+        async with storage.db.read() as tx:
+            macs = [
+                bytes(r[0][:4])
+                for r in await tx.all("SELECT access_mac FROM people UNION ALL SELECT access_mac FROM invites")
+            ]
+        assert set(macs) == {Sealer.key_id_of(new_key)}  # every row, the cancelled invite and the moved person too
+    finally:
+        await storage.close()
+
+    harness2 = Harness(tmp_path, key=new_key)
+    await harness2.start()
+    try:
+        worker.harness = harness2
+        assert _shown(await worker.say("/status"))[-1] == "You are not checked in. To start: /checkin."
+        assert await _person(harness2, worker) == ("south", "worker")
+        assert _shown(await harness2.chatter().say(f"/start {cancelled}")) == [NOT_VALID]
+        async with harness2.storage.db.tx() as tx:  # cleared without the key, after the rotation too
+            await tx.execute("UPDATE invites SET cancelled_at = NULL")
+        assert _shown(await harness2.chatter().say(f"/start {cancelled}")) == [NOT_VALID]
+        assert _shown(await harness2.chatter().say(f"/start {kept}"))[0].startswith("Welcome.")
+    finally:
+        await harness2.stop()

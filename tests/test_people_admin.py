@@ -367,3 +367,27 @@ async def test_rotation_keeps_a_cancel_and_a_move_authentic(tmp_path: Path) -> N
         assert _shown(await harness2.chatter().say(f"/start {kept}"))[0].startswith("Welcome.")
     finally:
         await harness2.stop()
+
+
+async def test_the_people_conversation_and_alerts_list_leave_the_chat(tmp_path: Path) -> None:
+    from tests.auxil.harness import EXAMPLE
+
+    harness = Harness(tmp_path, {**EXAMPLE, "privacy": {"clean_up_after": "1m"}})
+    await harness.start()
+    try:
+        admin = await harness.enrol("admin")
+        supervisor = await harness.enrol("supervisor", "north")
+        worker = await harness.enrol("worker", "north")
+        await worker.say("buy bread")
+        await admin.tap((await admin.say("/people"))[-1], "ppl:team")
+        await admin.tap((await admin.say(worker.person.code))[-1], "ppl:t:0")
+        await admin.say("/invites")
+        await supervisor.say("/alerts")
+        harness.clock.advance(timedelta(minutes=2))
+        await harness.tick()
+        for person in (admin, supervisor):
+            chat = "\n".join(harness.api.chats.get(person.chat_id, {}).values())
+            for shown in (worker.person.code + " · ", "People:", "Open alerts", "Open invites", "north"):
+                assert shown not in chat, (person.person.role, shown, chat)
+    finally:
+        await harness.stop()

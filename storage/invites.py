@@ -97,7 +97,7 @@ class InviteRepo:
         """The organisation's invites still usable: not used, not expired, not cancelled; oldest first."""
         rows = await tx.all(
             "SELECT * FROM invites WHERE org_id = ? AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > ?"
-            " ORDER BY created_at, id",
+            " ORDER BY created_at, rowid",  # rowid: the order they were made in, within one second
             (org_id, to_db(now)),
         )
         return [i for i in map(self._invite, rows) if i is not None]

@@ -391,3 +391,18 @@ async def test_the_people_conversation_and_alerts_list_leave_the_chat(tmp_path: 
                 assert shown not in chat, (person.person.role, shown, chat)
     finally:
         await harness.stop()
+
+
+async def test_with_no_team_yet_the_chat_says_how_to_make_one(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    manager = await harness.enrol("manager")
+    await admin.tap((await admin.say("/people"))[-1], "ppl:team")
+    shown = _shown(await admin.say(manager.person.code))
+    assert shown == [
+        "There are no teams yet. An invite for a team makes one, or on the server:"
+        " outreach-bot people move CODE --team NAME --create-team"
+    ]
+    assert await _person(harness, manager) == (None, "manager")
+    # A forged "cancel an invite" on the people list shows nothing to pick.
+    await admin.say("/people")
+    assert _shown(await admin.tap_forged("ppl:inv")) in ([STALE], [])

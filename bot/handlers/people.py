@@ -28,6 +28,10 @@ ROLE_LABELS = {
 }
 UNKNOWN_CODE = N_("No one has that code. Check it on the list, or send /cancel.")
 HOLDS = N_("Saved. It holds from their next message.")
+NO_TEAMS = N_(
+    "There are no teams yet. An invite for a team makes one, or on the server:"
+    " outreach-bot people move CODE --team NAME --create-team"
+)
 NOT_SELF = N_("You cannot change your own access here: another admin or the command line can.")
 
 
@@ -77,7 +81,7 @@ async def menu(c: Ctx, inp: Input) -> Result:
     """Change team, change role, revoke (then the code is typed), cancel an invite, or close."""
     if inp.value == "ppl:close":
         return Done(c.t("Nothing changed."))
-    if inp.value == "ppl:inv":
+    if inp.value == "ppl:inv" and c.answers.get("labels"):
         shown = [[(label, f"ppl:i:{n}")] for n, label in enumerate(c.answers.get("labels") or [])]
         return Next(PICK, Screen(c.t("Which invite?"), rows(*shown, [(c.t("Close"), "ppl:close")])))
     if inp.value in ("ppl:team", "ppl:role", "ppl:revoke"):
@@ -102,6 +106,8 @@ async def code(c: Ctx, inp: Input) -> Result:
     then = c.answers.get("then")
     if then == "ppl:team":
         teams = await service.team_names(c.storage, c.person.org_id)
+        if not teams:
+            return Done(c.t(NO_TEAMS))
         c.answers["teams"] = teams[:MAX_BUTTONS]
         choices = [[(name, f"ppl:t:{n}")] for n, name in enumerate(c.answers["teams"])]
         return Next(TEAM, Screen(c.t("Which team for {code}?", code=person.code), rows(*choices)))

@@ -119,6 +119,10 @@ async def code(c: Ctx, inp: Input) -> Result:
         " alerted are told why.",
         code=person.code,
     )
+    async with c.storage.db.read() as tx:  # at 2 a.m. an admin must see that an alert about them is still open
+        open_now = [a for a in await c.storage.alerts.active_in_org(tx, person.org_id) if a.person_id == person.id]
+    if open_now:
+        question += "\n\n" + c.t("Open alerts about {code} now: {n}.", code=person.code, n=len(open_now))
     return Next(CONFIRM, Screen(question, rows([(c.t("Revoke"), "ppl:yes"), (c.t("Cancel"), "ppl:close")])))
 
 

@@ -60,10 +60,16 @@ async def cmd(args: argparse.Namespace, storage: Storage, org: Organization, con
         lines = await service.people(storage, org.id)
         print(f"{'code':<8} {'role':<10} {'team':<16} {'lang':<4} {'last seen':<16} status")
         for p in lines:
-            status = "erased" if p.erased else "revoked" if p.revoked else "active"
+            status = (
+                "edited-without-key" if p.edited else "erased" if p.erased else "revoked" if p.revoked else "active"
+            )
             seen = _local(p.last_seen, config)
             print(f"{p.code:<8} {p.role:<10} {p.team or '-':<16} {p.locale:<4} {seen:<16} {status}")
-        print(f"{sum(not p.revoked for p in lines)} active, {sum(p.revoked for p in lines)} revoked.")
+        active, revoked = sum(not (p.revoked or p.edited) for p in lines), sum(p.revoked for p in lines)
+        edited = [p.code for p in lines if p.edited]
+        print(f"{active} active, {revoked} revoked.")
+        if edited:  # someone changed the database without the key: the bot treats these as no one
+            print(f"Changed without the key, so unknown to the bot (see its log): {', '.join(edited)}.")
     elif action == "revoke":
         done = await revoke_person(storage, org.id, args.code, now)
         if done is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from storage.db import Row, Tx
@@ -38,16 +38,17 @@ class Person:
 
 @dataclass(frozen=True)
 class Listed:
-    """A person as admins list them: when they were last seen (to the hour), whether they were erased."""
+    """A person as admins list them: when they were last seen (to the hour), whether they were erased. A row
+    edited without the key has no Person (it is no one to the bot), only its code: admins see it is there."""
 
-    person: Person
+    code: str
+    person: Person | None
     last_seen: datetime | None
     enrolled: datetime
     erased: bool
 
 
 CACHE_SIZE = 4096
-SEEN_EVERY = timedelta(hours=1)  # "last seen" is written at most this often per person: updates stay cheap
 _UNREAD = object()
 
 
@@ -237,14 +238,13 @@ class PeopleRepo:
         )
 
     async def listed(self, tx: Tx, org_id: str) -> list[Listed]:
-        """Everyone of the organisation, revoked and erased too, by code (a row edited without the key is left out)."""
+        """Everyone of the organisation, revoked and erased too, by code (an edited row: no Person)."""
         rows = await tx.all("SELECT * FROM people WHERE org_id = ? ORDER BY code", (org_id,))
         found = []
         for row in rows:
-            person = self._person(row)
-            if person is not None:
-                seen = from_db(row["last_seen_at"]) if row["last_seen_at"] else None
-                found.append(Listed(person, seen, from_db(row["enrolled_at"]), row["erased_at"] is not None))
+            seen = from_db(row["last_seen_at"]) if row["last_seen_at"] else None
+            erased = row["erased_at"] is not None
+            found.append(Listed(row["code"], self._person(row), seen, from_db(row["enrolled_at"]), erased))
         return found
 
     async def set_access(self, tx: Tx, person_id: str, *, team_id: str | None, role: str) -> bool:

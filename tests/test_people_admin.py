@@ -314,3 +314,21 @@ async def test_with_no_team_yet_the_chat_says_how_to_make_one(harness: Harness) 
     # A forged "cancel an invite" on the people list shows nothing to pick.
     await admin.say("/people")
     assert _shown(await admin.tap_forged("ppl:inv")) in ([STALE], [])
+
+
+async def test_a_row_edited_without_the_key_is_listed_as_unknown(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    worker = await harness.enrol("worker", "north")
+    async with harness.storage.db.tx() as tx:  # what someone with the file and no key can do
+        await tx.execute("UPDATE people SET role = 'manager' WHERE id = ?", (worker.person.id,))
+    text = (await admin.say("/people"))[-1].text
+    assert text.startswith("People: 1\n")
+    assert f"• {worker.person.code} · changed without the key: unknown to the bot" in text.splitlines()
+    await admin.tap(admin.last(), "ppl:role")
+    assert _shown(await admin.say(worker.person.code)) == [
+        "No one has that code. Check it on the list, or send /cancel."
+    ]
+    env = _env(harness)
+    listed = (await _run(env, "people", "list")).stdout.strip().splitlines()
+    assert listed[-1] == f"Changed without the key, so unknown to the bot (see its log): {worker.person.code}."
+    assert listed[-2] == "1 active, 0 revoked."

@@ -36,6 +36,8 @@ NOT_SELF = N_("You cannot change your own access here: another admin or the comm
 
 
 def _person_line(c: Ctx, p: service.PersonLine) -> str:
+    if p.edited:
+        return f"• {p.code} · " + c.t("changed without the key: unknown to the bot")
     seen = when(p.last_seen, c.locale, c.config.tz, c.now()) if p.last_seen else c.t("never")
     parts = [p.code, c.t(ROLE_LABELS[p.role]), p.team or "–", p.locale, c.t("seen {time}", time=seen)]
     if p.revoked:
@@ -50,7 +52,7 @@ async def start(c: Ctx, inp: Input) -> Result:
     if inp.value == "invites":
         return await _invites(c)
     found = await service.people(c.storage, c.person.org_id)
-    lines = [c.t("People: {n}", n=sum(not p.revoked for p in found))]
+    lines = [c.t("People: {n}", n=sum(not (p.revoked or p.edited) for p in found))]
     lines += [_person_line(c, p) for p in found[:MAX_LISTED]]
     if len(found) > MAX_LISTED:
         lines.append(c.t("…and {n} more: `outreach-bot people list` shows everyone.", n=len(found) - MAX_LISTED))

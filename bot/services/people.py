@@ -41,6 +41,7 @@ class PersonLine:
     last_seen: datetime | None
     revoked: bool
     erased: bool
+    edited: bool = False  # the row was changed without the key: the bot treats it as no one
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ async def people(storage: Storage, org_id: str) -> list[PersonLine]:
         listed = await storage.people.listed(tx, org_id)
         names = {t.id: t.name for t in await storage.orgs.teams(tx, org_id)}
     return [
-        PersonLine(
+        PersonLine(p.code, "?", None, "?", p.last_seen, False, p.erased, edited=True)
+        if p.person is None
+        else PersonLine(
             p.person.code,
             p.person.role,
             names.get(p.person.team_id or ""),

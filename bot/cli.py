@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists
+from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists, cli_people
 from bot.failure import Fail
-from bot.services.enrolment import create_invite, revoke
+from bot.services.enrolment import create_invite
 from bot.services.shred import report as shred_report
 from config import Settings
 from config.durations import parse_duration
@@ -157,13 +157,10 @@ async def cmd_shred_phrase(args: argparse.Namespace) -> None:
         await storage.close()
 
 
-async def cmd_revoke(args: argparse.Namespace) -> None:
-    """Revoke a person by their code: from their next message on they are a stranger."""
-    async with cli_base.organization() as (storage, org, _, clock):
-        person = await revoke(storage, org, args.code, clock.now())
-    if person is None:
-        raise Fail(f"no person with code {args.code!r}")
-    print(f"Revoked {person.code}.")
+async def cmd_people(args: argparse.Namespace) -> None:
+    """`outreach-bot people|invites ...` and `revoke CODE` (bot/cli_people.py)."""
+    async with cli_base.organization() as (storage, org, config, clock):
+        await cli_people.cmd(args, storage, org, config, clock)
 
 
 def _heartbeat_age(settings: Settings) -> float | None:
@@ -218,8 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
     exp.add_argument("file", help="the CSV file to write")
-    revoke = sub.add_parser("revoke", help="revoke a person by their code (like W-7KQ2)")
-    revoke.add_argument("code")
+    cli_people.add_parsers(sub)
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
     rotate_key.add_argument("--new-key-file", help="where the new key goes when the key comes from a command or env")
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
@@ -257,8 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_export(args))
         elif args.command == "run":
             cmd_run(args)
-        elif args.command == "revoke":
-            asyncio.run(cmd_revoke(args))
+        elif args.command in cli_people.GROUPS:
+            asyncio.run(cmd_people(args))
         elif args.command == "rotate-key":
             settings, _ = cli_base.load(require_config=False)
             if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile

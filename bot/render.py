@@ -31,6 +31,10 @@ RESOLUTIONS = {
     "late_checkout": N_("{worker} checked out. The alert is closed."),
     "worker_extended": N_("{worker} answered and extended their time. The alert is closed."),
     "reached_safe": N_("{by} reached {worker}: they are safe. The alert is closed."),
+    "revoked": N_(
+        "The alert about {worker} is closed because an admin revoked their access to this bot."
+        " If they may still be in danger, reach them another way."
+    ),
 }
 
 

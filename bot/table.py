@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, shred, status
 from bot.flows.engine import Engine
-from bot.handlers import alerts, drill, export, incident, lists, start, summary, team, timeline
+from bot.handlers import alerts, drill, export, incident, lists, open_alerts, people, start, summary, team, timeline
 
 
 def build_engine() -> Engine:
@@ -31,6 +31,8 @@ def build_engine() -> Engine:
         summary.SUMMARY,
         export.EXPORT,
         lists.FLOW,
+        people.FLOW,
+        open_alerts.ALERTS,
         shred.FLOW,
         drill.FLOW,
     ]

@@ -29,6 +29,9 @@ PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
 TEAM_COLUMNS = ("id", "org_id")  # and name_hmac, checked against the sealed name (team_intact)
 TEAMS_BACKFILLED = "teams_macs"  # as BACKFILLED, for teams (their MACs came later)
+# A cancel is authenticated too, but only once there is one: the MACs made before the column existed still
+# check, and a cancelled invite whose `cancelled_at` is cleared without the key no longer does.
+INVITE_CANCELLED = "cancelled_at"
 BATCH = 500
 REKEYED = (  # written out: no SQL is built from names
     (
@@ -99,7 +102,7 @@ class Authenticator:
         return self.mac("people", [row[c] for c in PERSON_COLUMNS])
 
     def invite_mac(self, row: Row | dict[str, str | None]) -> bytes:
-        return self.mac("invites", [row[c] for c in INVITE_COLUMNS])
+        return self.mac("invites", invite_fields(row))
 
     def person_intact(self, sealer: Sealer, row: Row) -> bool:
         """The access columns carry their MAC, and the Telegram-id digest is the sealed id's (so neither
@@ -113,7 +116,7 @@ class Authenticator:
         return hmac.compare_digest(sealer.lookup("tg_user", telegram_id), str(row["tg_user_hmac"]))
 
     def invite_intact(self, row: Row) -> bool:
-        return self.check("invites", [row[c] for c in INVITE_COLUMNS], row["access_mac"])
+        return self.check("invites", invite_fields(row), row["access_mac"])
 
     def team_mac(self, row: Row | dict[str, str | None]) -> bytes:
         return self.mac("teams", [row[c] for c in TEAM_COLUMNS])
@@ -123,6 +126,17 @@ class Authenticator:
         if not self.check("teams", [row[c] for c in TEAM_COLUMNS], row["access_mac"]):
             return False
         return _team_digest_matches(sealer, row)
+
+
+def invite_fields(row: Row | dict[str, str | None]) -> list[str | None]:
+    """An invite's access columns, and its cancel once it has one (see INVITE_CANCELLED)."""
+    fields = [row[c] for c in INVITE_COLUMNS]
+    cancelled = row[INVITE_CANCELLED] if INVITE_CANCELLED in row.keys() else None
+    return fields if cancelled is None else [*fields, cancelled]
+
+
+def _fields(table: str, columns: Sequence[str], row: Row) -> list[str | None]:
+    return invite_fields(row) if table == "invites" else [row[c] for c in columns]
 
 
 def _team_digest_matches(sealer: Sealer, row: Row) -> bool:
@@ -210,11 +224,11 @@ async def rekey(db: Database, sealer: Sealer, *, stop_after: int | None = None) 
         async with db.scan() as tx:
             rows = await tx.all(select)
         todo = [r for r in rows if bytes(r["access_mac"][:4]) != sealer.key_id]
-        todo = [r for r in todo if auth.check(table, [r[c] for c in columns], r["access_mac"])]
+        todo = [r for r in todo if auth.check(table, _fields(table, columns, r), r["access_mac"])]
         for start in range(0, len(todo), BATCH):
             async with db.tx() as wtx:
                 for row in todo[start : start + BATCH]:
-                    await wtx.execute(update, (auth.mac(table, [row[c] for c in columns]), row["id"]))
+                    await wtx.execute(update, (auth.mac(table, _fields(table, columns, row)), row["id"]))
                     done += 1
                     if stop_after is not None and done >= stop_after:
                         return done, True

@@ -291,4 +291,13 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
         "0014_teams_macs",
         ("ALTER TABLE teams ADD COLUMN access_mac BLOB",),
     ),
+    (
+        # Admins see when a person last used the bot (to the hour, written at most once an hour: see
+        # PeopleRepo.seen) and may cancel an invite (a cancel is under the invite's access MAC).
+        "0015_admin_people_invites",
+        (
+            "ALTER TABLE people ADD COLUMN last_seen_at TEXT",
+            "ALTER TABLE invites ADD COLUMN cancelled_at TEXT",
+        ),
+    ),
 ]

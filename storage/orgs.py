@@ -130,3 +130,9 @@ class OrgRepo:
     async def team_name(self, tx: Tx, team_id: str) -> str | None:
         row = await tx.one("SELECT name_sealed FROM teams WHERE id = ?", (team_id,))
         return None if row is None else self._s.open(row["name_sealed"], "teams", "name", team_id)
+
+    async def teams(self, tx: Tx, org_id: str) -> list[Team]:
+        """The organisation's teams, by name."""
+        rows = await tx.all("SELECT id, name_sealed FROM teams WHERE org_id = ?", (org_id,))
+        found = [Team(r["id"], org_id, self._s.open(r["name_sealed"], "teams", "name", r["id"])) for r in rows]
+        return sorted(found, key=lambda t: t.name.casefold())

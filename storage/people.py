@@ -11,7 +11,7 @@ from storage.db import Row, Tx
 from storage.ids import new_id, person_code
 from storage.integrity import PERSON_COLUMNS, Authenticator
 from storage.sealing import Sealer, SealError
-from storage.timefmt import to_db
+from storage.timefmt import from_db, to_db
 
 if TYPE_CHECKING:
     from storage.conversations import ConversationRepo
@@ -37,6 +37,18 @@ class Person:
         return f"{self.code} ({self.alias})" if self.alias else self.code
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A person as admins list them: when they were last seen (to the hour), whether they were erased. A row
+    edited without the key has no Person (it is no one to the bot), only its code: admins see it is there."""
+
+    code: str
+    person: Person | None
+    last_seen: datetime | None
+    enrolled: datetime
+    erased: bool
+
+
 CACHE_SIZE = 4096
 _UNREAD = object()
 
@@ -57,6 +69,7 @@ class PeopleRepo:
         self._team_usable = team_usable  # OrgRepo.team_usable: an edited team row routes nothing
         self._user_keys: dict[int, str] = {}
         self._decoded: dict[tuple[object, ...], Person | None] = {}
+        self._seen: dict[str, datetime] = {}  # person id -> the hour last written for them by this process
 
     def user_key(self, telegram_user_id: int) -> str:
         key = self._user_keys.get(telegram_user_id)
@@ -215,6 +228,41 @@ class PeopleRepo:
             ),
         )
         return Person(person_id, org_id, team_id, role, code, alias, chat_id, locale, "active")
+
+    async def seen(self, tx: Tx, person_id: str, now: datetime) -> None:
+        """Note that the person used the bot now, to the hour: one write a person an hour at most, none
+        on the other updates (a dictionary look-up), so throughput does not feel it."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if self._seen.get(person_id) == hour:
+            return
+        if len(self._seen) >= CACHE_SIZE:
+            self._seen.clear()
+        self._seen[person_id] = hour
+        await tx.execute(
+            "UPDATE people SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+            (to_db(hour), person_id, to_db(hour)),
+        )
+
+    async def listed(self, tx: Tx, org_id: str) -> list[Listed]:
+        """Everyone of the organisation, revoked and erased too, by code (an edited row: no Person)."""
+        rows = await tx.all("SELECT * FROM people WHERE org_id = ? ORDER BY code", (org_id,))
+        found = []
+        for row in rows:
+            seen = from_db(row["last_seen_at"]) if row["last_seen_at"] else None
+            erased = row["erased_at"] is not None
+            found.append(Listed(row["code"], self._person(row), seen, from_db(row["enrolled_at"]), erased))
+        return found
+
+    async def set_access(self, tx: Tx, person_id: str, *, team_id: str | None, role: str) -> bool:
+        """A new team and role with their new MAC; False (and nothing written) for a row edited without the key."""
+        row = await tx.one("SELECT * FROM people WHERE id = ?", (person_id,))
+        if row is None or not self._auth.person_intact(self._s, row):
+            return False
+        mac = self._auth.person_mac({c: row[c] for c in PERSON_COLUMNS} | {"team_id": team_id, "role": role})
+        changed = await tx.execute(
+            "UPDATE people SET team_id = ?, role = ?, access_mac = ? WHERE id = ?", (team_id, role, mac, person_id)
+        )
+        return changed == 1
 
     async def set_locale(self, tx: Tx, person_id: str, locale: str) -> None:
         await tx.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))

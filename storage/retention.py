@@ -100,8 +100,9 @@ async def purge(
     n_audit = await tx.execute("DELETE FROM audit_log WHERE at < ?", (to_db(now - audit_log),))
     invite_cut = to_db(now - invites)
     n_invites = await tx.execute(
-        "DELETE FROM invites WHERE (used_at IS NOT NULL AND used_at < ?) OR (used_at IS NULL AND expires_at < ?)",
-        (invite_cut, invite_cut),
+        "DELETE FROM invites WHERE (used_at IS NOT NULL AND used_at < ?) OR (used_at IS NULL AND expires_at < ?)"
+        " OR (cancelled_at IS NOT NULL AND cancelled_at < ?)",
+        (invite_cut, invite_cut, invite_cut),
     )
     erased = deleted = 0
     if people is not None:

@@ -13,6 +13,8 @@ from tests.test_checkin import check_in
 from tests.test_reports import file_by_buttons
 
 STALE = "This button is no longer current."
+OUT_OF_ORDER = "I did not understand. Send /help to see what you can do."
+PEOPLE_BUTTONS = ["ppl:team", "ppl:role", "ppl:revoke", "ppl:yes", "ppl:inv", "ppl:i:0", "ppl:t:0", "ppl:r:admin"]
 
 
 async def _snapshot(harness: Harness) -> list:
@@ -24,6 +26,8 @@ async def _snapshot(harness: Harness) -> list:
             "SELECT id, status FROM incidents ORDER BY id",
             "SELECT count(*) FROM incident_followups",
             "SELECT revision FROM org_lists",
+            "SELECT id, role, team_id, status FROM people ORDER BY id",
+            "SELECT id, used_at, cancelled_at FROM invites ORDER BY id",
         ):
             rows.append([tuple(r) for r in await tx.all(sql)])
     return rows
@@ -90,7 +94,9 @@ async def test_forged_buttons_from_every_role_change_nothing(harness: Harness, w
             f"fu:{ref_s}:closed",
         ],
         "worker_n2": [f"co:issue:{checkin_s}", f"ext:60:{checkin_s}", f"ext:ask:{checkin_s}"],
-        "manager": ["ack:alert-b", "safe:alert-b", "lst:add", "lst:rm", "lst:pick:0", "lst:r:low"],
+        "manager": ["ack:alert-b", "safe:alert-b", "lst:add", "lst:rm", "lst:pick:0", "lst:r:low", *PEOPLE_BUTTONS],
+        "sup_s": PEOPLE_BUTTONS,
+        "worker_s": [*PEOPLE_BUTTONS, f"ack:{alert_s}", f"safe:{alert_s}"],
         "admin": ["ack:alert-b", "safe:alert-b"],
     }
     for who, datas in attempts.items():
@@ -131,6 +137,20 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
             assert (await text(who, command)) == "This command is for admins.", (who, command)
     assert (await text("admin", "/codes")).startswith("Code words:\n• buy bread")
     await world["admin"].say("/cancel")
+    # People and invites: admins only, and only their organisation's.
+    for who in ("worker_n", "sup_n", "manager"):
+        for command in ("/people", "/invites"):
+            assert (await text(who, command)) == "This command is for admins.", (who, command)
+    people = await text("admin", "/people")
+    assert code_s in people and world["manager"].person.code in people and "People: 7" in people
+    await world["admin"].say("/cancel")
+    # /alerts: a supervisor's team, a manager's or admin's organisation; for workers, no such command.
+    assert (await text("worker_n", "/alerts")) == OUT_OF_ORDER
+    assert (await text("worker_s", "/alerts")) == OUT_OF_ORDER
+    assert (await text("sup_n", "/alerts")) == "No open alerts."
+    for who in ("sup_s", "manager", "admin"):
+        listed = await text(who, "/alerts")
+        assert listed.startswith("Open alerts: 1\n") and code_s in listed, who  # not the other organisation's
     # Check-in commands are for workers.
     for who in ("sup_n", "manager", "admin"):
         assert (await text(who, "/checkin")) == "Check-ins are for outreach workers."

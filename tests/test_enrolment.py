@@ -79,8 +79,9 @@ async def test_help_names_every_command_of_the_role(harness: Harness) -> None:
     shown = commands((await worker.say("/help"))[-1].text)
     assert shown[:6] == ["/checkin", "/checkout", "/extend", "/status", "/report", "/timeline"]
     assert "/pin" not in shown  # this organisation does not use PINs
-    assert commands((await supervisor.say("/help"))[-1].text)[:5] == [
+    assert commands((await supervisor.say("/help"))[-1].text)[:6] == [
         "/team",
+        "/alerts",
         "/report",
         "/timeline",
         "/incident",

@@ -167,9 +167,10 @@ async def test_team_of_a_whole_organisation_at_shift_start_fits_telegram(harness
     assert not harness.errors and sent
 
 
-async def test_revoking_a_person_does_not_silence_an_alert_about_them(harness: Harness) -> None:
-    """A person is often revoked because their phone was taken: the alert about them is exactly
-    what must not go quiet. It keeps repeating until a supervisor closes it, which still works."""
+async def test_revoking_a_person_closes_the_alert_about_them_and_says_why(harness: Harness) -> None:
+    """A person is often revoked because their phone was taken: the alert about them must not go quiet
+    without a word. Revoking closes it (issue 14) and tells everyone who was alerted why, and to reach the
+    person another way; the alert's buttons then say it is closed."""
     from bot.services.enrolment import revoke
 
     worker, supervisor, _ = await _team(harness)
@@ -180,9 +181,13 @@ async def test_revoking_a_person_does_not_silence_an_alert_about_them(harness: H
     assert alert.text.startswith("Missed check-out")
     assert await revoke(harness.storage, harness.app.bot_data.org, worker.person.code, harness.clock.now())
     harness.clock.advance(timedelta(minutes=5))
-    sent = await harness.tick()
-    assert [s.chat_id for s in sent] == [supervisor.chat_id] and sent[0].text.startswith("Still no answer")
+    sent = [s for s in await harness.tick() if s.method == "sendMessage"]
+    assert [s.chat_id for s in sent] == [supervisor.chat_id]
+    assert sent[0].text == (
+        f"The alert about {worker.person.code} is closed because an admin revoked their access to this bot."
+        " If they may still be in danger, reach them another way."
+    )
     sent = await supervisor.tap(alert, alert.buttons[1][1])  # "Reached them, they are safe"
-    assert sent[-1].text == "Thank you. The alert is closed and the others are told."
+    assert sent[-1].text == "This alert is already closed."
     harness.clock.advance(timedelta(minutes=30))
     assert await harness.tick() == []

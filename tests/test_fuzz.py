@@ -111,6 +111,9 @@ COMMANDS = [
     "incident",
     "pin",
     "cancel",
+    "alerts",
+    "people",
+    "invites",
 ]
 COMMAND = st.sampled_from(COMMANDS).map(lambda c: "/" + c) | st.sampled_from(
     ["/checkin@outreach_demo_bot", "/checkin@other_bot", "/Checkin", "/nosuchcommand", "/start@outreach_demo_bot"]
@@ -141,7 +144,7 @@ ARGS = st.one_of(
     ),
     st.text(ANY_CHAR, max_size=30),
 )
-PREFIXES = ["ci:", "co:", "ext:", "ack:", "safe:", "rp:", "tl:", "fu:", "alert:", "lang:", ""]
+PREFIXES = ["ci:", "co:", "ext:", "ack:", "safe:", "rp:", "tl:", "fu:", "alert:", "lang:", "ppl:", ""]
 SUFFIXES = st.one_of(
     st.sampled_from(
         [
@@ -297,6 +300,7 @@ FLOWS: dict[str, list[tuple[Any, ...]]] = {
     "code_green": [("say", "all good here")],
     "team": [("say", "/team"), ("tap", "ack:"), ("say", "/team"), ("tap", "safe:")],
     "ack_latest": [("tap", "ack:")],
+    "open_alerts": [("say", "/alerts"), ("tap", "ack:"), ("say", "/alerts"), ("tap", "safe:")],
     "safe_latest": [("tap", "safe:")],
     "incident": [
         ("incident",),

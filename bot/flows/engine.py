@@ -348,6 +348,7 @@ class Engine:
                 if job["delete"] or job["keep"] is not None:
                     queued += await queue_cleanup(ctx, tx, job, now)
             await ctx.storage.conversations.put(tx, ctx.person.id, turn.conv.dump(), turn.conv.flow, now)
+            await ctx.storage.people.seen(tx, ctx.person.id, now)  # "last seen" for admins: once an hour at most
         return queued
 
 

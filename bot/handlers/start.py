@@ -43,8 +43,20 @@ HELP = {  # what each role can do, in the order they need it
         ("pin", N_("check-out codes")),
         *_ALWAYS,
     ],
-    "supervisor": [("team", N_("who is out now")), *_REPORTS, ("drill", N_("practise the alert chain")), *_ALWAYS],
-    "manager": [("team", N_("who is out now")), *_REPORTS, ("export", N_("a CSV file of a period")), *_ALWAYS],
+    "supervisor": [
+        ("team", N_("who is out now")),
+        ("alerts", N_("open alerts")),
+        *_REPORTS,
+        ("drill", N_("practise the alert chain")),
+        *_ALWAYS,
+    ],
+    "manager": [
+        ("team", N_("who is out now")),
+        ("alerts", N_("open alerts")),
+        *_REPORTS,
+        ("export", N_("a CSV file of a period")),
+        *_ALWAYS,
+    ],
 }
 HELP["admin"] = [*HELP["manager"][: -len(_ALWAYS)], ("drill", N_("practise the alert chain")), *_ALWAYS]
 

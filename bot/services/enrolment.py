@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services import lists
+from bot.services.alert_lifecycle import close_alert
 from bot.services.escalation import hide_locations_from
 from bot.services.organization import open_organization
 from config import OrgConfig
@@ -73,7 +74,7 @@ async def redeem(
             return RedeemResult(Redeem.ALREADY_ENROLLED, existing)
         invite = await storage.invites.find(tx, code) if 8 <= len(code) <= 64 else None
         outcome = None
-        if invite is None:
+        if invite is None or invite.cancelled:  # a cancelled code is as good as none
             outcome = Redeem.UNKNOWN
         elif invite.used:
             outcome = Redeem.USED
@@ -122,17 +123,43 @@ async def stranger_may_get_reply(storage: Storage, clock: Clock, telegram_user_i
     return not blocked
 
 
+@dataclass(frozen=True)
+class Revoked:
+    person: Person
+    alerts_closed: int  # their open alerts, closed with the reason (REVOKED_RESOLUTION) for whoever was told
+    already: bool = False  # they were revoked before: nothing changed
+
+
+REVOKED_RESOLUTION = "revoked"
+
+
 async def revoke(storage: Storage, org: Organization, code: str, now: datetime) -> Person | None:
-    """Make a person a stranger again; their open check-in closes, so nobody is alerted about them. Any
-    worker's location an alert showed them is edited out of their chat (a revoked phone may be in other hands)."""
+    """Revoke by code (see revoke_person); the person, or None if no one has that code."""
+    done = await revoke_person(storage, org.id, code, now)
+    return None if done is None else done.person
+
+
+async def revoke_person(
+    storage: Storage, org_id: str, code: str, now: datetime, actor: Person | None = None
+) -> Revoked | None:
+    """Make a person a stranger again; their open check-in closes, so nobody is alerted about them, and
+    their open alerts close with the reason, told to everyone who was alerted. Any worker's location an
+    alert showed them is edited out of their chat (a revoked phone may be in other hands)."""
     async with storage.db.tx() as tx:
-        person = await storage.people.by_code(tx, org.id, code)
+        person = await storage.people.by_code(tx, org_id, code.strip())
         if person is None:
             return None
+        if person.status == "revoked":
+            return Revoked(person, 0, already=True)
         await storage.people.set_status(tx, person.id, "revoked", now)
         await hide_locations_from(storage, tx, person, now)
+        theirs = [a for a in await storage.alerts.active_in_org(tx, org_id) if a.person_id == person.id]
+        for alert in theirs:
+            await close_alert(storage, tx, alert, actor, REVOKED_RESOLUTION, now, tell_worker=False)
         open_checkin = await storage.checkins.open_for(tx, person.id)
         if open_checkin is not None:
             await storage.checkins.close(tx, open_checkin.id, "revoked", now)
-        await storage.audit.record(tx, now, "person.revoke", org_id=org.id, actor_id=None, subject_id=person.id)
-    return person
+        await storage.audit.record(
+            tx, now, "person.revoke", org_id=org_id, actor_id=actor.id if actor else None, subject_id=person.id
+        )
+    return Revoked(person, len(theirs))

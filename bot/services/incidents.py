@@ -57,6 +57,8 @@ SEVERITIES = {
     "3": N_("3 – High: injury, arrest or big loss"),
     "4": N_("4 – Critical: life in danger or serious injury"),
 }
+# The short word for a severity, for summaries and exports ("Critical: 1, High: 3").
+SEVERITY_LEVELS = {"4": N_("Critical"), "3": N_("High"), "2": N_("Medium"), "1": N_("Low")}
 SUPPORT = {
     "medical": N_("Medical"),
     "legal": N_("Legal"),

@@ -305,7 +305,7 @@ class Sandbox:
                 raise ValueError("too long")
             moved = self.clock.now() + step
         except (ValueError, OverflowError):
-            what = f"{text!r} is no duration" if text else "how long?"
+            what = f"{text!r} is no duration" if text else "no duration given"
             self.write(f"(write it like {command} 30m, 2h or 1h30m, up to 90d: {what}; nothing changed)")
             return
         self.clock.shift += step
@@ -349,9 +349,8 @@ class Sandbox:
             self.write(f"(now typing as {self.label(DEMO[self.current][0])})")
         elif text == ":help":
             self.write(HELP)
-        elif text.split()[0] in (":wait", ":later"):
-            command = text.split()[0]
-            await self.wait(command, text.removeprefix(command).strip())
+        elif waiting := re.match(r"(:wait|:later)(.*)$", text):  # ":wait10m" too: never sent to the bot
+            await self.wait(waiting[1], waiting[2].strip())
         elif re.fullmatch(r":[a-z]+", text):  # ":)" and the like are still messages
             self.write(f"(unknown sandbox command {text}; :help lists them)")
         else:

@@ -64,7 +64,9 @@ async def test_wait_moves_the_clock_and_runs_the_jobs(sandbox: Sandbox) -> None:
     assert told(printed, f"supervisor {supervisor.code}")  # the missed check-out reached the supervisor
 
 
-@pytest.mark.parametrize("typed", [":wait 5x", ":wait", ":wait 0m", ":wait -5m", ":wait soon", ":wait 999999999d"])
+@pytest.mark.parametrize(
+    "typed", [":wait 5x", ":wait", ":wait 0m", ":wait -5m", ":wait soon", ":wait 999999999d", ":wait 91d", ":wait10x"]
+)
 async def test_a_bad_duration_is_one_line_and_changes_nothing(sandbox: Sandbox, typed: str) -> None:
     await check_in_for_30_minutes(sandbox)
     worker = await person(sandbox, "worker")

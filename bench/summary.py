@@ -312,7 +312,7 @@ async def through_bot(
 
 
 async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.chart import weekly_chart
+    from bot.chart import ChartTexts, weekly_chart
     from bot.i18n import tr
     from bot.services import incidents as inc
     from bot.services.summary import build, this_week
@@ -360,7 +360,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     result["week_total"] = summary.total
     result["text"], text = await timed(_sync(lambda: summary_text(summary, "en")), runs)
     labels = {k: tr("en", v) for k, v in inc.CATEGORIES.items()}
-    chart = _sync(lambda: weekly_chart(summary.weekly, labels, tr("en", "Incidents per week, by type")))
+    texts = ChartTexts(tr("en", "Incidents per week, by type"), tr("en", "Week starting"), tr("en", "Incidents"))
+    chart = _sync(lambda: weekly_chart(summary.weekly, labels, texts))
     result["chart"], png = await timed(chart, runs)
     result["png_bytes"], result["text_chars"] = len(png), len(text)
     result["bare_payload"] = {"text": text, "png": png.hex(), "page": result["app"].pop("tl_12w_text")}
@@ -475,11 +476,11 @@ def cold_chart() -> dict[str, Any]:
     from collections import Counter
 
     t = time.perf_counter()
-    from bot.chart import weekly_chart
+    from bot.chart import ChartTexts, weekly_chart
 
     weeks = [(date(2026, 1, 5) + timedelta(weeks=i)).isoformat() for i in range(12)]
     weekly = {w: Counter({"threat": 20 + i, "police": 11, "theft": 9, "physical": 8}) for i, w in enumerate(weeks)}
-    weekly_chart(weekly, {}, "Incidents per week, by type")
+    weekly_chart(weekly, {}, ChartTexts("Incidents per week, by type", "Week starting", "Incidents"))
     return {"cold_chart": time.perf_counter() - t}
 
 

@@ -79,8 +79,10 @@ async def cmd_export(args: argparse.Namespace) -> None:
         raise Fail("--from/--to: write dates like 2026-09-01") from None
     if start > end:
         raise Fail("--from must not be after --to")
-    async with cli_base.organization() as (storage, org, _, clock):
-        data, count = await export(storage, org.id, start, end, with_accounts=args.accounts)
+    async with cli_base.organization() as (storage, org, config, clock):
+        data, count = await export(
+            storage, org.id, start, end, with_accounts=args.accounts, locale=args.lang, tz=config.tz
+        )
         async with storage.db.tx() as tx:
             action = "incident.export:accounts" if args.accounts else "incident.export"
             await storage.audit.record(tx, clock.now(), action + ":cli", org_id=org.id, actor_id=None, subject_id=None)
@@ -214,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--from", dest="start", required=True, help="first day, like 2026-09-01")
     exp.add_argument("--to", dest="end", required=True, help="last day, like 2026-11-30")
     exp.add_argument("--accounts", action="store_true", help="include the accounts in people's own words")
+    exp.add_argument("--lang", choices=("en", "es", "fr", "pt", "ar"), default="en", help="language of its words")
     exp.add_argument("file", help="the CSV file to write")
     cli_people.add_parsers(sub)
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")

@@ -2,7 +2,8 @@
 
 The same engine, flows, database and jobs as on Telegram, without Telegram: every message is
 printed with its number, choices are numbered, and what the clean-up removes is shown as removed.
-`:later 30m` moves the bot's clock on, so a missed check-out or a clean-up can be seen at once.
+`:wait 10m` (or `:later 10m`) moves the bot's clock on, so a missed check-out or a clean-up can be
+seen at once; `geo:14.6,-90.5` shares a location; photos and documents are saved to files.
 """
 
 from __future__ import annotations
@@ -44,13 +45,18 @@ DEMO: dict[str, tuple[int, str | None, str]] = {
 SWITCH = {":w": "worker", ":worker": "worker", ":s": "supervisor", ":supervisor": "supervisor"}
 SWITCH |= {":m": "manager", ":manager": "manager"}
 INDENT = "      "
+MAX_WAIT = timedelta(days=90)  # beyond every retention period: a longer jump shows nothing more
 DEMO_LANGUAGE = "en"  # the sandbox's chrome is English; /language shows the other languages
 HELP = """Sandbox commands:
   :w  :s  :m   (or :worker, :supervisor, :manager)  switch who is typing
-  N            take choice N of the newest numbered message this person received
+  N            take choice N of the message this person is looking at: the question of the
+               conversation they are in, else the newest numbered message they received
                (a number that is no choice there, like 45 or a PIN, is sent as typed)
-  geo:14.6,-90.5   share a location
-  :later 30m   move the bot's clock on (a missed check-out, a clean-up), and run its jobs
+  #37 N        take choice N of message #37 (a reminder or alert that came during a conversation)
+  geo:14.6,-90.5   share a location (as a plain messenger sends one)
+  :wait 10m    move the bot's clock on (10m, 2h, 1h30m, 1d) and run its jobs: a missed check-out,
+               a clean-up, a reminder; :later 10m is the same
+  photos and documents (the chart, a CSV) are saved to files; their path is printed
   :help        this list
   :quit        leave (or Ctrl-D, Ctrl-C); the sandbox data is kept for next time
 Anything else is sent to the bot as a message from the person typing: try /help, /language."""
@@ -130,6 +136,8 @@ class Sandbox:
         # Numbered on from the last run: the engine takes an update number it has already seen for the
         # same input sent again, so numbers starting at 1 after a restart would all be ignored.
         self.next_update = 1
+        self._hinted: set[int | None] = set()  # offers already explained (hint_offers)
+        self._pending_hints: list[tuple[str, int, int | None]] = []
 
     @property
     def bot(self) -> PlainBot:
@@ -222,6 +230,13 @@ class Sandbox:
             self.write(f"  {self.label(DEMO[role][0]):<22}{in_team:<18} type :{role[0]} to be them")
         self.write("Type as the person in the prompt; a number takes that choice; :help for more, :quit to leave.\n")
 
+    def note(self, text: str) -> None:
+        """A sandbox line; while the prompt waits, below it, and the prompt drawn again."""
+        self.write(("\n" if self.waiting else "") + text)
+        if self.waiting:
+            self.out.write(self.prompt)
+            self.out.flush()
+
     def label(self, chat_id: int | None) -> str:
         """`worker W-7KQ2` for a demo person, else the raw chat id."""
         role = self._roles.get(chat_id or 0)
@@ -249,15 +264,24 @@ class Sandbox:
             else:  # a long message reads better as an indented block under who received it
                 lines = [f"{head}:"]
                 for paragraph in text.split("\n"):
-                    lines += textwrap.wrap(paragraph, self.width, initial_indent=INDENT, subsequent_indent=INDENT) or [
-                        ""
-                    ]
+                    lines += self._wrapped(paragraph) or [""]
         if self.waiting:  # a job sent this while the terminal waits: print below the prompt, then redraw it
             lines = ["", *lines]
         self.write("\n".join(lines))
         if self.waiting:
             self.out.write(self.prompt)
             self.out.flush()
+
+    def _wrapped(self, paragraph: str) -> list[str]:
+        """Indented lines; a long word (a saved file's path) stays whole, so it can be copied."""
+        return textwrap.wrap(
+            paragraph,
+            self.width,
+            initial_indent=INDENT,
+            subsequent_indent=INDENT,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
 
     async def send(self, role: str, text: str) -> None:
         """A message typed by one demo person, handled to the end (what it queued is sent too)."""
@@ -269,17 +293,49 @@ class Sandbox:
         )
         await self.bot.tick()
         self._save_numbering()  # after each line: a sandbox closed with Ctrl-C keeps it too
+        self.hint_offers()
+        await self.say_hints()
 
-    async def later(self, text: str) -> None:
-        """`:later 30m`: the clock moves on, and the jobs run as they would have meanwhile."""
+    async def wait(self, command: str, text: str) -> None:
+        """`:wait 10m`: the clock moves on, and the jobs run as they would have meanwhile. A bad duration
+        is one line, and the clock stays where it was."""
         try:
             step = parse_duration(text)
-        except ValueError:
-            self.write("(write it like :later 30m or :later 2h)")
+            if step > MAX_WAIT:
+                raise ValueError("too long")
+            moved = self.clock.now() + step
+        except (ValueError, OverflowError):
+            what = f"{text!r} is no duration" if text else "no duration given"
+            self.write(f"(write it like {command} 30m, 2h or 1h30m, up to 90d: {what}; nothing changed)")
             return
         self.clock.shift += step
-        self.write(f"(the bot's clock is now {self.clock.now():%Y-%m-%d %H:%M} UTC)")
+        local = moved.astimezone(self.bot.config.tz)
+        self.write(f"(the bot's clock is now {local:%Y-%m-%d %H:%M} in {self.bot.config.timezone}, {text} later)")
         await self.bot.tick()
+        self.hint_offers()
+        await self.say_hints()
+
+    def hint_offers(self) -> None:
+        """Say so when a reminder or alert with choices came while its person is in a conversation: their
+        numbers still answer the conversation's question; `#N choice` answers the newer message."""
+        adapter = self.bot.adapter
+        for role, (uid, _, _) in DEMO.items():
+            offer = adapter.offers.get(uid)
+            if offer is None or offer.message_id in self._hinted or role not in self.people:
+                continue
+            self._hinted.add(offer.message_id)
+            self._pending_hints.append((role, uid, offer.message_id))
+
+    async def say_hints(self) -> None:
+        """The hints hint_offers noted, once each, where a conversation holds the numbers."""
+        pending, self._pending_hints = self._pending_hints, []
+        for role, uid, offer_id in pending:
+            looking = await self.bot.adapter.menu(self.people.get(role), uid)
+            if looking is not None and looking.message_id != offer_id:
+                self.note(
+                    f"(numbers typed by {self.label(uid)} still answer #{looking.message_id}, the question they are "
+                    f"on; to answer #{offer_id}, type #{offer_id} and the number, like #{offer_id} 1)"
+                )
 
     async def handle_line(self, line: str) -> bool:
         """One line typed at the prompt; False means the sandbox should end."""
@@ -293,8 +349,8 @@ class Sandbox:
             self.write(f"(now typing as {self.label(DEMO[self.current][0])})")
         elif text == ":help":
             self.write(HELP)
-        elif text.startswith(":later"):
-            await self.later(text.removeprefix(":later").strip())
+        elif waiting := re.match(r"(:wait|:later)(.*)$", text):  # ":wait10m" too: never sent to the bot
+            await self.wait(waiting[1], waiting[2].strip())
         elif re.fullmatch(r":[a-z]+", text):  # ":)" and the like are still messages
             self.write(f"(unknown sandbox command {text}; :help lists them)")
         else:
@@ -329,6 +385,8 @@ async def _jobs(sandbox: Sandbox) -> None:
         await asyncio.sleep(1)
         with contextlib.suppress(AssertionError):  # stopped meanwhile
             await sandbox.bot.tick()
+            sandbox.hint_offers()
+            await sandbox.say_hints()
 
 
 async def _session(sandbox: Sandbox) -> None:

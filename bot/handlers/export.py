@@ -24,7 +24,9 @@ async def export_command(c: Ctx, inp: Input) -> Result:
     end = days[1] if len(days) > 1 else today
     if len([a for a in args if a.lower() not in ACCOUNTS]) != len(days) or start > end:
         return Done(c.t("Write it like /export 2026-09-01 2026-11-30 (add: accounts)."))
-    data, count = await export(c.storage, person.org_id, start, end, with_accounts=with_accounts)
+    data, count = await export(
+        c.storage, person.org_id, start, end, with_accounts=with_accounts, locale=person.locale, tz=c.config.tz
+    )
     async with c.storage.db.tx() as tx:
         await c.storage.audit.record(
             tx,

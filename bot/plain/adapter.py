@@ -14,6 +14,7 @@ user id, answers strangers as the Telegram gate does, and never lets an exceptio
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -44,6 +45,8 @@ from storage import Person, Storage
 from storage.orgs import Organization
 
 log = logging.getLogger("outreach.plain")
+# "#37 2": choice 2 of message #37, a reply that names the message it answers (Signal quotes it).
+ADDRESSED = re.compile(r"^#(\d+)\s+(\d+)\.?$")
 SORRY = N_("Sorry, something went wrong. Please try again.")
 # The engine's words for buttons, as a button-less messenger says them.
 INSTEAD = {
@@ -215,25 +218,50 @@ class PlainAdapter:
     async def _input(
         self, person: Person | None, chat_id: int, text: str, message_id: int | None, update_id: int | None
     ) -> Input:
-        """A reply that is a number of the newest numbered message is that choice; else as typed."""
-        menu = await self.menu(person, chat_id)
+        """A reply that is a number of the message the person is looking at is that choice ("#37 2": choice
+        2 of message #37, as a quoted reply names it); else as typed."""
+        addressed = ADDRESSED.match(text.strip())
+        if addressed is not None:
+            target = int(addressed[1])
+            menu = next((m for m in await self.menus(person, chat_id) if m.message_id == target), None)
+            if menu is None:  # no message with choices of that number (any more): "no longer current"
+                return Input(CHOICE, "#", on_screen=target, message_id=message_id, update_id=update_id)
+            text = addressed[2]
+        else:
+            menu = await self.menu(person, chat_id)
         number = choice_number(text, menu)
         if menu is not None and number is not None:
             code = menu.codes[number - 1]
             return Input(CHOICE, code, on_screen=menu.message_id, message_id=message_id, update_id=update_id)
         return to_input(text, message_id=message_id, update_id=update_id)
 
-    async def menu(self, person: Person | None, chat_id: int) -> Menu | None:
-        """The newest numbered message of this chat: the conversation's question (or kept line), or an
-        outbox message with choices sent after it."""
-        offer = self.offers.get(chat_id)
+    async def menus(self, person: Person | None, chat_id: int) -> list[Menu]:
+        """Every numbered message a reply may address: the conversation's question (or kept line), and the
+        newest outbox message with choices (an alert's, a reminder's)."""
         if person is None or self.silenced:
-            return None
+            return []
+        asked, offer, _ = await self._menus(person, chat_id)
+        return [m for m in (asked, offer) if m is not None]
+
+    async def _menus(self, person: Person, chat_id: int) -> tuple[Menu | None, Menu | None, bool]:
+        """The conversation's question, the newest offer, and whether a conversation is under way."""
+        offer = self.offers.get(chat_id)
         async with self.storage.db.read() as tx:
             found = await self.storage.conversations.get(tx, person.id)
         conv = Conversation.load(*found) if found else Conversation()
         asked = Menu(conv.screen, tuple(conv.codes), conv.secret) if conv.codes or conv.secret else None
-        if offer is None or (asked is not None and (asked.message_id or 0) > (offer.message_id or 0)):
+        return asked, offer, conv.flow is not None
+
+    async def menu(self, person: Person | None, chat_id: int) -> Menu | None:
+        """The message whose numbers a bare number takes: the question of the conversation the person is
+        answering, even when a reminder or an alert with choices came after it (that one is answered
+        "#37 1"); with no conversation under way, the newest numbered message."""
+        if person is None or self.silenced:
+            return None
+        asked, offer, answering = await self._menus(person, chat_id)
+        if offer is None or (asked is not None and answering and asked.message_id is not None):
+            return asked
+        if asked is not None and (asked.message_id or 0) > (offer.message_id or 0):
             return asked
         return offer
 

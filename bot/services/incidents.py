@@ -61,6 +61,8 @@ SEVERITIES = {
     "4": N_("4 – Critical: life in danger or serious injury"),
 }
 CRITICAL = 4  # "life in danger": the report raises an alert with the ladder of a missed check-out
+# The short word for a severity, for summaries and exports ("Critical: 1, High: 3").
+SEVERITY_LEVELS = {"4": N_("Critical"), "3": N_("High"), "2": N_("Medium"), "1": N_("Low")}
 SUPPORT = {
     "medical": N_("Medical"),
     "legal": N_("Legal"),

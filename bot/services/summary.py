@@ -25,6 +25,7 @@ class Summary:
     by_place: Counter[str] = field(default_factory=Counter)  # place names (opened once per place)
     by_perpetrator: Counter[str] = field(default_factory=Counter)
     previous_average: float = 0.0
+    previous_weeks: list[int] = field(default_factory=list)  # incidents in each of the 4 weeks before
     missed_checkouts: int = 0
     alerts_raised: int = 0  # real alerts: drills are counted apart
     drills: int = 0
@@ -68,6 +69,7 @@ def compute(rows: list[StatRow], alerts: list[Alert], week: date, open_followups
                 summary.by_place[r.place_key] += 1
             if r.perpetrator:
                 summary.by_perpetrator[r.perpetrator] += 1
+    summary.previous_weeks = [previous.get(w, 0) for w in history[-5:-1]]
     summary.previous_average = sum(previous.values()) / 4
     real = [a for a in alerts if a.kind != "drill"]  # a drill is practice: never counted as an alert
     summary.drills = len(alerts) - len(real)

@@ -96,6 +96,10 @@ class FakeBotApi:
         self.chats: dict[int, dict[int, str]] = {}  # what each chat holds now: message id -> its text
 
     # -- feeding updates, for getUpdates (long polling) ---------------------------------
+    def new_message_id(self) -> int:
+        """A message id of this chat's sequence, for a message a person sends (as Telegram numbers them)."""
+        return next(self._message_ids)
+
     def push_update(self, update: dict[str, Any]) -> None:
         update.setdefault("update_id", next(self._update_ids))
         self._pending.append(update)

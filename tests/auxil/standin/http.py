@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.auxil.standin.api import FakeBotApi, Sent
+from tests.auxil.standin.push import PUSHES, PushError, instructions
 
 # Form fields arrive as strings; the Bot API decodes these by their declared type, so do we.
 JSON_PARAMS = frozenset(
@@ -130,6 +131,24 @@ class BotApiServer:
         self._connections: set[asyncio.Task[None]] = set()
 
     @property
+    def control(self) -> str:
+        """Where people push messages, button presses and locations by hand (tests/auxil/standin/push.py)."""
+        return f"http://{self.host}:{self.port}/_emulator"
+
+    def _push(self, kind: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """A message, button press or location from a small JSON body, queued as Telegram's update."""
+        try:
+            fields = json.loads(body or b"{}")
+            if not isinstance(fields, dict):
+                raise PushError('the body is a JSON object, like {"chat": 42, "text": "/help"}')
+            update = PUSHES[kind](self.api, fields)
+        except ValueError as exc:  # PushError, or the body is not JSON
+            reason = str(exc) if isinstance(exc, PushError) else "the body is not JSON"
+            return _error(400, f"Bad Request: {reason}")
+        self.api.push_update(update)
+        return 200, {"ok": True, "result": update}
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/bot"
 
@@ -239,6 +258,8 @@ class BotApiServer:
                 ]
             self.api.push_update(update)
             return 200, {"ok": True, "result": {"update_id": update["update_id"]}}
+        if path.startswith("/_emulator/") and path.removeprefix("/_emulator/") in PUSHES and verb == "POST":
+            return self._push(path.removeprefix("/_emulator/"), body)
         if path == "/_emulator/sent" and verb == "GET":
             return 200, {"ok": True, "result": [sent_json(s) for s in self.api.sent]}
         if not path.startswith("/bot") or path.count("/") != 2 or verb not in ("GET", "POST"):
@@ -256,15 +277,7 @@ class BotApiServer:
 async def _serve_forever(host: str, port: int, token: str, username: str) -> None:
     server = BotApiServer(FakeBotApi(username=username), token, host, port)
     await server.start()
-    control = f"http://{host}:{server.port}/_emulator"
-    person = {"id": 42, "is_bot": False, "first_name": "A"}
-    chat = {"id": 42, "type": "private"}
-    update = json.dumps({"message": {"message_id": 1, "date": 0, "chat": chat, "from": person, "text": "hola"}})
-    print(
-        f"Bot API emulator: TELEGRAM_API_BASE_URL={server.base_url}  push an update: "
-        f"curl -H 'Content-Type: application/json' -d '{update}' {control}/updates  (what was sent: {control}/sent)",
-        flush=True,
-    )
+    print("\n".join(instructions(server.base_url, server.control)), flush=True)
     try:
         await asyncio.Event().wait()
     finally:

@@ -106,3 +106,12 @@ async def test_alerts_on_the_plain_adapter(tmp_path: Path) -> None:
         assert (await supervisor.say("/alerts"))[-1].text == "No open alerts."
     finally:
         await harness.stop()
+
+
+async def test_a_drill_is_listed_as_a_drill(harness: Harness) -> None:
+    """An open drill among real alerts must not read like one: /alerts names it a drill."""
+    supervisor = await harness.enrol("supervisor", "north")
+    worker = await harness.enrol("worker", "north")
+    await supervisor.say(f"/drill {worker.person.code}")
+    text = [s for s in await supervisor.say("/alerts") if s.shows][-1].text
+    assert text.splitlines()[1].startswith(f"• {worker.person.code} · DRILL (practice) · "), text

@@ -19,6 +19,8 @@ KIND_LABELS = {
     "red": N_("red code"),
     "yellow": N_("yellow code"),
     "duress": N_("duress PIN"),
+    "critical_report": N_("critical report"),
+    "drill": N_("DRILL (practice)"),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import CODE_ALPHABET, new_id
+from storage.integrity import INCIDENT_COLUMNS, Authenticator
 from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
 
@@ -55,6 +56,7 @@ class Incident:
     checkin_id: str | None
     alert_id: str | None
     reported_at: datetime
+    intact: bool = True  # the routing ids are as the key wrote them (storage/integrity.py)
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,22 @@ class Filters:
         return " AND ".join(clauses), params
 
 
+# The routing ids and their MAC, first in every bulk read, so that each row is checked before it counts.
+MACED = "id, org_id, reporter_id, team_id, checkin_id, alert_id, access_mac"
+
+
 class IncidentRepo:
-    def __init__(self, sealer: Sealer, codes: Codes) -> None:
+    """Organisation, reporter, team, check-in and alert of an incident carry a keyed MAC
+    (storage/integrity.py). An incident edited without the key is found by nobody: not by reference,
+    not on a timeline page, in an export or in a summary's counts."""
+
+    def __init__(self, sealer: Sealer, codes: Codes, auth: Authenticator | None = None) -> None:
         self._s = sealer
         self._c = codes
+        self._auth = auth or Authenticator(sealer)
+
+    def _ok(self, r: Row) -> bool:
+        return self._auth.row_intact("incidents", r)
 
     def place_key(self, place: str) -> str:
         return self._s.lookup("place", place.casefold())
@@ -157,11 +171,13 @@ class IncidentRepo:
             raise RuntimeError("no free incident reference")
         place = fields.get("place")
         put = self._c.put
+        ids = dict(zip(INCIDENT_COLUMNS, (incident_id, org_id, reporter_id, team_id), strict=False))
+        ids |= {"checkin_id": fields.get("checkin_id"), "alert_id": fields.get("alert_id")}
         await tx.execute(
             """INSERT INTO incidents (id, org_id, ref, reporter_id, team_id, category, affected, occurred_week,
                    occurred_sealed, place_kind, place_key, place_sealed, perpetrator, severity, account_sealed,
-                   support, authorities, status, checkin_id, alert_id, reported_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   support, authorities, status, checkin_id, alert_id, reported_at, updated_at, access_mac)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 incident_id,
                 org_id,
@@ -185,6 +201,7 @@ class IncidentRepo:
                 fields.get("alert_id"),
                 to_db(now),
                 to_db(now),
+                self._auth.row_mac("incidents", ids),
             ),
         )
         row = await tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
@@ -193,7 +210,7 @@ class IncidentRepo:
 
     async def by_ref(self, tx: Tx, org_id: str, ref: str) -> Incident | None:
         row = await tx.one("SELECT * FROM incidents WHERE org_id = ? AND ref = ?", (org_id, ref.upper()))
-        return None if row is None else self._incident(row)
+        return None if row is None or not self._ok(row) else self._incident(row)
 
     async def page(self, tx: Tx, filters: Filters, offset: int, limit: int) -> tuple[list[Incident], int]:
         where, params = filters.where(self._c)
@@ -202,7 +219,8 @@ class IncidentRepo:
             f"SELECT * FROM incidents WHERE {where} ORDER BY occurred_week DESC, reported_at DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [self._incident(r, with_account=False) for r in rows], int(total[0]) if total else 0
+        # The total is SQL's count: an edited row on this page is left out, not counted out (see README).
+        return [self._incident(r, with_account=False) for r in rows if self._ok(r)], int(total[0]) if total else 0
 
     async def all(self, tx: Tx, filters: Filters, *, with_account: bool) -> list[Incident]:
         where, params = filters.where(self._c)
@@ -210,14 +228,16 @@ class IncidentRepo:
             f"SELECT * FROM incidents WHERE {where} ORDER BY occurred_week, reported_at",
             tuple(params),
         )
-        return [self._incident(r, with_account=with_account) for r in rows]
+        return [self._incident(r, with_account=with_account) for r in rows if self._ok(r)]
 
     async def stats(self, tx: Tx, filters: Filters) -> list[StatRow]:
         where, params = filters.where(self._c)
         rows = await tx.all(
-            f"SELECT category, severity, place_key, perpetrator, occurred_week, status FROM incidents WHERE {where}",
+            f"SELECT {MACED}, category, severity, place_key, perpetrator, occurred_week, status FROM incidents"
+            f" WHERE {where}",
             tuple(params),
         )
+        kept = [r[7:] for r in rows if self._ok(r)]  # an edited row counts for no team and no organisation
         # Tokens back to values by dict look-ups: over 100,000 rows this is what keeps the summary fast.
         category, perpetrator, status = (self._c.decoder(c) for c in (CATEGORY, PERPETRATOR, STATUS))
         severity = self._c.decoder(SEVERITY)
@@ -230,7 +250,7 @@ class IncidentRepo:
                 r[4],
                 status(r[5]) or "",
             )
-            for r in rows
+            for r in kept
         ]
 
     async def place_names(self, tx: Tx, org_id: str, keys: list[str]) -> dict[str, str]:

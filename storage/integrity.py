@@ -22,8 +22,14 @@ log = logging.getLogger("outreach.integrity")
 
 PURPOSE = b"access"
 BACKFILLED = "access_macs"  # the meta key saying every row written before MACs existed has one now
+ROWS_BACKFILLED = "row_macs"  # the same for check-ins, alerts and incidents (their MACs came later)
 PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
+# Rows that carry a team and an organisation themselves: who is told of them, who may see or act on them.
+CHECKIN_COLUMNS = ("id", "org_id", "person_id", "team_id", "partner_id")
+ALERT_COLUMNS = ("id", "org_id", "person_id", "team_id", "checkin_id")
+INCIDENT_COLUMNS = ("id", "org_id", "reporter_id", "team_id", "checkin_id", "alert_id")
+ROW_COLUMNS = {"checkins": CHECKIN_COLUMNS, "alerts": ALERT_COLUMNS, "incidents": INCIDENT_COLUMNS}
 BATCH = 500
 REKEYED = (  # written out: no SQL is built from names
     (
@@ -37,6 +43,43 @@ REKEYED = (  # written out: no SQL is built from names
         INVITE_COLUMNS,
         "SELECT * FROM invites WHERE access_mac IS NOT NULL",
         "UPDATE invites SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "checkins",
+        CHECKIN_COLUMNS,
+        "SELECT id, org_id, person_id, team_id, partner_id, access_mac FROM checkins WHERE access_mac IS NOT NULL",
+        "UPDATE checkins SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "alerts",
+        ALERT_COLUMNS,
+        "SELECT id, org_id, person_id, team_id, checkin_id, access_mac FROM alerts WHERE access_mac IS NOT NULL",
+        "UPDATE alerts SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "incidents",
+        INCIDENT_COLUMNS,
+        "SELECT id, org_id, reporter_id, team_id, checkin_id, alert_id, access_mac FROM incidents"
+        " WHERE access_mac IS NOT NULL",
+        "UPDATE incidents SET access_mac = ? WHERE id = ?",
+    ),
+)
+# Rows written before their table had MACs (storage.integrity.backfill gives them one, once).
+ROWS_UNMACED = (
+    (
+        "checkins",
+        "SELECT id, org_id, person_id, team_id, partner_id FROM checkins WHERE access_mac IS NULL",
+        "UPDATE checkins SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "alerts",
+        "SELECT id, org_id, person_id, team_id, checkin_id FROM alerts WHERE access_mac IS NULL",
+        "UPDATE alerts SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "incidents",
+        "SELECT id, org_id, reporter_id, team_id, checkin_id, alert_id FROM incidents WHERE access_mac IS NULL",
+        "UPDATE incidents SET access_mac = ? WHERE id = ?",
     ),
 )
 
@@ -104,6 +147,18 @@ class Authenticator:
     def invite_intact(self, row: Row) -> bool:
         return self.check("invites", [row[c] for c in INVITE_COLUMNS], row["access_mac"])
 
+    def row_mac(self, table: str, row: Row | dict[str, str | None]) -> bytes:
+        """The MAC of a check-in, alert or incident over its routing ids (ROW_COLUMNS)."""
+        return self.mac(table, [row[c] for c in ROW_COLUMNS[table]])
+
+    def row_intact(self, table: str, row: Row) -> bool:
+        """Whether a check-in, alert or incident row's routing ids are as the key wrote them; warns once
+        per row if not."""
+        if self.check(table, [row[c] for c in ROW_COLUMNS[table]], row["access_mac"]):
+            return True
+        self.warn_once(table, row["id"])
+        return False
+
 
 def _key_opens(sealer: Sealer, org_rows: list[Row]) -> bool:
     """Whether `sealer` holds this database's key: MACs must never be made under a wrong one."""
@@ -120,6 +175,36 @@ async def backfill(db: Database, sealer: Sealer) -> int:
     """Once per database: give rows written before MACs existed their MAC (a migration cannot compute
     one). A row whose sealed Telegram id does not open under the key gets none: it stays unknown. After
     this, a row without a MAC was written without the key."""
+    return await _backfill_access(db, sealer) + await _backfill_rows(db, sealer)
+
+
+async def _backfill_rows(db: Database, sealer: Sealer) -> int:
+    """Once per database, under its own flag (a database may already have the people's): check-ins,
+    alerts and incidents written before their MACs existed get one. A row added later without the key
+    has none, and stays rejected."""
+    auth = Authenticator(sealer)
+    async with db.read() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (ROWS_BACKFILLED,)) is not None:
+            return 0
+        orgs = await tx.all("SELECT id, name_sealed FROM organizations ORDER BY created_at, id")
+    if not _key_opens(sealer, orgs):
+        return 0
+    done = 0
+    async with db.tx() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (ROWS_BACKFILLED,)) is not None:
+            return 0
+        for table, select, update in ROWS_UNMACED:
+            rows = await tx.all(select)
+            await tx.executemany(update, [(auth.row_mac(table, row), row["id"]) for row in rows])
+            done += len(rows)
+        await tx.execute(
+            "INSERT INTO meta (key, value_sealed) VALUES (?, ?)",
+            (ROWS_BACKFILLED, sealer.seal("done", "meta", "value", ROWS_BACKFILLED)),
+        )
+    return done
+
+
+async def _backfill_access(db: Database, sealer: Sealer) -> int:
     auth = Authenticator(sealer)
     async with db.read() as tx:
         if await tx.one("SELECT 1 FROM meta WHERE key = ?", (BACKFILLED,)) is not None:

@@ -285,4 +285,15 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
         "0013_columns_codes",
         ("CREATE TABLE codes (token TEXT PRIMARY KEY, value_sealed BLOB NOT NULL)",),
     ),
+    (
+        # Check-ins, alerts and incidents carry a team and an organisation themselves, which decide who is
+        # told and who may see or act: a keyed MAC over those ids (storage/integrity.py); rows written
+        # before get theirs at the first open with the key.
+        "0014_row_macs",
+        (
+            "ALTER TABLE checkins ADD COLUMN access_mac BLOB",
+            "ALTER TABLE alerts ADD COLUMN access_mac BLOB",
+            "ALTER TABLE incidents ADD COLUMN access_mac BLOB",
+        ),
+    ),
 ]

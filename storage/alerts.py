@@ -136,6 +136,14 @@ class AlertRepo:
         alert = await self.get_any(tx, alert_id)
         return alert if alert is not None and alert.intact else None
 
+    async def may_name(self, tx: Tx, org_id: str, person_id: str) -> bool:
+        """Whether an alert may name this organisation and person: both exist (an edited row may say anything)."""
+        row = await tx.one(
+            "SELECT (SELECT 1 FROM organizations WHERE id = ?), (SELECT 1 FROM people WHERE id = ?)",
+            (org_id, person_id),
+        )
+        return row is not None and row[0] is not None and row[1] is not None
+
     async def get_any(self, tx: Tx, alert_id: str) -> Alert | None:
         """The alert, edited without the key or not (see `intact`)."""
         row = await tx.one("SELECT * FROM alerts WHERE id = ?", (alert_id,))

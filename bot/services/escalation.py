@@ -77,13 +77,15 @@ async def tell(
 
 
 async def managers_of(storage: Storage, tx: Tx, org_ids: list[str]) -> tuple[str, list[Person]]:
-    """The first of these organisations that has managers (then admins), and them."""
+    """The first of these organisations that has managers (then admins), and them; if none has, the first
+    that exists (an edited row may name one that does not)."""
     for org_id in org_ids:
         for role in ("manager", "admin"):
             people = await storage.people.with_role(tx, org_id, role)
             if people:
                 return org_id, people
-    return org_ids[0], []
+    existing = [o for o in org_ids if await storage.orgs.get(tx, o) is not None]
+    return (existing or org_ids)[0], []
 
 
 async def edited_row_route(storage: Storage, tx: Tx, org_id: str, person_id: str) -> tuple[str, list[Person]]:
@@ -95,7 +97,9 @@ async def edited_row_route(storage: Storage, tx: Tx, org_id: str, person_id: str
     return await managers_of(storage, tx, [org_id] + ([worker.org_id] if worker and worker.org_id != org_id else []))
 
 
-async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc: Escalation, now: datetime) -> str:
+async def raise_missed_checkout(
+    storage: Storage, tx: Tx, checkin: Checkin, esc: Escalation, now: datetime
+) -> str | None:
     """The worker did not check out: their team's supervisors are told (the managers, if none, or if the
     check-in's team was edited without the key)."""
     org_id, team_id = checkin.org_id, checkin.team_id
@@ -104,6 +108,10 @@ async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc:
     else:
         team_id, managers_told = None, True
         org_id, recipients = await edited_row_route(storage, tx, checkin.org_id, checkin.person_id)
+        if not await storage.alerts.may_name(tx, org_id, checkin.person_id):
+            # The schema needs a real worker and organisation: an edit naming none leaves only this line.
+            log.warning("A check-in changed without the key names no one: no alert could be raised about it")
+            return None
     alert_id = await storage.alerts.create(
         tx,
         org_id=org_id,
@@ -136,7 +144,9 @@ async def advance_checkins(storage: Storage, esc: Escalation, now: datetime, *, 
             due = await storage.checkins.due(tx, now, BATCH)
             for checkin in due:
                 stage = max(stage_at(checkin.deadline_at, esc, now), checkin.stage + 1)
-                if stage == STAGE_REMINDED or stage == STAGE_DUE:
+                if not checkin.intact and stage < STAGE_ALERTED:
+                    pass  # its worker cannot be trusted: no reminder goes to whoever the edit names
+                elif stage == STAGE_REMINDED or stage == STAGE_DUE:
                     params = await checkin_params(storage, tx, checkin)
                     kind = "reminder" if stage == STAGE_REMINDED else "due"
                     await storage.outbox.enqueue(
@@ -148,7 +158,7 @@ async def advance_checkins(storage: Storage, esc: Escalation, now: datetime, *, 
                         now=now,
                     )
                 elif stage >= STAGE_ALERTED and await storage.alerts.active_for_checkin(tx, checkin.id) is None:
-                    if checkin.stage < STAGE_DUE:  # came back after downtime: the worker still gets the prompt
+                    if checkin.stage < STAGE_DUE and checkin.intact:  # after downtime: the worker still gets it
                         await storage.outbox.enqueue(
                             tx,
                             key=f"ci:{checkin.id}:due:{to_db(checkin.deadline_at)}",

@@ -121,7 +121,12 @@ class IncidentRepo:
         self._auth = auth or Authenticator(sealer)
 
     def _ok(self, r: Row) -> bool:
+        """Whether a whole row (SELECT *) is as the key wrote it (warned about once if not)."""
         return self._auth.row_intact("incidents", r)
+
+    def _ok_lead(self, r: Row) -> bool:
+        """The same for a row read with MACED first (by position: faster over thousands)."""
+        return self._auth.leading_intact("incidents", r)
 
     def place_key(self, place: str) -> str:
         return self._s.lookup("place", place.casefold())
@@ -232,7 +237,7 @@ class IncidentRepo:
         this team (or out of it) neither shows nor counts."""
         order = "ORDER BY occurred_week DESC, reported_at DESC"
         rows = await tx.all(f"SELECT {MACED} FROM incidents WHERE {where} {order}", tuple(params))
-        ids = [r["id"] for r in rows if self._ok(r)]
+        ids = [r[0] for r in rows if self._ok_lead(r)]
         chosen = ids[offset : offset + limit]
         marks = ", ".join("?" for _ in chosen)  # placeholders only: the ids go in as parameters
         found = {r["id"]: r for r in await tx.all(f"SELECT * FROM incidents WHERE id IN ({marks})", tuple(chosen))}
@@ -253,7 +258,7 @@ class IncidentRepo:
             f" WHERE {where}",
             tuple(params),
         )
-        kept = [r[7:] for r in rows if self._ok(r)]  # an edited row counts for no team and no organisation
+        kept = [r[7:] for r in rows if self._ok_lead(r)]  # an edited row counts for no team and no organisation
         # Tokens back to values by dict look-ups: over 100,000 rows this is what keeps the summary fast.
         category, perpetrator, status = (self._c.decoder(c) for c in (CATEGORY, PERPETRATOR, STATUS))
         severity = self._c.decoder(SEVERITY)

@@ -86,14 +86,14 @@ ROWS_UNMACED = (
 
 def encode(table: str, fields: Sequence[str | None]) -> bytes:
     """Table name, then each field as absent (0) or present (1) with its length: unambiguous."""
-    out = bytearray(b"outreach-bot access v1\x00" + table.encode() + b"\x00")
+    out = [b"outreach-bot access v1\x00", table.encode(), b"\x00"]
     for field in fields:
         if field is None:
-            out += b"\x00"
+            out.append(b"\x00")
         else:
             data = str(field).encode("utf-8")
-            out += b"\x01" + len(data).to_bytes(4, "big") + data
-    return bytes(out)
+            out += (b"\x01", len(data).to_bytes(4, "big"), data)
+    return b"".join(out)
 
 
 class Authenticator:
@@ -150,6 +150,18 @@ class Authenticator:
     def row_mac(self, table: str, row: Row | dict[str, str | None]) -> bytes:
         """The MAC of a check-in, alert or incident over its routing ids (ROW_COLUMNS)."""
         return self.mac(table, [row[c] for c in ROW_COLUMNS[table]])
+
+    def leading_intact(self, table: str, row: Row | tuple[object, ...]) -> bool:
+        """`row_intact` for bulk reads that select ROW_COLUMNS[table], then access_mac, first (by position:
+        over a team's 10,000 incidents the look-ups by name cost more than the MACs)."""
+        n = len(ROW_COLUMNS[table])
+        mac = row[n]
+        if isinstance(mac, bytes) and len(mac) == 36 and (key := self._keys.get(mac[:4])) is not None:
+            fields = [None if v is None else str(v) for v in tuple(row[:n])]
+            if hmac.compare_digest(hmac.digest(key, encode(table, fields), "sha256"), mac[4:]):
+                return True
+        self.warn_once(table, row[0])
+        return False
 
     def row_intact(self, table: str, row: Row) -> bool:
         """Whether a check-in, alert or incident row's routing ids are as the key wrote them; warns once

@@ -205,7 +205,12 @@ async def _advance_alert(storage: Storage, tx: Tx, alert: Alert, esc: Escalation
     next_repeat = alert.next_repeat_at
     if next_repeat is not None and next_repeat <= now:
         repeats += 1
-        people = [p for pid in already if (p := await storage.people.get(tx, pid)) and p.status == "active"]
+        # Of the organisation only: who was told is not authenticated (alert_events), its organisation is.
+        people = [
+            p
+            for pid in already
+            if (p := await storage.people.get(tx, pid)) and p.status == "active" and p.org_id == alert.org_id
+        ]
         await tell(storage, tx, alert.id, people, "alert", f"repeat{repeats}", params | {"repeat": repeats}, now)
         await storage.alerts.event(tx, alert.id, now, f"repeat:{repeats}")
         next_repeat = now + esc.repeat_every

@@ -12,7 +12,7 @@ from storage.codes import Codes
 from storage.conversations import ConversationRepo
 from storage.db import Database, Tx
 from storage.incidents import IncidentRepo
-from storage.integrity import backfill
+from storage.integrity import Authenticator, backfill
 from storage.invites import InviteRepo
 from storage.lists import ListsRepo
 from storage.orgs import OrgRepo
@@ -51,6 +51,7 @@ class Storage:
         codes = Codes(sealer, db)
         await codes.load()
         orgs = OrgRepo(sealer)
+        auth = Authenticator(sealer)  # one for check-ins, alerts and incidents: one warning per row
         storage = cls(
             db,
             sealer,
@@ -59,10 +60,10 @@ class Storage:
             InviteRepo(sealer),
             AuditRepo(codes),
             RateLimitRepo(),
-            CheckinRepo(sealer, codes),
-            AlertRepo(codes),
+            CheckinRepo(sealer, codes, auth),
+            AlertRepo(codes, auth),
             OutboxRepo(sealer),
-            IncidentRepo(sealer, codes),
+            IncidentRepo(sealer, codes, auth),
             ConversationRepo(sealer),
             ListsRepo(sealer),
             codes,

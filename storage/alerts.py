@@ -8,6 +8,7 @@ from datetime import datetime
 from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import new_id
+from storage.integrity import Authenticator
 from storage.timefmt import from_db, to_db
 
 
@@ -35,6 +36,7 @@ class Alert:
     resolved_by: str | None
     resolution: str | None
     update_id: int | None = None  # the Telegram update that raised it (code words, /alert, duress)
+    intact: bool = True  # the routing ids are as the key wrote them (storage/integrity.py)
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ KIND = "alerts.kind"  # coded (storage/codes.py): 'duress' must not be readable 
 
 
 class AlertRepo:
-    def __init__(self, codes: Codes) -> None:
+    """Organisation, worker, team and check-in of an alert carry a keyed MAC (storage/integrity.py). An
+    alert edited without the key is not found for anyone who would act on it or list it (`get`, the
+    lists); the escalation still carries it to the managers (`intact` False), so that it is never lost."""
+
+    def __init__(self, codes: Codes, auth: Authenticator) -> None:
         self._c = codes
+        self._auth = auth
 
     def _alert(self, r: Row) -> Alert:
         return Alert(
@@ -72,7 +79,11 @@ class AlertRepo:
             resolved_by=r["resolved_by"],
             resolution=r["resolution"],
             update_id=r["update_id"],
+            intact=self._auth.row_intact("alerts", r),
         )
+
+    def _intact(self, rows: list[Row]) -> list[Alert]:
+        return [a for a in (self._alert(r) for r in rows) if a.intact]
 
     async def create(
         self,
@@ -89,9 +100,10 @@ class AlertRepo:
         update_id: int | None = None,
     ) -> str:
         alert_id = new_id()
+        ids = {"id": alert_id, "org_id": org_id, "person_id": person_id, "team_id": team_id, "checkin_id": checkin_id}
         await tx.execute(
             """INSERT INTO alerts (id, org_id, person_id, team_id, checkin_id, kind, raised_at, managers_due_at,
-                   next_repeat_at, update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   next_repeat_at, update_id, access_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 alert_id,
                 org_id,
@@ -103,6 +115,7 @@ class AlertRepo:
                 to_db(managers_due_at) if managers_due_at else None,
                 to_db(next_repeat_at) if next_repeat_at else None,
                 update_id,
+                self._auth.row_mac("alerts", ids),
             ),
         )
         await self.event(tx, alert_id, raised_at, "raised")
@@ -119,6 +132,20 @@ class AlertRepo:
         return None if row is None else str(row["id"])
 
     async def get(self, tx: Tx, alert_id: str) -> Alert | None:
+        """The alert, or None if there is none or it was edited without the key."""
+        alert = await self.get_any(tx, alert_id)
+        return alert if alert is not None and alert.intact else None
+
+    async def may_name(self, tx: Tx, org_id: str, person_id: str) -> bool:
+        """Whether an alert may name this organisation and person: both exist (an edited row may say anything)."""
+        row = await tx.one(
+            "SELECT (SELECT 1 FROM organizations WHERE id = ?), (SELECT 1 FROM people WHERE id = ?)",
+            (org_id, person_id),
+        )
+        return row is not None and row[0] is not None and row[1] is not None
+
+    async def get_any(self, tx: Tx, alert_id: str) -> Alert | None:
+        """The alert, edited without the key or not (see `intact`)."""
         row = await tx.one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
         return None if row is None else self._alert(row)
 
@@ -136,11 +163,11 @@ class AlertRepo:
             "SELECT * FROM alerts WHERE person_id = ? AND kind = ? AND status != 'resolved' ORDER BY raised_at",
             (person_id, self._c.token(KIND, kind)),
         )
-        return [self._alert(r) for r in rows]
+        return self._intact(rows)
 
     async def active_in_org(self, tx: Tx, org_id: str) -> list[Alert]:
         rows = await tx.all("SELECT * FROM alerts WHERE org_id = ? AND status != 'resolved'", (org_id,))
-        return [self._alert(r) for r in rows]
+        return self._intact(rows)
 
     async def raised_between(
         self, tx: Tx, org_id: str, start: datetime, end: datetime, team_id: str | None = None
@@ -149,7 +176,7 @@ class AlertRepo:
             "SELECT * FROM alerts WHERE org_id = ? AND raised_at >= ? AND raised_at < ? AND (? IS NULL OR team_id = ?)",
             (org_id, to_db(start), to_db(end), team_id, team_id),
         )
-        return [self._alert(r) for r in rows]
+        return self._intact(rows)
 
     async def last_raised(self, tx: Tx, org_id: str, kind: str) -> datetime | None:
         """When the organisation's latest alert of this kind was raised (a drill: when one last ran)."""

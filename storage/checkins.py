@@ -8,6 +8,7 @@ from datetime import datetime
 from storage.codes import Codes
 from storage.db import Row, Tx
 from storage.ids import new_id
+from storage.integrity import Authenticator
 from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
 
@@ -38,12 +39,18 @@ class Checkin:
     pin_asked_at: datetime | None = None  # "Type your PIN." asked at check-out, for this choice:
     pin_outcome: str | None = None
     pin_wrong: int = 0  # wrong PINs typed since
+    intact: bool = True  # the routing ids are as the key wrote them (storage/integrity.py)
 
 
 class CheckinRepo:
-    def __init__(self, sealer: Sealer, codes: Codes) -> None:
+    """Organisation, worker, team and partner of a check-in carry a keyed MAC (storage/integrity.py). A
+    row edited without the key is left out of every list and of the worker's own look-up; the escalation
+    still sees it (`due`, `get`, with `intact` False), so that a missed check-out is never lost."""
+
+    def __init__(self, sealer: Sealer, codes: Codes, auth: Authenticator | None = None) -> None:
         self._s = sealer
         self._c = codes
+        self._auth = auth or Authenticator(sealer)
 
     def _checkin(self, r: Row) -> Checkin:
         return Checkin(
@@ -66,7 +73,11 @@ class CheckinRepo:
             pin_asked_at=from_db(r["pin_asked_at"]) if r["pin_asked_at"] else None,
             pin_outcome=self._c.value(PIN_OUTCOME, r["pin_outcome"]),
             pin_wrong=r["pin_wrong"],
+            intact=self._auth.row_intact("checkins", r),
         )
+
+    def _intact(self, rows: list[Row]) -> list[Checkin]:
+        return [c for c in (self._checkin(r) for r in rows) if c.intact]
 
     async def create(
         self,
@@ -86,10 +97,12 @@ class CheckinRepo:
         location: str | None,
     ) -> str:
         checkin_id = new_id()
+        ids = {"id": checkin_id, "org_id": org_id, "person_id": person_id, "team_id": team_id, "partner_id": partner_id}
         await tx.execute(
             """INSERT INTO checkins (id, org_id, person_id, team_id, place_sealed, place_custom, partner_id,
-                   alone_at_pairs, started_at, deadline_at, stage, next_step_at, location_sealed, location_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   alone_at_pairs, started_at, deadline_at, stage, next_step_at, location_sealed, location_at,
+                   access_mac)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 checkin_id,
                 org_id,
@@ -105,29 +118,38 @@ class CheckinRepo:
                 to_db(next_step_at) if next_step_at else None,
                 self._s.seal_opt(location, "checkins", "location", checkin_id),
                 to_db(started_at) if location else None,
+                self._auth.row_mac("checkins", ids),
             ),
         )
         return checkin_id
 
     async def get(self, tx: Tx, checkin_id: str) -> Checkin | None:
+        """By id, edited or not (see `intact`): callers reach it through an id the key vouches for."""
         row = await tx.one("SELECT * FROM checkins WHERE id = ?", (checkin_id,))
         return None if row is None else self._checkin(row)
 
     async def open_for(self, tx: Tx, person_id: str) -> Checkin | None:
+        """The worker's open check-in; one edited without the key is nobody's (it may name this worker
+        only because someone wrote their id into it)."""
         row = await tx.one("SELECT * FROM checkins WHERE person_id = ? AND status = 'open'", (person_id,))
-        return None if row is None else self._checkin(row)
+        checkin = None if row is None else self._checkin(row)
+        return checkin if checkin is not None and checkin.intact else None
+
+    async def occupied(self, tx: Tx, person_id: str) -> bool:
+        """Whether any open check-in names this person, edited or not (only one may)."""
+        return await tx.one("SELECT 1 FROM checkins WHERE person_id = ? AND status = 'open'", (person_id,)) is not None
 
     async def open_in_team(self, tx: Tx, team_id: str) -> list[Checkin]:
         rows = await tx.all(
             "SELECT * FROM checkins WHERE team_id = ? AND status = 'open' ORDER BY deadline_at", (team_id,)
         )
-        return [self._checkin(r) for r in rows]
+        return self._intact(rows)
 
     async def open_in_org(self, tx: Tx, org_id: str) -> list[Checkin]:
         rows = await tx.all(
             "SELECT * FROM checkins WHERE org_id = ? AND status = 'open' ORDER BY deadline_at", (org_id,)
         )
-        return [self._checkin(r) for r in rows]
+        return self._intact(rows)
 
     async def due(self, tx: Tx, now: datetime, limit: int = 1000) -> list[Checkin]:
         rows = await tx.all(
@@ -142,10 +164,11 @@ class CheckinRepo:
 
     async def recent_places(self, tx: Tx, person_id: str, limit: int = 20) -> list[str]:
         rows = await tx.all(
-            "SELECT id, place_sealed FROM checkins WHERE person_id = ? AND place_custom = 0"
-            " ORDER BY started_at DESC LIMIT ?",
+            "SELECT id, org_id, person_id, team_id, partner_id, access_mac, place_sealed FROM checkins"
+            " WHERE person_id = ? AND place_custom = 0 ORDER BY started_at DESC LIMIT ?",
             (person_id, limit),
         )
+        rows = [r for r in rows if self._auth.row_intact("checkins", r)]  # not another worker's places
         return [self._s.open(r["place_sealed"], "checkins", "place", r["id"]) for r in rows]
 
     async def set_stage(self, tx: Tx, checkin_id: str, stage: int, next_step_at: datetime | None) -> None:

@@ -25,6 +25,7 @@ log = logging.getLogger("outreach.integrity")
 
 PURPOSE = b"access"
 BACKFILLED = "access_macs"  # the meta key saying every row written before MACs existed has one now
+ROWS_BACKFILLED = "row_macs"  # the same for check-ins, alerts and incidents (their MACs came later)
 PERSON_COLUMNS = ("id", "org_id", "team_id", "role", "status", "code")
 INVITE_COLUMNS = ("id", "org_id", "team_id", "role", "code_hash", "expires_at", "used_at")
 TEAM_COLUMNS = ("id", "org_id")  # and name_hmac, checked against the sealed name (team_intact)
@@ -32,6 +33,11 @@ TEAMS_BACKFILLED = "teams_macs"  # as BACKFILLED, for teams (their MACs came lat
 # A cancel is authenticated too, but only once there is one: the MACs made before the column existed still
 # check, and a cancelled invite whose `cancelled_at` is cleared without the key no longer does.
 INVITE_CANCELLED = "cancelled_at"
+# Rows that carry a team and an organisation themselves: who is told of them, who may see or act on them.
+CHECKIN_COLUMNS = ("id", "org_id", "person_id", "team_id", "partner_id")
+ALERT_COLUMNS = ("id", "org_id", "person_id", "team_id", "checkin_id")
+INCIDENT_COLUMNS = ("id", "org_id", "reporter_id", "team_id", "checkin_id", "alert_id")
+ROW_COLUMNS = {"checkins": CHECKIN_COLUMNS, "alerts": ALERT_COLUMNS, "incidents": INCIDENT_COLUMNS}
 BATCH = 500
 REKEYED = (  # written out: no SQL is built from names
     (
@@ -52,19 +58,56 @@ REKEYED = (  # written out: no SQL is built from names
         "SELECT * FROM teams WHERE access_mac IS NOT NULL",
         "UPDATE teams SET access_mac = ? WHERE id = ?",
     ),
+    (
+        "checkins",
+        CHECKIN_COLUMNS,
+        "SELECT id, org_id, person_id, team_id, partner_id, access_mac FROM checkins WHERE access_mac IS NOT NULL",
+        "UPDATE checkins SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "alerts",
+        ALERT_COLUMNS,
+        "SELECT id, org_id, person_id, team_id, checkin_id, access_mac FROM alerts WHERE access_mac IS NOT NULL",
+        "UPDATE alerts SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "incidents",
+        INCIDENT_COLUMNS,
+        "SELECT id, org_id, reporter_id, team_id, checkin_id, alert_id, access_mac FROM incidents"
+        " WHERE access_mac IS NOT NULL",
+        "UPDATE incidents SET access_mac = ? WHERE id = ?",
+    ),
+)
+# Rows written before their table had MACs (storage.integrity.backfill gives them one, once).
+ROWS_UNMACED = (
+    (
+        "checkins",
+        "SELECT id, org_id, person_id, team_id, partner_id FROM checkins WHERE access_mac IS NULL",
+        "UPDATE checkins SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "alerts",
+        "SELECT id, org_id, person_id, team_id, checkin_id FROM alerts WHERE access_mac IS NULL",
+        "UPDATE alerts SET access_mac = ? WHERE id = ?",
+    ),
+    (
+        "incidents",
+        "SELECT id, org_id, reporter_id, team_id, checkin_id, alert_id FROM incidents WHERE access_mac IS NULL",
+        "UPDATE incidents SET access_mac = ? WHERE id = ?",
+    ),
 )
 
 
 def encode(table: str, fields: Sequence[str | None]) -> bytes:
     """Table name, then each field as absent (0) or present (1) with its length: unambiguous."""
-    out = bytearray(b"outreach-bot access v1\x00" + table.encode() + b"\x00")
+    out = [b"outreach-bot access v1\x00", table.encode(), b"\x00"]
     for field in fields:
         if field is None:
-            out += b"\x00"
+            out.append(b"\x00")
         else:
             data = str(field).encode("utf-8")
-            out += b"\x01" + len(data).to_bytes(4, "big") + data
-    return bytes(out)
+            out += (b"\x01", len(data).to_bytes(4, "big"), data)
+    return b"".join(out)
 
 
 class Authenticator:
@@ -127,6 +170,30 @@ class Authenticator:
             return False
         return _team_digest_matches(sealer, row)
 
+    def row_mac(self, table: str, row: Row | dict[str, str | None]) -> bytes:
+        """The MAC of a check-in, alert or incident over its routing ids (ROW_COLUMNS)."""
+        return self.mac(table, [row[c] for c in ROW_COLUMNS[table]])
+
+    def leading_intact(self, table: str, row: Row | tuple[object, ...]) -> bool:
+        """`row_intact` for bulk reads that select ROW_COLUMNS[table], then access_mac, first (by position:
+        over a team's 10,000 incidents the look-ups by name cost more than the MACs)."""
+        n = len(ROW_COLUMNS[table])
+        mac = row[n]
+        if isinstance(mac, bytes) and len(mac) == 36 and (key := self._keys.get(mac[:4])) is not None:
+            fields = [None if v is None else str(v) for v in tuple(row[:n])]
+            if hmac.compare_digest(hmac.digest(key, encode(table, fields), "sha256"), mac[4:]):
+                return True
+        self.warn_once(table, row[0])
+        return False
+
+    def row_intact(self, table: str, row: Row) -> bool:
+        """Whether a check-in, alert or incident row's routing ids are as the key wrote them; warns once
+        per row if not."""
+        if self.check(table, [row[c] for c in ROW_COLUMNS[table]], row["access_mac"]):
+            return True
+        self.warn_once(table, row["id"])
+        return False
+
 
 def invite_fields(row: Row | dict[str, str | None]) -> list[str | None]:
     """An invite's access columns, and its cancel once it has one (see INVITE_CANCELLED)."""
@@ -162,6 +229,36 @@ async def backfill(db: Database, sealer: Sealer) -> int:
     """Once per database: give rows written before MACs existed their MAC (a migration cannot compute
     one). A row whose sealed Telegram id does not open under the key gets none: it stays unknown. After
     this, a row without a MAC was written without the key."""
+    return await _backfill_access(db, sealer) + await _backfill_rows(db, sealer)
+
+
+async def _backfill_rows(db: Database, sealer: Sealer) -> int:
+    """Once per database, under its own flag (a database may already have the people's): check-ins,
+    alerts and incidents written before their MACs existed get one. A row added later without the key
+    has none, and stays rejected."""
+    auth = Authenticator(sealer)
+    async with db.read() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (ROWS_BACKFILLED,)) is not None:
+            return 0
+        orgs = await tx.all("SELECT id, name_sealed FROM organizations ORDER BY created_at, id")
+    if not _key_opens(sealer, orgs):
+        return 0
+    done = 0
+    async with db.tx() as tx:
+        if await tx.one("SELECT 1 FROM meta WHERE key = ?", (ROWS_BACKFILLED,)) is not None:
+            return 0
+        for table, select, update in ROWS_UNMACED:
+            rows = await tx.all(select)
+            await tx.executemany(update, [(auth.row_mac(table, row), row["id"]) for row in rows])
+            done += len(rows)
+        await tx.execute(
+            "INSERT INTO meta (key, value_sealed) VALUES (?, ?)",
+            (ROWS_BACKFILLED, sealer.seal("done", "meta", "value", ROWS_BACKFILLED)),
+        )
+    return done
+
+
+async def _backfill_access(db: Database, sealer: Sealer) -> int:
     auth = Authenticator(sealer)
     async with db.read() as tx:
         orgs = await tx.all("SELECT id, name_sealed FROM organizations ORDER BY created_at, id")

@@ -300,4 +300,15 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE invites ADD COLUMN cancelled_at TEXT",
         ),
     ),
+    (
+        # Check-ins, alerts and incidents carry a team and an organisation themselves, which decide who is
+        # told and who may see or act: a keyed MAC over those ids (storage/integrity.py); rows written
+        # before get theirs at the first open with the key.
+        "0016_row_macs",
+        (
+            "ALTER TABLE checkins ADD COLUMN access_mac BLOB",
+            "ALTER TABLE alerts ADD COLUMN access_mac BLOB",
+            "ALTER TABLE incidents ADD COLUMN access_mac BLOB",
+        ),
+    ),
 ]

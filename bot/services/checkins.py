@@ -50,6 +50,8 @@ async def open_checkin(storage: Storage, esc: Escalation, worker: Person, new: N
         existing = await storage.checkins.open_for(tx, worker.id)
         if existing is not None:
             return Result(Outcome.ALREADY_OPEN, existing)
+        if await storage.checkins.occupied(tx, worker.id):  # one edited without the key names this worker
+            return Result(Outcome.ALREADY_OPEN)
         checkin_id = await storage.checkins.create(
             tx,
             org_id=worker.org_id,
@@ -172,9 +174,21 @@ def may_handle(person: Person, alert: Alert) -> bool:
     return person.role == "supervisor" and person.team_id is not None and person.team_id == alert.team_id
 
 
+async def _managers_own(storage: Storage, tx: Tx, person: Person, alert: Alert) -> bool:
+    """An alert edited without the key is still an alert (the escalation hands it to the managers): the
+    managers and admins of its organisation may close it, when the worker's row, which the key vouches
+    for, is of that organisation too. Supervisors never: its team cannot be trusted."""
+    if person.role not in ("manager", "admin") or person.org_id != alert.org_id:
+        return False
+    worker = await storage.people.get(tx, alert.person_id)
+    return worker is not None and worker.org_id == person.org_id
+
+
 async def _handleable(storage: Storage, tx: Tx, person: Person, alert_id: str) -> Alert | Result:
     """The alert if this person may act on it and it is still open; else the answer to give."""
-    alert = await storage.alerts.get(tx, alert_id)
+    alert = await storage.alerts.get_any(tx, alert_id)
+    if alert is not None and not alert.intact and not await _managers_own(storage, tx, person, alert):
+        alert = None  # edited without the key: not found (its team, worker or organisation may be anyone's)
     if alert is None or not may_handle(person, alert):
         return Result(Outcome.FORBIDDEN if alert else Outcome.STALE)
     if alert.status == "resolved":
@@ -206,7 +220,7 @@ async def acknowledge(storage: Storage, person: Person, alert_id: str, now: date
         await storage.audit.record(
             tx, now, "alert.acknowledge", org_id=alert.org_id, actor_id=person.id, subject_id=alert.id
         )
-        updated = await storage.alerts.get(tx, alert.id)
+        updated = await storage.alerts.get_any(tx, alert.id)
     return Result(Outcome.OK, alert=updated)
 
 
@@ -227,5 +241,5 @@ async def resolve_safe(storage: Storage, person: Person, alert_id: str, now: dat
         await storage.audit.record(
             tx, now, "alert.resolve", org_id=alert.org_id, actor_id=person.id, subject_id=alert.id
         )
-        updated = await storage.alerts.get(tx, alert.id)
+        updated = await storage.alerts.get_any(tx, alert.id)
     return Result(Outcome.OK, alert=updated)

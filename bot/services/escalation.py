@@ -76,13 +76,47 @@ async def tell(
             await storage.alerts.event(tx, alert_id, now, "told", recipient_id=person.id)
 
 
-async def raise_missed_checkout(storage: Storage, tx: Tx, checkin: Checkin, esc: Escalation, now: datetime) -> str:
-    recipients, managers_told = await alert_recipients(storage, tx, checkin.org_id, checkin.team_id)
+async def managers_of(storage: Storage, tx: Tx, org_ids: list[str]) -> tuple[str, list[Person]]:
+    """The first of these organisations that has managers (then admins), and them; if none has, the first
+    that exists (an edited row may name one that does not)."""
+    for org_id in org_ids:
+        for role in ("manager", "admin"):
+            people = await storage.people.with_role(tx, org_id, role)
+            if people:
+                return org_id, people
+    existing = [o for o in org_ids if await storage.orgs.get(tx, o) is not None]
+    return (existing or org_ids)[0], []
+
+
+async def edited_row_route(storage: Storage, tx: Tx, org_id: str, person_id: str) -> tuple[str, list[Person]]:
+    """Where an alert about a row edited without the key goes: never to a team (its team cannot be
+    trusted), always somewhere (an alert is never lost): the managers of the row's organisation, or, if
+    it has none, of the organisation of the worker's row, which the key vouches for."""
+    log.warning("An alert about a row changed without the key goes to the organisation's managers")
+    worker = await storage.people.get(tx, person_id)
+    return await managers_of(storage, tx, [org_id] + ([worker.org_id] if worker and worker.org_id != org_id else []))
+
+
+async def raise_missed_checkout(
+    storage: Storage, tx: Tx, checkin: Checkin, esc: Escalation, now: datetime
+) -> str | None:
+    """The worker did not check out: their team's supervisors are told (the managers, if none, or if the
+    check-in's team was edited without the key)."""
+    org_id, team_id = checkin.org_id, checkin.team_id
+    if checkin.intact:
+        recipients, managers_told = await alert_recipients(storage, tx, org_id, team_id)
+    else:
+        team_id, managers_told = None, True
+        org_id, recipients = await edited_row_route(storage, tx, checkin.org_id, checkin.person_id)
+        if not await storage.alerts.may_name(tx, org_id, checkin.person_id):
+            # The schema needs a real worker and organisation: an edit naming none leaves only this line.
+            log.warning("A check-in changed without the key names no one: no alert could be raised about it")
+            return None
     alert_id = await storage.alerts.create(
         tx,
-        org_id=checkin.org_id,
+        org_id=org_id,
         person_id=checkin.person_id,
-        team_id=checkin.team_id,
+        team_id=team_id,
         checkin_id=checkin.id,
         kind="missed_checkout",
         raised_at=now,
@@ -110,7 +144,9 @@ async def advance_checkins(storage: Storage, esc: Escalation, now: datetime, *, 
             due = await storage.checkins.due(tx, now, BATCH)
             for checkin in due:
                 stage = max(stage_at(checkin.deadline_at, esc, now), checkin.stage + 1)
-                if stage == STAGE_REMINDED or stage == STAGE_DUE:
+                if not checkin.intact and stage < STAGE_ALERTED:
+                    pass  # its worker cannot be trusted: no reminder goes to whoever the edit names
+                elif stage == STAGE_REMINDED or stage == STAGE_DUE:
                     params = await checkin_params(storage, tx, checkin)
                     kind = "reminder" if stage == STAGE_REMINDED else "due"
                     await storage.outbox.enqueue(
@@ -122,7 +158,7 @@ async def advance_checkins(storage: Storage, esc: Escalation, now: datetime, *, 
                         now=now,
                     )
                 elif stage >= STAGE_ALERTED and await storage.alerts.active_for_checkin(tx, checkin.id) is None:
-                    if checkin.stage < STAGE_DUE:  # came back after downtime: the worker still gets the prompt
+                    if checkin.stage < STAGE_DUE and checkin.intact:  # after downtime: the worker still gets it
                         await storage.outbox.enqueue(
                             tx,
                             key=f"ci:{checkin.id}:due:{to_db(checkin.deadline_at)}",
@@ -158,9 +194,10 @@ async def _advance_alert(storage: Storage, tx: Tx, alert: Alert, esc: Escalation
     already = await storage.alerts.recipients(tx, alert.id)
     managers_told_at = None
     if alert.managers_told_at is None and alert.managers_due_at is not None and alert.managers_due_at <= now:
-        managers = await storage.people.with_role(tx, alert.org_id, "manager")
-        if not managers:
-            managers = await storage.people.with_role(tx, alert.org_id, "admin")
+        if alert.intact:
+            _, managers = await managers_of(storage, tx, [alert.org_id])
+        else:
+            _, managers = await edited_row_route(storage, tx, alert.org_id, alert.person_id)
         await tell(storage, tx, alert.id, managers, "alert", "managers", params | {"escalated": True}, now)
         await storage.alerts.event(tx, alert.id, now, "escalated_to_managers")
         managers_told_at = now
@@ -168,7 +205,12 @@ async def _advance_alert(storage: Storage, tx: Tx, alert: Alert, esc: Escalation
     next_repeat = alert.next_repeat_at
     if next_repeat is not None and next_repeat <= now:
         repeats += 1
-        people = [p for pid in already if (p := await storage.people.get(tx, pid)) and p.status == "active"]
+        # Of the organisation only: who was told is not authenticated (alert_events), its organisation is.
+        people = [
+            p
+            for pid in already
+            if (p := await storage.people.get(tx, pid)) and p.status == "active" and p.org_id == alert.org_id
+        ]
         await tell(storage, tx, alert.id, people, "alert", f"repeat{repeats}", params | {"repeat": repeats}, now)
         await storage.alerts.event(tx, alert.id, now, f"repeat:{repeats}")
         next_repeat = now + esc.repeat_every

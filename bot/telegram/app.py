@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +55,7 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     data.org = await ensure_organization(data.storage, data.config, data.clock)
     # The username (for `outreach-bot invite`'s t.me link) and the command menu in each language
     # (Telegram picks it by the phone's language): cosmetic, so in the background; a failure is one line.
-    startup.set_menu_in_background(app)
+    data.menu_task = startup.set_menu_in_background(app)
     jobs.schedule(app)
     jobs.schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)
@@ -72,7 +74,12 @@ async def confirm_handled(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
 
 
 async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """post_shutdown: close the database."""
+    """post_shutdown: stop setting the menu, close the database."""
+    task = app.bot_data.menu_task
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if app.bot_data.storage is not None:
         await app.bot_data.storage.close()
         app.bot_data.storage = None

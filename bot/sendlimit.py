@@ -27,7 +27,7 @@ class Limits:
     per_bot: float = 29.0  # Telegram: about 30 a second
     bot_burst: int = 25
     per_chat: float = 0.9  # Telegram: about one a second in a private chat, a short burst tolerated
-    chat_burst: int = 2
+    chat_burst: int = 3
     per_group: float = 0.3  # Telegram: 20 a minute in a group
     group_burst: int = 18
 

@@ -2,8 +2,8 @@
 
 It replaces python-telegram-bot's AIORateLimiter (max_retries=0), which raised a 429 at whoever sent:
 a handler's answer was then dropped ("Could not send the error notice"). Here:
-  - what shows something in a chat (sends, edits) takes a token of the bot and one of the chat;
-    deletions take one of the bot; answering a button press, getMe, setMyCommands... take none;
+  - a new message takes a token of the bot and one of its chat; edits and deletions one of the bot;
+    answering a button press, getMe, setMyCommands... take none;
   - the urgency is the caller's (bot.messenger.urgency: the outbox sets it per message, a handler's
     answers are REPLY), so an alert queued behind a backlog is the next to go;
   - a 429 pauses every send for the retry_after Telegram asks, never less; a person's answer (REPLY)
@@ -25,21 +25,14 @@ from bot.sendlimit import Limits, SendBudget
 from bot.telegram.messenger import retry_after
 
 log = logging.getLogger("outreach.limits")
+# New messages count for the bot and their chat; edits and deletions for the bot only (Telegram's one
+# a second per chat is about messages sent: a conversation edits its screen in place as fast as taps come).
 SHOWS = frozenset(
-    {
-        "sendMessage",
-        "sendPhoto",
-        "sendDocument",
-        "sendLocation",
-        "sendMediaGroup",
-        "copyMessage",
-        "forwardMessage",
-        "editMessageText",
-        "editMessageReplyMarkup",
-        "editMessageCaption",
-    }
+    {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendMediaGroup", "copyMessage", "forwardMessage"}
 )
-BOT_ONLY = frozenset({"deleteMessage", "deleteMessages"})
+BOT_ONLY = frozenset(
+    {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage", "deleteMessages"}
+)
 RESENT_HERE = (REPLY, BULK)  # what no database holds: sent again after a 429 here
 MAX_RESENDS = 5  # 429s in a row for one answer before it is given up (each waited out in full)
 Result = bool | dict[str, Any] | list[dict[str, Any]]

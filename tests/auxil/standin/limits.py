@@ -15,21 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# New messages count for the bot and their chat, edits and deletions for the bot only.
 SHOWS = frozenset(
-    {
-        "sendmessage",
-        "sendphoto",
-        "senddocument",
-        "sendlocation",
-        "sendmediagroup",
-        "copymessage",
-        "forwardmessage",
-        "editmessagetext",
-        "editmessagereplymarkup",
-        "editmessagecaption",
-    }
+    {"sendmessage", "sendphoto", "senddocument", "sendlocation", "sendmediagroup", "copymessage", "forwardmessage"}
 )
-BOT_ONLY = frozenset({"deletemessage", "deletemessages"})
+BOT_ONLY = frozenset(
+    {"editmessagetext", "editmessagereplymarkup", "editmessagecaption", "deletemessage", "deletemessages"}
+)
 
 
 @dataclass
@@ -52,7 +44,7 @@ class FloodLimits:
     per_bot: float = 30.0
     bot_burst: int = 30
     per_chat: float = 1.0
-    chat_burst: int = 3
+    chat_burst: int = 4
     per_group: float = 20 / 60
     group_burst: int = 20
     now: Callable[[], float] = time.monotonic

@@ -107,6 +107,19 @@ class SendBudget:
         self._paused_until = max(self._paused_until, self._now() + seconds)
         self._wake.set()
 
+    async def close(self) -> None:
+        """Stop handing out tokens (at shutdown): whoever still waits is cancelled with it."""
+        runner, self._runner = self._runner, None
+        for waiter in self._waiting:
+            waiter.future.cancel()
+        self._waiting.clear()
+        if runner is not None and not runner.done():
+            runner.cancel()
+            try:
+                await runner
+            except asyncio.CancelledError:
+                pass
+
     @property
     def waiting(self) -> int:
         """Sends waiting for a token now."""

@@ -56,7 +56,8 @@ class UrgencyRateLimiter(BaseRateLimiter[int]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        """Stop the budget's task."""
+        await self.budget.close()
 
     async def process_request(
         self,

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.i18n import LANGUAGES, N_, tr
 
@@ -41,6 +43,14 @@ COMMANDS = [
 _background: set[asyncio.Task[None]] = set()  # kept until done: the loop holds tasks only weakly
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asks for, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 def backoff(attempt: int) -> float:
     """1, 2, 4 ... seconds, at most MAX_WAIT."""
     return min(2.0 ** min(attempt, 10), MAX_WAIT)
@@ -59,6 +69,8 @@ async def until_connected(initialize: Callable[[], Awaitable[None]], sleep: Slee
             raise
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx, 429: Telegram is not there yet
             wait = backoff(attempt)
+            if isinstance(exc, RetryAfter):  # never sooner than Telegram asks
+                wait = max(wait, retry_after_seconds(exc))
             attempt += 1
             log.warning("The Bot API is unreachable (try %d: %s); next try in %g s", attempt, type(exc).__name__, wait)
             await sleep(wait)

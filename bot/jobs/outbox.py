@@ -213,8 +213,8 @@ async def _pass(
         gate = asyncio.Semaphore(PARALLEL)
         now = clock.now()
         async with storage.db.read() as tx:
-            busy = len(lanes.inflight) + len(lanes.done)
-            found = await storage.outbox.due(tx, now, BATCH + busy, urgent_only=urgent_only)
+            # Sent ones are no longer pending, but for a read begun before they were written down: rare
+            found = await storage.outbox.due(tx, now, BATCH + len(lanes.inflight), urgent_only=urgent_only)
             # No await between the read and this: another pass then skips what this one took.
             items = [i for i in found if i.id not in lanes.inflight and i.id not in lanes.done][:BATCH]
             lanes.inflight.update(i.id for i in items)

@@ -41,8 +41,6 @@ log = logging.getLogger("outreach")
 # the processor must call unconfirmed.done(update_id) once an update's handling has ended.
 UpdateProcessorFactory = Callable[[Unconfirmed], BaseUpdateProcessor]
 
-COMMANDS = startup.COMMANDS  # the menu, set in the background (bot/telegram/startup.py)
-
 
 async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: open the database and make sure the organisation exists."""

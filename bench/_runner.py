@@ -209,7 +209,8 @@ class _Runner:
 
 
 class BenchBot(_Runner):
-    """outreach-bot's real Application over a temporary data dir, real clock, 1 s tick, rate limiter off.
+    """outreach-bot's real Application over a temporary data dir, real clock, 1 s tick, send budget off
+    unless `rate_limit` says otherwise.
     on_open: called with each Application once its resources are open, before it starts (to attach a
     DbProbe or a TickWatch); update_processor and hooks: build_application's, for each Application built
     (a restart's too)."""
@@ -225,6 +226,7 @@ class BenchBot(_Runner):
         on_open: Sequence[Callable[[Any], None]] = (),
         update_processor: Callable[[Any], Any] | None = None,
         hooks: Any = None,
+        rate_limit: Any = False,
     ) -> None:
         from bot.clock import SystemClock
         from config import Settings
@@ -239,6 +241,7 @@ class BenchBot(_Runner):
         self.errors: list[BaseException] = []
         self.on_open = list(on_open)
         self.update_processor, self.hooks = update_processor, hooks
+        self.rate_limit = rate_limit  # build_application's: False (off), True (Telegram's limits) or Limits
         super().__init__(api, poll, request)
 
     def build(self) -> Any:
@@ -249,7 +252,7 @@ class BenchBot(_Runner):
             self.config,
             clock=self.clock,
             request=self.request(self.api),
-            rate_limit=False,
+            rate_limit=self.rate_limit,
             update_processor=self.update_processor,
             hooks=self.hooks,
         )

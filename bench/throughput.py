@@ -20,8 +20,10 @@ process, the high-water mark reset after setup). Targets (issue): >= 1,000 updat
 
 outreach-bot runs as `bot/telegram/app.py` builds it (its per-chat processor: chats side by side, each in order), with
 its real JobQueue (the 1 s escalation tick, the flush after each check-in and check-out), SQLite
-WAL with synchronous=FULL in a temporary directory on disk. Only the rate limiter is off: it
-models Telegram's own 30 messages/s limit, which is what this shows we stay far above.
+WAL with synchronous=FULL in a temporary directory on disk, and its send budget (bot/sendlimit.py, which
+every Bot API call goes through) in the path with its limits lifted: Telegram's own 30 messages/s is
+what this shows we stay far above (`--no-send-budget`: without it, as measured before issue 14;
+bench/urgency.py measures the bot at Telegram's limits).
 
     .venv/bin/python bench/throughput.py                          # 2,000 conversations, 500 workers
     .venv/bin/python bench/throughput.py --conversations 200 --workers 50     # quick
@@ -332,6 +334,8 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     probe = DbProbe() if args.profile else None  # --profile: where a handled update's time goes
     feeder = Feeder(FakeBotApi())
     on_open = [probe.attach] if probe is not None else []
+    from bot.sendlimit import UNLIMITED
+
     bot = BenchBot(
         config_with(),
         "bench-throughput-",
@@ -339,6 +343,7 @@ async def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         request=request_for(args, probe),
         on_open=on_open,
         update_processor=timed_processor(args.mode, feeder.on_done),
+        rate_limit=False if args.no_send_budget else UNLIMITED,
     )
     await bot.start()
     t_setup = time.perf_counter()
@@ -557,6 +562,9 @@ def main() -> int:
     parser.add_argument("--profile-top", type=int, default=30, help="functions to list with --profile")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per child process")
+    parser.add_argument(
+        "--no-send-budget", action="store_true", help="outreach-bot without its send budget (as before issue 14)"
+    )
     add_check_flag(parser)
     parser.add_argument("--role", choices=("ours", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--template", help=argparse.SUPPRESS)
@@ -573,6 +581,8 @@ def main() -> int:
     common += ["--api-latency", str(args.api_latency)]
     if args.tracemalloc:
         common.append("--tracemalloc")
+    if args.no_send_budget:
+        common.append("--no-send-budget")
     verdicts: list[str] = []
     checked: list[Invariants] = []
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:

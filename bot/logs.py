@@ -17,7 +17,6 @@ QUIET = {
     "aiosqlite": logging.WARNING,
     "apscheduler": logging.WARNING,
     "apscheduler.scheduler": logging.ERROR,  # "maximum number of running instances" every second of a long tick
-    "telegram.ext.AIORateLimiter": logging.CRITICAL,  # every 429 is logged as ERROR; the outbox retries it
     "hpack": logging.WARNING,
 }
 

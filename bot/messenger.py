@@ -6,6 +6,9 @@ decides what to retry without knowing the messenger: `bot/telegram/messenger.py`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Protocol
 
@@ -50,3 +53,19 @@ class Messenger(Protocol):
 
     async def send_file(self, chat_id: int, file: Attachment) -> int:
         """Send a photo or a document (bytes, filename, caption); the new message's id."""
+
+
+# How urgent a message is, for whatever shares the messenger's sending budget (bot/sendlimit.py):
+# lower goes first. Set around a send with `urgent_as`; a handler's own answers are REPLY by default.
+ALERT, REPLY, ROUTINE, BULK = 0, 1, 2, 3
+urgency: ContextVar[int] = ContextVar("urgency", default=REPLY)
+
+
+@contextmanager
+def urgent_as(level: int) -> Iterator[None]:
+    """Send what is sent inside this block at this urgency."""
+    token = urgency.set(level)
+    try:
+        yield
+    finally:
+        urgency.reset(token)

@@ -311,4 +311,14 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE incidents ADD COLUMN access_mac BLOB",
         ),
     ),
+    (
+        # The outbox sends by urgency (0 alerts, 2 the rest; bot.messenger's levels), then in order:
+        # the kind column already says which rows are alerts, so this tells nothing more.
+        "0017_outbox_priority",
+        (
+            "ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 2",
+            "UPDATE outbox SET priority = 0 WHERE kind = 'alert'",
+            "CREATE INDEX outbox_urgent ON outbox (priority, next_attempt_at) WHERE status = 'pending'",
+        ),
+    ),
 ]

@@ -23,6 +23,7 @@ class OutboxItem:
     alert_id: str | None
     due_at: datetime
     attempts: int
+    priority: int = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class Shown:
     params: dict[str, Any]
     status: str
     message_id: int | None
+
+
+# How urgent each kind is (bot.messenger's levels: 0 an alert, 2 routine), lower sent first.
+ALERT_PRIORITY, ROUTINE_PRIORITY = 0, 2
+PRIORITY = {"alert": ALERT_PRIORITY}
 
 
 def alert_key(alert_id: str, step: str, person_id: str) -> str:
@@ -69,16 +75,29 @@ class OutboxRepo:
         due_at = to_db(due or now)
         changed = await tx.execute(
             """INSERT INTO outbox (dedupe_key, recipient_id, kind, params_sealed, alert_id, created_at, due_at,
-                   next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
-            (key, recipient_id, kind, sealed, alert_id, to_db(now), due_at, due_at),
+                   next_attempt_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING""",
+            (
+                key,
+                recipient_id,
+                kind,
+                sealed,
+                alert_id,
+                to_db(now),
+                due_at,
+                due_at,
+                PRIORITY.get(kind, ROUTINE_PRIORITY),
+            ),
         )
         self.enqueued += changed
         return changed == 1
 
-    async def due(self, tx: Tx, now: datetime, limit: int = 500) -> list[OutboxItem]:
+    async def due(self, tx: Tx, now: datetime, limit: int = 500, *, urgent_only: bool = False) -> list[OutboxItem]:
+        """What is due now, most urgent first, then in the order queued (`urgent_only`: alerts only)."""
+        top = ALERT_PRIORITY if urgent_only else ROUTINE_PRIORITY + 10
         rows = await tx.all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            (to_db(now), limit),
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND priority <= ?"
+            " ORDER BY priority, id LIMIT ?",
+            (to_db(now), top, limit),
         )
         return [self._item(r) for r in rows]
 
@@ -97,6 +116,7 @@ class OutboxRepo:
             alert_id=r["alert_id"],
             due_at=from_db(r["due_at"]),
             attempts=r["attempts"],
+            priority=r["priority"],
         )
 
     def _shown(self, r: Row) -> Shown:

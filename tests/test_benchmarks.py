@@ -60,6 +60,19 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "warnings logged",
         ],
     ),
+    "urgency": (
+        ["--routine", "300", "--alerts", "8"],
+        [
+            "429s answered by the stand-in",
+            "every alert handed over once, to its supervisor only",
+            "every worker answered",
+            "urgency order: routine messages between a code word and its alert",
+            "every routine message handed over once",
+            "outbox messages left unsent",
+            "handler errors",
+            "warnings logged",
+        ],
+    ),
     "summary": (
         ["--n", "10000", "--runs", "1"],
         [

@@ -18,7 +18,7 @@ due a minute later, and its supervisors are alerted 5 s after that.
 
 Workers behave as people do: they do not know the bot crashed; when no answer comes they send the
 command again, and a flow goes on from whatever question the bot shows. The bot answers at most 30
-messages a second (python-telegram-bot's AIORateLimiter, Telegram's own limit): that sets the time the
+messages a second (its send budget, bot/sendlimit.py, at Telegram's own limit): that sets the time the
 load takes, about 2 min 45 s for 1,000 operations (some 4,500 messages). The outage scenario runs at the
 same time, with its own emulator and data directory.
 

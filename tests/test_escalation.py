@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.auxil.harness import Chatter, Harness
+from tests.auxil.standin import Sent
 from tests.test_checkin import check_in
+
+
+def the_alert(sent: list[Sent]) -> Sent:
+    """The one alert among what a tick sent (it goes before the worker's prompt: alerts first)."""
+    [alert] = [s for s in sent if (s.text or "").startswith("Missed check-out")]
+    return alert
 
 
 async def _team(harness: Harness) -> tuple[Chatter, Chatter, Chatter]:
@@ -69,7 +76,7 @@ async def test_every_step_is_recorded_with_its_time(harness: Harness) -> None:
     worker, supervisor, _ = await _team(harness)
     await check_in(worker, duration="ci:dur:30")
     harness.clock.advance(timedelta(minutes=40))
-    alert = (await harness.tick())[-1]
+    alert = the_alert(await harness.tick())
     harness.clock.advance(timedelta(minutes=1))
     await supervisor.tap(alert, alert.buttons[1][1])  # reached them, they are safe
     alert_id = alert.buttons[1][1].removeprefix("safe:")
@@ -98,8 +105,8 @@ async def test_extend_after_alert_closes_it_and_no_supervisor_goes_to_managers(h
     # The tick jumped straight past the deadline: the worker still gets the prompt, the alert goes
     # to the managers at once because the team has no supervisor.
     assert [(s.chat_id, s.text.split(":")[0]) for s in sent] == [
+        (manager.chat_id, "Missed check-out"),  # alerts go first (the outbox sends by urgency)
         (worker.chat_id, "Your time at Bar La Luna is over (6"),
-        (manager.chat_id, "Missed check-out"),
     ]
     question = (await worker.say("/extend"))[-1]
     await worker.tap(question, question.buttons[0][1])  # +30 min: a sign of life
@@ -111,7 +118,7 @@ async def test_stale_and_foreign_alert_buttons_change_nothing(harness: Harness) 
     other_supervisor = await harness.enrol("supervisor", "south")
     await check_in(worker, duration="ci:dur:30")
     harness.clock.advance(timedelta(minutes=45))
-    alert = (await harness.tick())[-1]
+    alert = the_alert(await harness.tick())
     alert_id = alert.buttons[0][1].removeprefix("ack:")
     sent = await other_supervisor.tap_forged(f"ack:{alert_id}")
     assert sent[-1].text == "This button is no longer current."

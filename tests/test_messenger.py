@@ -295,8 +295,32 @@ async def test_the_outbox_gives_up_on_a_blocked_chat_after_a_few_tries(org: Org)
     assert "delivery_failed" in events
 
 
-async def test_one_flush_at_a_time(org: Org) -> None:
+async def test_an_alert_goes_before_routine_messages_queued_earlier(org: Org) -> None:
+    """Urgency order: 30 reminders queued first, then a red alert; the alert is the first message out."""
+    now = org.clock.now()
+    async with org.storage.db.tx() as tx:
+        for n in range(30):
+            await org.storage.outbox.enqueue(
+                tx, key=f"routine:{n}", recipient_id=org.worker.id, kind="draft_reminder", params={}, now=now
+            )
+    await org.red_code()
+    await org.flush()
+    sends = [chat for call, chat, _ in org.messenger.calls if call == "send"]
+    assert sends[0] == org.supervisor.chat_id and sends.count(org.supervisor.chat_id) == 1
+    assert len(sends) == 31
+
+
+async def test_one_flush_at_a_time_and_alerts_beside_it(org: Org) -> None:
+    """While a flush runs (the lock held), another call sends only the alerts that fell due, at once,
+    and the flush after it sends the rest: nothing twice, nothing routine beside the running flush."""
+    async with org.storage.db.tx() as tx:
+        await org.storage.outbox.enqueue(
+            tx, key="routine", recipient_id=org.worker.id, kind="draft_reminder", params={}, now=org.clock.now()
+        )
     await org.red_code()
     async with org.lock:
-        assert await outbox.flush(org.storage, org.config, org.messenger, org.clock, org.lock) == 0
+        assert await outbox.flush(org.storage, org.config, org.messenger, org.clock, org.lock) == 1
+        assert len(org.urgent()) == 1
+        assert org.messenger.texts(org.worker.chat_id) == []  # the reminder waits for the lock
     assert await org.flush() == 1
+    assert len(org.urgent()) == 1 and len(org.messenger.texts(org.worker.chat_id)) == 1

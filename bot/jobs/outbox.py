@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from bot.clock import Clock
 from bot.flows.engine import queue_cleanup_for
 from bot.flows.model import CLEANUP, Choice
-from bot.messenger import Blocked, Gone, Messenger, RetryLater, Unreachable
+from bot.messenger import Blocked, Gone, Messenger, RetryLater, Unreachable, urgent_as
 from bot.render import render
 from bot.services.escalation import EDIT
 from config import OrgConfig
@@ -165,57 +167,91 @@ async def _record(
                     )
 
 
+@dataclass
+class _Lanes:
+    """What the flushes of one outbox are sending now: the main one, and alerts beside it."""
+
+    inflight: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)  # sent while another pass's read may predate it
+    active: int = 0
+
+
+_lanes: WeakKeyDictionary[asyncio.Lock, _Lanes] = WeakKeyDictionary()
+
+
 async def flush(
     storage: Storage, config: OrgConfig, messenger: Messenger, clock: Clock, lock: asyncio.Lock, *, wait: bool = False
 ) -> int:
-    """Send every due message; one flush at a time (the one `lock` of this outbox and messenger).
-    Returns how many were sent; 0 at once if a flush is running and not `wait`.
+    """Send every due message, most urgent first; one flush at a time (the one `lock` of this outbox and
+    messenger). Returns how many were sent. While a flush runs (a backlog of reminders, say), another
+    call (not `wait`) sends at once the alerts that came due meanwhile, beside it: an alert never
+    waits for a batch of routine messages; the send budget then lets it overtake them.
 
     What came back is written down as soon as it came back (all that did since the last write, in one
     transaction), not once the whole batch is through: a crash then sends again at most the messages
     the messenger accepted in the instant before it, never a batch that was long delivered."""
+    lanes = _lanes.setdefault(lock, _Lanes())
     if lock.locked() and not wait:
-        return 0  # a flush is running; the next tick sends anything queued meanwhile
+        sent, _ = await _pass(storage, config, messenger, clock, lanes, urgent_only=True)
+        return sent
     sent_total = 0
     async with lock:
-        gate = asyncio.Semaphore(PARALLEL)
         while True:
-            now = clock.now()
-            async with storage.db.read() as tx:
-                items = await storage.outbox.due(tx, now, BATCH)
-                people = await storage.people.get_many(tx, [item.recipient_id for item in items])
-                sources = [i.params["source"] for i in items if i.kind == EDIT and i.params.get("message_id") is None]
-                delivery = await storage.outbox.delivery(tx, sources) if sources else {}
-            if not items:
-                return sent_total
-            finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = asyncio.Queue()
-
-            async def one(
-                item: OutboxItem,
-                now: datetime = now,
-                people: dict[str, Person] = people,
-                finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = finished,
-                delivery: Delivery = delivery,
-            ) -> None:
-                status, detail = "retry", now + backoff(item.attempts)
-                try:
-                    async with gate:
-                        person = people.get(item.recipient_id)
-                        status, detail = await _send(messenger, config, person, item, now, delivery)
-                finally:
-                    finished.put_nowait((item, status, detail))
-
-            senders = [asyncio.create_task(one(item)) for item in items]
-            sent = 0
-            remaining = len(items)
-            while remaining:
-                results = [await finished.get()]
-                while not finished.empty():
-                    results.append(finished.get_nowait())
-                remaining -= len(results)
-                await _record(storage, results, clock.now(), config.clean_up_after)
-                sent += sum(1 for _, status, _ in results if status == "sent")
-            await asyncio.gather(*senders)
+            sent, taken = await _pass(storage, config, messenger, clock, lanes, urgent_only=False)
             sent_total += sent
-            if sent == 0 or len(items) < BATCH:
+            if sent == 0 or taken < BATCH:
                 return sent_total
+
+
+async def _pass(
+    storage: Storage, config: OrgConfig, messenger: Messenger, clock: Clock, lanes: _Lanes, *, urgent_only: bool
+) -> tuple[int, int]:
+    """One batch of due messages that no other pass is sending: (how many were sent, how many taken)."""
+    lanes.active += 1
+    items: list[OutboxItem] = []
+    try:
+        gate = asyncio.Semaphore(PARALLEL)
+        now = clock.now()
+        async with storage.db.read() as tx:
+            # Sent ones are no longer pending, but for a read begun before they were written down: rare
+            found = await storage.outbox.due(tx, now, BATCH + len(lanes.inflight), urgent_only=urgent_only)
+            # No await between the read and this: another pass then skips what this one took.
+            items = [i for i in found if i.id not in lanes.inflight and i.id not in lanes.done][:BATCH]
+            lanes.inflight.update(i.id for i in items)
+            people = await storage.people.get_many(tx, [item.recipient_id for item in items])
+            sources = [i.params["source"] for i in items if i.kind == EDIT and i.params.get("message_id") is None]
+            delivery = await storage.outbox.delivery(tx, sources) if sources else {}
+        if not items:
+            return 0, 0
+        finished: asyncio.Queue[tuple[OutboxItem, str, Any]] = asyncio.Queue()
+
+        async def one(item: OutboxItem) -> None:
+            status, detail = "retry", now + backoff(item.attempts)
+            try:
+                async with gate:
+                    with urgent_as(item.priority):  # the send budget serves alerts first
+                        status, detail = await _send(
+                            messenger, config, people.get(item.recipient_id), item, now, delivery
+                        )
+            finally:
+                finished.put_nowait((item, status, detail))
+
+        senders = [asyncio.create_task(one(item)) for item in items]
+        sent = 0
+        remaining = len(items)
+        while remaining:
+            results = [await finished.get()]
+            while not finished.empty():
+                results.append(finished.get_nowait())
+            remaining -= len(results)
+            await _record(storage, results, clock.now(), config.clean_up_after)
+            lanes.done.update(item.id for item, _, _ in results)
+            lanes.inflight.difference_update(item.id for item, _, _ in results)
+            sent += sum(1 for _, status, _ in results if status == "sent")
+        await asyncio.gather(*senders)
+        return sent, len(items)
+    finally:
+        lanes.inflight.difference_update(i.id for i in items)
+        lanes.active -= 1
+        if lanes.active == 0:
+            lanes.done.clear()  # every read from now on sees what was written

@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.flows.model import CHOICE, COMMAND, LOCATION, OTHER, TEXT, Attachment, Ctx, Input, Screen, Stranger
 from bot.i18n import guess_locale
+from bot.messenger import BULK, urgent_as
 from bot.telegram.context import BotContext
 from bot.telegram.jobs import request_flush
 from bot.telegram.lean_bot import LeanBot
@@ -107,10 +108,11 @@ class TelegramOutput:
 
     async def send_file(self, file: Attachment) -> int | None:
         content = InputFile(file.content, filename=file.filename)
-        if file.kind == "photo":
-            message = await self.bot.send_photo(self.chat_id, content, caption=file.caption)
-        else:
-            message = await self.bot.send_document(self.chat_id, content, caption=file.caption)
+        with urgent_as(BULK):  # a chart or an export: after the alerts and answers waiting to go
+            if file.kind == "photo":
+                message = await self.bot.send_photo(self.chat_id, content, caption=file.caption)
+            else:
+                message = await self.bot.send_document(self.chat_id, content, caption=file.caption)
         return message.message_id
 
     async def forget(self, message_id: int) -> None:

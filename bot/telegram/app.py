@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -18,15 +19,16 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, SystemClock
-from bot.i18n import LANGUAGES, N_, tr
 from bot.logs import quiet_noisy_loggers
+from bot.sendlimit import Limits
 from bot.services.enrolment import ensure_organization
 from bot.table import build_engine
-from bot.telegram import errors, gate, jobs, shred
+from bot.telegram import errors, gate, jobs, shred, startup
 from bot.telegram.adapter import converse
 from bot.telegram.context import CONTEXT_TYPES
 from bot.telegram.hooks import Hooks
 from bot.telegram.lean_bot import LeanBot
+from bot.telegram.limiter import UrgencyRateLimiter
 from bot.telegram.updates import PerChatUpdateProcessor, Unconfirmed
 from config import OrgConfig, Settings
 from storage import Storage
@@ -39,21 +41,6 @@ log = logging.getLogger("outreach")
 # the processor must call unconfirmed.done(update_id) once an update's handling has ended.
 UpdateProcessorFactory = Callable[[Unconfirmed], BaseUpdateProcessor]
 
-COMMANDS = [
-    ("checkin", N_("Check in")),
-    ("checkout", N_("Check out")),
-    ("extend", N_("More time")),
-    ("status", N_("My check-in")),
-    ("report", N_("Write a note")),
-    ("alert", N_("Quick message")),
-    ("support", N_("Contacts")),
-    ("team", N_("Team")),
-    ("timeline", N_("History")),
-    ("summary", N_("Weekly summary")),
-    ("language", N_("Language")),
-    ("help", N_("Help")),
-]
-
 
 async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: open the database and make sure the organisation exists."""
@@ -64,12 +51,9 @@ async def open_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None
             data.key = load_or_create_key(settings.key_b64, settings.key_path, create=True)
         data.storage = await Storage.open(settings.db_path, data.key)
     data.org = await ensure_organization(data.storage, data.config, data.clock)
-    if app.bot.username:  # lets `outreach-bot invite` print the t.me link and QR code
-        await data.storage.meta_set("bot_username", app.bot.username)
-    # The command menu in each language; Telegram picks it by the phone's language.
-    await app.bot.set_my_commands([BotCommand(c, tr(data.config.language, d)) for c, d in COMMANDS])
-    for language in LANGUAGES:
-        await app.bot.set_my_commands([BotCommand(c, tr(language, d)) for c, d in COMMANDS], language_code=language)
+    # The username (for `outreach-bot invite`'s t.me link) and the command menu in each language
+    # (Telegram picks it by the phone's language): cosmetic, so in the background; a failure is one line.
+    data.menu_task = startup.set_menu_in_background(app)
     jobs.schedule(app)
     jobs.schedule_reports(app, data.config)
     log.info("Bot @%s is ready.", app.bot.username)
@@ -88,7 +72,12 @@ async def confirm_handled(app: Application[Any, Any, Any, Any, Any, Any]) -> Non
 
 
 async def close_resources(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """post_shutdown: close the database."""
+    """post_shutdown: stop setting the menu, close the database."""
+    task = app.bot_data.menu_task
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if app.bot_data.storage is not None:
         await app.bot_data.storage.close()
         app.bot_data.storage = None
@@ -113,16 +102,18 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     token: str | None = None,
-    rate_limit: bool = True,
+    rate_limit: bool | Limits = True,
     update_processor: UpdateProcessorFactory | None = None,
     hooks: Hooks | None = None,
     key: bytes | None = None,
+    start_sleep: startup.Sleep | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with our context types, handlers and resources; `request` replaces the network.
     update_processor: makes its update processor (default: PerChatUpdateProcessor, chats side by side,
     each in order); hooks: told about the jobs as they run (a bench's; None: nothing is timed); key:
     the key `outreach-bot run` read from its source (bot.keys); without it, the key file in the data
-    dir, created if missing, as the tests and benchmarks use it."""
+    dir, created if missing, as the tests and benchmarks use it. rate_limit: Telegram's limits (True),
+    other limits, or none (False); start_sleep: how start-up waits between tries to reach the Bot API."""
     quiet_noisy_loggers()  # before the Bot exists: it logs its URL, token included, at DEBUG
     unconfirmed = Unconfirmed()
     bot = LeanBot(
@@ -132,8 +123,11 @@ def build_application(
         # ApplicationBuilder's defaults: a pool for sending, one connection for long polling.
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=request or HTTPXRequest(connection_pool_size=1),
-        # Stay under Telegram's sending limits; retries of alerts are the outbox's job, not the limiter's.
-        rate_limiter=AIORateLimiter(max_retries=0) if rate_limit else None,  # type: ignore[arg-type]
+        # Every send of the process within Telegram's limits, most urgent first (bot/telegram/limiter.py).
+        rate_limiter=UrgencyRateLimiter(rate_limit if isinstance(rate_limit, Limits) else None)
+        if rate_limit is not False
+        else None,
+        start_sleep=start_sleep,
     )
     app = (
         ApplicationBuilder()

@@ -36,6 +36,7 @@ class BotData:
         self.engine: Engine | None = None
         self.hooks: Hooks | None = None  # build_application's: told about the jobs as they run (a bench's)
         self.shredder: Shredder | None = None  # the key destroyed from the chat (bot/telegram/shred.py)
+        self.menu_task: asyncio.Task[None] | None = None  # the command menu, set in the background
 
 
 class BotContext(CallbackContext[LeanBot, dict[Any, Any], dict[Any, Any], BotData]):

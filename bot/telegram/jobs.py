@@ -12,6 +12,7 @@ from datetime import time as dt_time
 from typing import Any
 
 from bot.jobs import drafts, outbox, retention, ticker, weekly
+from bot.messenger import BULK, urgent_as
 from bot.telegram.context import BotContext, BotData
 from bot.telegram.messenger import TelegramMessenger
 from config import OrgConfig
@@ -101,7 +102,8 @@ async def weekly_summaries(context: BotContext) -> None:
     if org is None:
         return
     messenger = TelegramMessenger(context.bot)
-    await weekly.weekly_summaries(context.storage, context.config, context.clock, messenger, org)
+    with urgent_as(BULK):  # after every alert, answer and reminder waiting to go
+        await weekly.weekly_summaries(context.storage, context.config, context.clock, messenger, org)
 
 
 def schedule_reports(app: App, config: OrgConfig) -> None:

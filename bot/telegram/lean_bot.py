@@ -12,12 +12,15 @@ before the update is parsed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ExtBot
+
+from bot.telegram.startup import Sleep, until_connected
 
 if TYPE_CHECKING:
     from bot.telegram.updates import Unconfirmed
@@ -52,9 +55,20 @@ def drop_echoed_keyboard(update: dict[str, Any]) -> None:
 
 
 class LeanBot(ExtBot[None]):
-    def __init__(self, *args: Any, unconfirmed: Unconfirmed | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        unconfirmed: Unconfirmed | None = None,
+        start_sleep: Sleep | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._unconfirmed = unconfirmed  # see bot.updates (a _name: PTB freezes a Bot's public attributes)
+        self._start_sleep = start_sleep or asyncio.sleep
+
+    async def initialize(self) -> None:
+        """getMe, tried again with backoff while the Bot API is unreachable (bot/telegram/startup.py)."""
+        await until_connected(super().initialize, self._start_sleep)
 
     @property
     def unconfirmed(self) -> Unconfirmed | None:

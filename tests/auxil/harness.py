@@ -84,8 +84,19 @@ class Chatter:
 
 
 class Harness:
-    def __init__(self, tmp: Path, config: dict[str, Any] | None = None, key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: dict[str, Any] | None = None,
+        key: bytes | None = None,
+        *,
+        rate_limit: bool = False,
+        start_sleep: Any = None,
+    ) -> None:
+        """rate_limit: the bot's send budget at Telegram's limits (most tests send as fast as they like);
+        start_sleep: how start-up waits between tries to reach the Bot API."""
         self.tmp = tmp
+        self.rate_limit, self.start_sleep = rate_limit, start_sleep
         self.api = FakeBotApi()
         self.clock = FakeClock()
         self.settings = Settings(
@@ -99,7 +110,8 @@ class Harness:
             self.config,
             clock=self.clock,
             request=StandinRequest(self.api),
-            rate_limit=False,
+            rate_limit=rate_limit,
+            start_sleep=start_sleep,
             # Outside the data dir, as `outreach-bot run` insists; kept for a second Harness on this tmp.
             key=key or load_or_create_key(None, tmp / "keys" / "key", create=True),
         )
@@ -143,7 +155,7 @@ class Harness:
         what was sent and the errors seen so far are kept."""
         await self.stop()
         api, clock, errors = self.api, self.clock, self.errors
-        Harness.__init__(self, self.tmp, self.raw_config)
+        Harness.__init__(self, self.tmp, self.raw_config, rate_limit=self.rate_limit, start_sleep=self.start_sleep)
         self.errors = errors  # the error handler looks the list up on self each time
         self.api.sent, self.api.calls = api.sent, api.calls
         self.clock = clock

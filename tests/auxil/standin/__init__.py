@@ -5,7 +5,8 @@ through python-telegram-bot's request layer, and this answers them as the Bot AP
 """
 
 from tests.auxil.standin.api import FakeBotApi, Sent
+from tests.auxil.standin.limits import FloodLimits
 from tests.auxil.standin.request import StandinRequest
 from tests.auxil.standin.updates import UpdateFactory
 
-__all__ = ["FakeBotApi", "Sent", "StandinRequest", "UpdateFactory"]
+__all__ = ["FakeBotApi", "FloodLimits", "Sent", "StandinRequest", "UpdateFactory"]

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.auxil.standin.limits import FloodLimits
+
 Failure = tuple[int, dict[str, Any]]
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64  # UTF-16 units, UTF-16 units, bytes
 BUTTON_LIMIT = 100  # buttons in one inline keyboard
@@ -94,6 +96,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self.listeners: list[Callable[[Sent], None]] = []
         self.chats: dict[int, dict[int, str]] = {}  # what each chat holds now: message id -> its text
+        self.limits: FloodLimits | None = None  # Telegram's flood limits (429 past them); off unless set
 
     # -- feeding updates, for getUpdates (long polling) ---------------------------------
     def new_message_id(self) -> int:
@@ -174,6 +177,10 @@ class FakeBotApi:
             failure = self.fail(method, params)
             if failure is not None:
                 return failure
+        if self.limits is not None:
+            too_many = self.limits.check(method, params)
+            if too_many is not None:
+                return too_many
         name = method.lower()
         if name == "getme":
             return 200, {"ok": True, "result": self.bot_user}

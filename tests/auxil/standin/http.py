@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.auxil.standin.api import FakeBotApi, Sent
+from tests.auxil.standin.limits import FloodLimits
 from tests.auxil.standin.push import PUSHES, PushError, instructions
 
 # Form fields arrive as strings; the Bot API decodes these by their declared type, so do we.
@@ -274,8 +275,10 @@ class BotApiServer:
         return await self.api.handle(method, params)
 
 
-async def _serve_forever(host: str, port: int, token: str, username: str) -> None:
-    server = BotApiServer(FakeBotApi(username=username), token, host, port)
+async def _serve_forever(host: str, port: int, token: str, username: str, flood_limits: bool = False) -> None:
+    api = FakeBotApi(username=username)
+    api.limits = FloodLimits() if flood_limits else None
+    server = BotApiServer(api, token, host, port)
     await server.start()
     print("\n".join(instructions(server.base_url, server.control)), flush=True)
     try:
@@ -291,11 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=os.environ.get("TELEGRAM_BOT_TOKEN"), help="the only token accepted")
     parser.add_argument("--username", default="outreach_demo_bot", help="the bot's @username")
+    parser.add_argument(
+        "--flood-limits", action="store_true", help="answer 429 past Telegram's limits (30/s, 1/s a chat)"
+    )
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("--token (or TELEGRAM_BOT_TOKEN) is required")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.host, args.port, args.token, args.username))
+        asyncio.run(_serve_forever(args.host, args.port, args.token, args.username, args.flood_limits))
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.services import plans as service
-from tests.auxil.harness import Harness
+from tests.auxil.harness import Chatter, Harness
 from tests.test_people_admin import _env, _one_line_refusal, _run
 
 PLAN_YAML = """\
@@ -77,3 +77,87 @@ async def test_cli_import_export_round_trip_and_bad_files(harness: Harness, tmp_
         path.write_text(yaml.safe_dump(changed), encoding="utf-8")
         _one_line_refusal(await _run(env, "plans", "import", str(path)), line)
     assert await _plans(harness) == [plan]
+
+
+def _document(harness: Harness) -> bytes:
+    document = [c for m, c in harness.api.calls if m == "sendDocument"][-1]
+    return bytes(document["document"]["content"])
+
+
+async def make_in_chat(harness: Harness, manager: Chatter, worker: Chatter) -> service.Plan:
+    """A plan made step by step in the chat, with one bad answer on the way at each kind of step."""
+    sent = await manager.say("/plan")
+    assert sent[-1].text.startswith("Plans: 0")
+    sent = await manager.tap(sent[-1], "pln:new")
+    sent = await manager.tap(sent[-1], "pln:place:0")  # Parque Central
+    assert "What risk" in sent[-1].text
+    for answer in ("Police raids at night", "Patrols after 22:00; Robbers", "Workers go alone", "Check-ins", "Pairs"):
+        sent = await manager.say(answer)
+    assert "Type one action" in sent[-1].text
+    # An action without a person responsible, a bad date, an unknown code: one line each, nothing added.
+    assert [s.text for s in await manager.say("Go in pairs;  ; 0; 2027-01-10") if s.shows] == [
+        "Action 1 has no person responsible."
+    ]
+    bad_date = await manager.say(f"Go in pairs; {worker.person.code}; 0; 10/01/2027")
+    assert [s.text for s in bad_date if s.shows] == ["deadline: not a date. Write it like 2027-01-31."]
+    unknown = await manager.say("Go in pairs; W-ZZZZ; 0; 2027-01-10")
+    assert [s.text for s in unknown if s.shows] == ["responsible: no one has the code W-ZZZZ."]
+    sent = await manager.say(f"Go in pairs; {worker.person.code.lower()}; 0; 2027-01-10")
+    sent = await manager.say("Legal aid card for everyone; coordinator; 40 USD; 2027-01-20")
+    assert "2. Legal aid card for everyone" in sent[-1].text
+    sent = await manager.tap(sent[-1], "pln:done")
+    sent = await manager.tap(sent[-1], "pln:me")
+    assert [s.text for s in await manager.say("next month") if s.shows] == [
+        "review: not a date. Write it like 2027-01-31."
+    ]
+    sent = await manager.say("2027-02-01")
+    assert sent[-1].text.startswith("Saved: plan P-")
+    [plan] = await _plans(harness)
+    return plan
+
+
+async def test_plan_made_in_chat_exported_edited_imported(harness: Harness, tmp_path: Path) -> None:
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    plan = await make_in_chat(harness, manager, worker)
+    assert plan.place == "Parque Central" and plan.threats == ("Patrols after 22:00", "Robbers")
+    assert [a.responsible for a in plan.actions] == [worker.person.code, "coordinator"]
+    assert plan.owner == manager.person.code
+    # The file from the chat, edited as a person would on a laptop, and brought back.
+    await manager.say(f"/plan export {plan.id}")
+    doc = yaml.safe_load(_document(harness).decode("utf-8"))
+    doc["risk"] = "Raids and robberies at night"
+    doc["actions"][0]["status"] = "done"
+    doc["actions"].append({"measure": "Safe house list", "responsible": "nurse", "cost": "", "deadline": "2027-03-01"})
+    doc["review"] = "2027-03-15"
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    done = await _run(_env(harness), "plans", "import", str(edited))
+    assert done.returncode == 0, done.stderr
+    [after] = await _plans(harness)
+    assert after.to_dict() == service.parse(doc, harness.config).to_dict()
+    assert after.id == plan.id and after.risk == "Raids and robberies at night" and len(after.actions) == 3
+    # Workers learn nothing of plans; the manager sees it listed and shown.
+    assert [s.text for s in await worker.say("/plan") if s.shows] == [
+        "I did not understand. Send /help to see what you can do."
+    ]
+    sent = await manager.say(f"/plan {plan.id}")
+    assert "Raids and robberies at night" in sent[-1].text and "Safe house list" in sent[-1].text
+
+
+async def test_update_in_chat_keeps_what_is_not_retyped(harness: Harness) -> None:
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    plan = await make_in_chat(harness, manager, worker)
+    sent = await manager.say(f"/plan {plan.id}")
+    sent = await manager.tap(sent[-1], "pln:edit")
+    for answer in ("-", "Raids", "-", "-", "-", "-"):
+        sent = await manager.say(answer)
+    sent = await manager.say("1 done")
+    assert "1. Go in pairs" in sent[-1].text and "done" in sent[-1].text
+    sent = await manager.tap(sent[-1], "pln:done")
+    sent = await manager.say("-")
+    sent = await manager.say("-")
+    [after] = await _plans(harness)
+    assert after.risk == "Raids" and after.actions[0].status == "done" and after.threats == plan.threats
+    assert after.review == plan.review and after.id == plan.id

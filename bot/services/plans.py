@@ -252,15 +252,24 @@ def new_plan_id() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
 
 
+async def check_person(storage: Storage, org_id: str, name: str, code: str) -> None:
+    """A code must be an active person's of this organisation (a role in words passes, except for owners)."""
+    text = code.strip().upper()
+    if not CODE.match(text):
+        if name == "owner":
+            raise PlanError(UNKNOWN_CODE, field=name, code=text[:20])
+        return
+    async with storage.db.read() as tx:
+        person = await storage.people.by_code(tx, org_id, text)
+    if person is None or person.status != "active":
+        raise PlanError(UNKNOWN_CODE, field=name, code=text)
+
+
 async def save(storage: Storage, org_id: str, plan: Plan, actor_id: str | None, now: datetime) -> Plan:
     """Store a new plan or replace one (its owner and coded persons must be enrolled here); audit-logged."""
+    for name, code in [("owner", plan.owner)] + [("responsible", a.responsible) for a in plan.actions]:
+        await check_person(storage, org_id, name, code)
     async with storage.db.tx() as tx:
-        codes = [("owner", plan.owner)] + [("responsible", a.responsible) for a in plan.actions]
-        for name, code in codes:
-            if CODE.match(code):
-                person = await storage.people.by_code(tx, org_id, code)
-                if person is None or person.status != "active":
-                    raise PlanError(UNKNOWN_CODE, field=name, code=code)
         if plan.id is not None and await storage.plans.get(tx, org_id, plan.id) is None:
             raise PlanError(NO_SUCH_PLAN, id=plan.id)
         stored = replace(plan, id=plan.id or new_plan_id())

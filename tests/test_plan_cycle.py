@@ -113,3 +113,17 @@ async def test_critical_incident_flags_the_place_plan_once(harness: Harness) -> 
     assert got == {plan.id: True, other.id: False}
     sent = await manager.say(f"/plan {plan.id}")
     assert "To be reviewed early" in sent[-1].text
+
+
+async def test_weekly_summary_lists_overdue_actions_and_reviews_for_managers_only(harness: Harness) -> None:
+    manager = await harness.enrol("manager")
+    supervisor = await harness.enrol("supervisor", "north")
+    worker = await harness.enrol("worker", "north")
+    plan = await service.save(
+        harness.storage, harness.app.bot_data.org.id, plan_for(worker, manager), None, harness.clock.now()
+    )
+    harness.clock.advance(timedelta(days=20))  # 2026-12-13: both actions overdue, the review a week away
+    text = (await manager.say("/summary"))[0].text or ""
+    assert f"Overdue plan actions: 2 ({plan.id} Parque Central: 2)" in text
+    assert f"Plans due for review: 1 ({plan.id} Parque Central 2026-12-20)" in text
+    assert "plan" not in ((await supervisor.say("/summary"))[0].text or "").lower()

@@ -11,8 +11,9 @@ leaves the chat at clean-up (bot/jobs/outbox.py's PASSING kinds).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
+from bot.i18n import tr
 from bot.services.plans import CODE, REVIEW_SOON, SOON, Plan, from_json
 from config import OrgConfig
 from storage import Storage
@@ -91,3 +92,26 @@ async def flag_place(storage: Storage, tx: Tx, org_id: str, place: str, incident
             now=now,
         )
     return told
+
+
+async def summary_lines(storage: Storage, org_id: str, today: date, locale: str) -> list[str]:
+    """For a manager's weekly summary: overdue actions and plans due for review, counts and names."""
+    async with storage.db.read() as tx:
+        plans = [from_json(s) for s in await storage.plans.all(tx, org_id)]
+    overdue = [(p, sum(1 for a in p.actions if a.status != "done" and a.deadline < today)) for p in plans]
+    overdue = [(p, n) for p, n in overdue if n]
+    review = [p for p in plans if p.early_review or p.review <= today + REVIEW_SOON]
+    return [
+        tr(
+            locale,
+            "Overdue plan actions: {n} ({list})",
+            n=sum(n for _, n in overdue),
+            list=", ".join(f"{p.id} {p.subject}: {n}" for p, n in overdue) or "–",
+        ),
+        tr(
+            locale,
+            "Plans due for review: {n} ({list})",
+            n=len(review),
+            list=", ".join(f"{p.id} {p.subject} {p.review.isoformat()}" for p in review) or "–",
+        ),
+    ]

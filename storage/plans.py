@@ -90,9 +90,3 @@ class PlanRepo:
             (to_db(now), plan_id, org_id),
         )
         return changed == 1
-
-    async def purge(self, tx: Tx, archived_before: datetime) -> int:
-        """Archived plans past their retention (an active plan is never purged)."""
-        return await tx.execute(
-            "DELETE FROM plans WHERE status = 'archived' AND archived_at < ?", (to_db(archived_before),)
-        )

@@ -11,6 +11,7 @@ import yaml
 
 from bot.services import plans as service
 from tests.auxil.harness import Chatter, Harness
+from tests.auxil.plain import PlainChatter, PlainHarness
 from tests.test_people_admin import _env, _one_line_refusal, _run
 
 PLAN_YAML = """\
@@ -39,9 +40,10 @@ review: 2027-02-01
 """
 
 
-async def _plans(harness: Harness) -> list[service.Plan]:
+async def _plans(harness: Harness | PlainHarness, org_id: str | None = None) -> list[service.Plan]:
+    org_id = org_id or harness.app.bot_data.org.id  # type: ignore[union-attr]
     async with harness.storage.db.read() as tx:
-        return [service.from_json(s) for s in await harness.storage.plans.all(tx, harness.app.bot_data.org.id)]
+        return [service.from_json(s) for s in await harness.storage.plans.all(tx, org_id)]
 
 
 async def test_cli_import_export_round_trip_and_bad_files(harness: Harness, tmp_path: Path) -> None:
@@ -84,7 +86,9 @@ def _document(harness: Harness) -> bytes:
     return bytes(document["document"]["content"])
 
 
-async def make_in_chat(harness: Harness, manager: Chatter, worker: Chatter) -> service.Plan:
+async def make_in_chat(
+    harness: Harness | PlainHarness, manager: Chatter | PlainChatter, worker: Chatter | PlainChatter
+) -> service.Plan:
     """A plan made step by step in the chat, with one bad answer on the way at each kind of step."""
     sent = await manager.say("/plan")
     assert sent[-1].text.startswith("Plans: 0")
@@ -112,7 +116,7 @@ async def make_in_chat(harness: Harness, manager: Chatter, worker: Chatter) -> s
     ]
     sent = await manager.say("2027-02-01")
     assert sent[-1].text.startswith("Saved: plan P-")
-    [plan] = await _plans(harness)
+    [plan] = await _plans(harness, manager.person.org_id)
     return plan
 
 
@@ -161,3 +165,17 @@ async def test_update_in_chat_keeps_what_is_not_retyped(harness: Harness) -> Non
     [after] = await _plans(harness)
     assert after.risk == "Raids" and after.actions[0].status == "done" and after.threats == plan.threats
     assert after.review == plan.review and after.id == plan.id
+
+
+async def test_plan_made_on_the_plain_adapter(tmp_path: Path) -> None:
+    harness = PlainHarness(tmp_path)
+    await harness.start()
+    try:
+        manager = await harness.enrol("manager")
+        worker = await harness.enrol("worker", "north")
+        plan = await make_in_chat(harness, manager, worker)
+        assert plan.threats == ("Patrols after 22:00", "Robbers") and plan.owner == manager.person.code
+        said = await manager.say(f"/plan pdf {plan.id}")
+        assert any(s.file is not None and s.file.filename == f"plan_{plan.id}.pdf" for s in said)
+    finally:
+        await harness.stop()

@@ -179,3 +179,11 @@ async def test_plan_made_on_the_plain_adapter(tmp_path: Path) -> None:
         assert any(s.file is not None and s.file.filename == f"plan_{plan.id}.pdf" for s in said)
     finally:
         await harness.stop()
+
+
+def test_readme_example_is_a_valid_plan(harness: Harness) -> None:
+    """The file form the README documents is the one the import takes."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Security plans", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    plan = service.from_yaml(example, harness.config)
+    assert plan.id == "P-7KQ2M" and plan.actions[1].status == "todo" and plan.place == "Parque Central"

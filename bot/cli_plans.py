@@ -66,6 +66,10 @@ async def cmd(args: argparse.Namespace, storage: Storage, org: Organization, con
             if found is None:
                 raise service.PlanError(service.NO_SUCH_PLAN, id=args.id[:20])
             write_private(args.file, service.to_yaml(found).encode("utf-8"))
+            async with storage.db.tx() as tx:
+                await storage.audit.record(
+                    tx, clock.now(), "plan.export", org_id=org.id, actor_id=None, subject_id=found.id
+                )
             print(f"Wrote {args.file}")
         elif args.action == "import":
             try:

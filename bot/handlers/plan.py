@@ -86,7 +86,7 @@ async def start(c: Ctx, inp: Input) -> Result:
     if what == "pdf":
         return _pdf(c, plan)
     if what == "export" and is_manager(c):
-        return _file(c, plan)
+        return await _file(c, plan)
     if what != "show":
         return Done(c.t("Write it like /plan P-7KQ2M, /plan pdf P-7KQ2M or /plan export P-7KQ2M."))
     return _show(c, plan)
@@ -128,7 +128,12 @@ def _pdf(c: Ctx, plan: service.Plan) -> Result:
     return Done(files=(Attachment("document", data, f"plan_{plan.id}.pdf"),))
 
 
-def _file(c: Ctx, plan: service.Plan) -> Result:
+async def _file(c: Ctx, plan: service.Plan) -> Result:
+    assert c.person is not None
+    async with c.storage.db.tx() as tx:  # a plan names weaknesses: who took it as a file is on record
+        await c.storage.audit.record(
+            tx, c.now(), "plan.export", org_id=c.person.org_id, actor_id=c.person.id, subject_id=plan.id
+        )
     data = service.to_yaml(plan).encode("utf-8")
     caption = c.t("Edit it, then: outreach-bot plans import FILE")
     return Done(files=(Attachment("document", data, f"plan_{plan.id}.yaml", caption=caption),))
@@ -157,7 +162,7 @@ async def shown(c: Ctx, inp: Input) -> Result:
     if inp.value == "pln:pdf":
         return _pdf(c, plan)
     if inp.value == "pln:file" and is_manager(c):
-        return _file(c, plan)
+        return await _file(c, plan)
     if inp.value == "pln:edit" and is_manager(c):
         c.answers["plan"] = plan.to_dict()
         return _ask_place(c)

@@ -15,7 +15,8 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.failure import Fail
-from bot.i18n import tr
+from bot.i18n import LANGUAGES, tr
+from bot.services import plan_pdf
 from bot.services import plans as service
 from config import OrgConfig
 from storage import Storage
@@ -27,11 +28,15 @@ GROUPS = ("plans",)
 def add_parsers(sub: Any) -> None:
     """`plans ...` on the main parser's subparsers."""
     plans = sub.add_parser("plans", help="list|export|import|archive: security plans as YAML files")
-    actions = plans.add_subparsers(dest="action", required=True, metavar="{list,export,import,archive}")
+    actions = plans.add_subparsers(dest="action", required=True, metavar="{list,export,pdf,import,archive}")
     actions.add_parser("list", help="id, place or activity, owner, review date, open actions")
     export = actions.add_parser("export", help="write one plan to a YAML file (0600): export ID FILE")
     export.add_argument("id")
     export.add_argument("file", type=Path)
+    pdf = actions.add_parser("pdf", help="one plan as a printable PDF (0600): pdf ID FILE [--lang ar]")
+    pdf.add_argument("id")
+    pdf.add_argument("file", type=Path)
+    pdf.add_argument("--lang", default=None, help="es, en, fr, pt or ar (default: the organisation's)")
     imp = actions.add_parser("import", help="a new plan, or an edited one (its id: line), from a YAML file")
     imp.add_argument("file", type=Path)
     actions.add_parser("archive", help="archive a plan (purged after [retention] plans_archived)").add_argument("id")
@@ -70,6 +75,15 @@ async def cmd(args: argparse.Namespace, storage: Storage, org: Organization, con
                 await storage.audit.record(
                     tx, clock.now(), "plan.export", org_id=org.id, actor_id=None, subject_id=found.id
                 )
+            print(f"Wrote {args.file}")
+        elif args.action == "pdf":
+            found = await service.get(storage, org.id, args.id)
+            if found is None:
+                raise service.PlanError(service.NO_SUCH_PLAN, id=args.id[:20])
+            lang = args.lang or config.language
+            if lang not in LANGUAGES:
+                raise Fail(f"--lang: one of {', '.join(LANGUAGES)}")
+            write_private(args.file, plan_pdf.render(found, lang))
             print(f"Wrote {args.file}")
         elif args.action == "import":
             try:

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import pypdf
 import yaml
 
 from bot.services import plans as service
@@ -63,6 +64,12 @@ async def test_cli_import_export_round_trip_and_bad_files(harness: Harness, tmp_
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     doc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert doc["id"] == plan.id and doc["risk"] == "Police raids at night"
+    pdf = tmp_path / "plan.pdf"
+    done = await _run(env, "plans", "pdf", str(plan.id), str(pdf), "--lang", "es")
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(os.stat(pdf).st_mode) == 0o600
+    assert "Plan de seguridad" in pypdf.PdfReader(pdf).pages[0].extract_text()
+    _one_line_refusal(await _run(env, "plans", "export", str(plan.id), str(out)), "exists")  # never overwritten
     # Bad files: one line each, nothing changed.
     bad = {
         "risk": ("The plan has no risk.", lambda d: d.pop("risk")),

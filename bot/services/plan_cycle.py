@@ -32,6 +32,8 @@ async def remind(storage: Storage, config: OrgConfig, now: datetime) -> int:
     async with storage.db.read() as tx:
         due = await storage.plans.due_by(tx, today)
     queued = 0
+    if not due:
+        return 0  # most minutes: one indexed read, no write
     async with storage.db.tx() as tx:
         for stored in due:
             plan = from_json(stored)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import date
 from pathlib import Path
 
 import pypdf
@@ -194,3 +195,22 @@ def test_readme_example_is_a_valid_plan(harness: Harness) -> None:
     example = readme.split("### Security plans", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     plan = service.from_yaml(example, harness.config)
     assert plan.id == "P-7KQ2M" and plan.actions[1].status == "todo" and plan.place == "Parque Central"
+
+
+async def test_plan_flow_continues_after_a_restart(harness: Harness) -> None:
+    """Half-way through (an action already typed), the bot restarts: the plan goes on where it was."""
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    sent = await manager.tap((await manager.say("/plan"))[-1], "pln:new")
+    sent = await manager.say("Night outreach")  # an activity, typed
+    for answer in ("Robbery", "Robbers", "Alone", "Phones", "Pairs"):
+        sent = await manager.say(answer)
+    sent = await manager.say(f"Go in pairs; {worker.person.code}; 0; 2027-01-10; doing")
+    await harness.restart()
+    sent = await manager.tap(harness.api.sent[-1], "pln:done")
+    sent = await manager.say(manager.person.code)
+    sent = await manager.say("2027-02-01")
+    assert sent[-1].text.startswith("Saved: plan P-")
+    [plan] = await _plans(harness)
+    assert plan.activity == "Night outreach" and plan.place is None
+    assert plan.actions == (service.Action("Go in pairs", worker.person.code, "0", date(2027, 1, 10), "doing"),)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from storage.db import Tx
+from storage.db import Row, Tx
 from storage.sealing import Sealer
 from storage.timefmt import from_db, to_db
 
@@ -36,16 +36,9 @@ class PlanRepo:
     def place_key(self, place: str | None) -> str | None:
         return None if not place else self._s.lookup("place", place.casefold())
 
-    def _plan(self, r: object) -> StoredPlan:
-        row = r  # a Row
-        text = self._s.open(row["data_sealed"], TABLE, "data", row["id"])  # type: ignore[index]
-        return StoredPlan(
-            row["id"],  # type: ignore[index]
-            row["org_id"],  # type: ignore[index]
-            text.rstrip(" "),
-            row["status"],  # type: ignore[index]
-            from_db(row["updated_at"]),  # type: ignore[index]
-        )
+    def _plan(self, row: Row) -> StoredPlan:
+        text = self._s.open(row["data_sealed"], TABLE, "data", row["id"])
+        return StoredPlan(row["id"], row["org_id"], text.rstrip(" "), row["status"], from_db(row["updated_at"]))
 
     async def put(
         self, tx: Tx, plan_id: str, org_id: str, data: str, place: str | None, next_due: date | None, now: datetime

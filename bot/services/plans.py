@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -209,7 +210,7 @@ def parse_action(doc: Any, n: int) -> Action:
     )
 
 
-def from_json(stored: StoredPlan, config: OrgConfig | None = None) -> Plan:
+def from_json(stored: StoredPlan) -> Plan:
     """A stored plan (it was checked when stored: its place may since have left the list)."""
     d = json.loads(stored.data)
     actions = tuple(
@@ -247,8 +248,7 @@ def from_yaml(text: str, config: OrgConfig) -> Plan:
 
 
 def new_plan_id() -> str:
-    import secrets  # ids are random: they say nothing of how many plans there are
-
+    """Random: an id says nothing of how many plans there are."""
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
 
 

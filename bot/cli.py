@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists, cli_people
+from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists, cli_people, cli_plans
 from bot.failure import Fail
 from bot.services.enrolment import create_invite
 from bot.services.shred import report as shred_report
@@ -219,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--lang", choices=("en", "es", "fr", "pt", "ar"), default="en", help="language of its words")
     exp.add_argument("file", help="the CSV file to write")
     cli_people.add_parsers(sub)
+    cli_plans.add_parsers(sub)
     rotate_key = sub.add_parser("rotate-key", help="re-seal all data under a new key (stop the bot first)")
     rotate_key.add_argument("--new-key-file", help="where the new key goes when the key comes from a command or env")
     rotate_key.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
@@ -258,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_run(args)
         elif args.command in cli_people.GROUPS:
             asyncio.run(cmd_people(args))
+        elif args.command in cli_plans.GROUPS:
+            asyncio.run(cli_base.run_in_org(cli_plans.cmd, args))
         elif args.command == "rotate-key":
             settings, _ = cli_base.load(require_config=False)
             if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from bot import cli_keys
 from bot.clock import SystemClock
@@ -72,3 +73,9 @@ async def organization() -> AsyncIterator[tuple[Storage, Organization, OrgConfig
         yield storage, await ensure_organization(storage, config, clock), config, clock
     finally:
         await storage.close()
+
+
+async def run_in_org(command: Any, args: Any) -> None:
+    """Run `command(args, storage, org, config, clock)` in the organisation (a group of commands in its module)."""
+    async with organization() as (storage, org, config, clock):
+        await command(args, storage, org, config, clock)

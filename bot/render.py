@@ -26,6 +26,16 @@ DRILL_DUE = N_(
 )
 RESUME = N_("You have a report that is not sent yet. Continue with /report.")
 DROPPED = N_("Your unfinished report was deleted after 24 hours. You can start again with /report.")
+# A worker's plan reminders name no plan and nothing of it (a seized phone), and leave at clean-up.
+PLAN_TEXTS = {
+    "plan_action": N_("Reminder: a task you agreed to do is due on {date}."),
+    "plan_overdue": N_("A task you agreed to do was due on {date}. Please tell your coordinator how it went."),
+    "plan_review": N_("Plan {plan} is due for review on {date}: /plan {plan}"),
+    "plan_flagged": N_(
+        "Plan {plan} should be reviewed early: a critical incident was reported at its place. /plan {plan}"
+    ),
+}
+PLAN_ACTIONS = ("plan_action", "plan_overdue")
 RESOLUTIONS = {
     "green": N_("{worker} says all is good now. The alert is closed."),
     "late_checkout": N_("{worker} checked out. The alert is closed."),
@@ -165,6 +175,9 @@ def render(
         return tr(locale, RESUME), ()
     if kind == "draft_dropped":
         return tr(locale, DROPPED), ()
+    if kind in PLAN_TEXTS:
+        text = tr(locale, PLAN_TEXTS[kind], date=p.get("date", ""), plan=p.get("plan", ""))
+        return (text + "\n/plan " + p["plan"] if p.get("plan") and kind in PLAN_ACTIONS else text), ()
     if kind == "after_alert":
         # The worker's phone may be in someone else's hands: a neutral line, contacts only on /support.
         text = tr(locale, "All settled. Thank you.")

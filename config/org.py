@@ -117,6 +117,7 @@ class Retention:
     revoked_people: timedelta = timedelta(days=90)  # then their Telegram ids, chat, alias and PINs are erased
     invites: timedelta = timedelta(days=30)  # after they expired or were used
     outbox: timedelta = timedelta(days=30)  # sent and failed messages; a pending one is never purged
+    plans_archived: timedelta = timedelta(days=365)  # security plans, after archiving; an active one stays
 
 
 DRILL_EVERY = timedelta(days=30)  # lone-worker practice (BS 8484) tests the alert chain regularly
@@ -278,7 +279,16 @@ def _privacy(data: Any) -> timedelta:
 
 def _retention(data: Any) -> Retention:
     data = _table(data, "retention")
-    names = ("checkins", "alerts", "incidents_after_close", "audit_log", "revoked_people", "invites", "outbox")
+    names = (
+        "checkins",
+        "alerts",
+        "incidents_after_close",
+        "audit_log",
+        "revoked_people",
+        "invites",
+        "outbox",
+        "plans_archived",
+    )
     _only(data, "retention", names)
     values = {}
     for key in names:

@@ -18,6 +18,7 @@ from storage.lists import ListsRepo
 from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
+from storage.plans import PlanRepo
 from storage.ratelimit import RateLimitRepo
 from storage.sealing import Sealer
 
@@ -42,6 +43,7 @@ class Storage:
     conversations: ConversationRepo
     lists: ListsRepo
     codes: Codes
+    plans: PlanRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -67,6 +69,7 @@ class Storage:
             ConversationRepo(sealer),
             ListsRepo(sealer),
             codes,
+            PlanRepo(sealer),
         )
         if not await storage.meta_has(CODED_FLAG):
             # Once: rows written before their columns were coded get their tokens (see storage/codes.py).

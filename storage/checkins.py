@@ -145,6 +145,11 @@ class CheckinRepo:
         )
         return self._intact(rows)
 
+    async def places_of_team(self, tx: Tx, team_id: str, since: datetime) -> set[str]:
+        """The places a team's (intact) check-ins named since then: whose security plans its supervisors see."""
+        rows = await tx.all("SELECT * FROM checkins WHERE team_id = ? AND started_at >= ?", (team_id, to_db(since)))
+        return {c.place for c in self._intact(rows)}
+
     async def open_in_org(self, tx: Tx, org_id: str) -> list[Checkin]:
         rows = await tx.all(
             "SELECT * FROM checkins WHERE org_id = ? AND status = 'open' ORDER BY deadline_at", (org_id,)

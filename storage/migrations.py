@@ -321,4 +321,25 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX outbox_urgent ON outbox (priority, next_attempt_at) WHERE status = 'pending'",
         ),
     ),
+    (
+        # Security plans (bot/services/plans.py): one sealed JSON value per plan, padded, so a copy shows
+        # neither what a plan says nor how many actions it has. In clear only what the minute's reminders
+        # and the retention purge select on: the next date something is due, active or archived, and the
+        # place's keyed digest (a critical incident there flags the plan; the same digest as incidents').
+        "0018_plans_sealed",
+        (
+            """CREATE TABLE plans (
+                id TEXT PRIMARY KEY,
+                org_id TEXT NOT NULL REFERENCES organizations (id),
+                data_sealed BLOB NOT NULL,
+                place_key TEXT,
+                next_due TEXT,
+                status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+                updated_at TEXT NOT NULL,
+                archived_at TEXT
+            )""",
+            "CREATE INDEX plans_due ON plans (status, next_due)",
+            "CREATE INDEX plans_place ON plans (place_key)",
+        ),
+    ),
 ]

@@ -41,6 +41,7 @@ class Purged:
     invites: int = 0
     people_erased: int = 0  # revoked people whose Telegram ids, chat, alias and PINs were erased
     people_deleted: int = 0  # erased people no record names any more: their row is gone too
+    plans: int = 0  # security plans archived longer ago than [retention] plans_archived (active ones stay)
 
 
 async def purge(
@@ -54,6 +55,7 @@ async def purge(
     invites: timedelta = timedelta(days=30),
     outbox: timedelta = timedelta(days=30),
     revoked_people: timedelta = timedelta(days=90),
+    plans_archived: timedelta = timedelta(days=365),
     people: PeopleRepo | None = None,
     codes: Codes,
 ) -> Purged:
@@ -104,11 +106,14 @@ async def purge(
         " OR (cancelled_at IS NOT NULL AND cancelled_at < ?)",
         (invite_cut, invite_cut, invite_cut),
     )
+    n_plans = await tx.execute(
+        "DELETE FROM plans WHERE status = 'archived' AND archived_at < ?", (to_db(now - plans_archived),)
+    )
     erased = deleted = 0
     if people is not None:
         erased = await people.erase_revoked(tx, now - revoked_people, now)
         deleted = await _unused_tombstones(tx)
-    return Purged(n_checkins, n_alerts, n_incidents, n_outbox, n_audit, n_invites, erased, deleted)
+    return Purged(n_checkins, n_alerts, n_incidents, n_outbox, n_audit, n_invites, erased, deleted, n_plans)
 
 
 async def _unused_tombstones(tx: Tx) -> int:

@@ -8,6 +8,7 @@ Run it with the bot stopped: look-ups made with the old key would miss rows alre
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,12 @@ def _incidents(s: Sealer, v: dict[str, str | None]) -> dict[str, str]:
     return {"place_key": s.lookup("place", place.casefold())} if place else {}
 
 
+def _plans(s: Sealer, v: dict[str, str | None]) -> dict[str, str]:
+    # The place is inside the plan's sealed JSON (storage/plans.py).
+    place = json.loads(v["data_sealed"] or "{}").get("place")
+    return {"place_key": s.lookup("place", place.casefold())} if place else {}
+
+
 TABLES = (
     SealedTable("organizations", "id", {"name_sealed": "name"}),
     SealedTable("teams", "id", {"name_sealed": "name"}, _teams),
@@ -68,6 +75,7 @@ TABLES = (
     SealedTable("report_drafts", "person_id", {"data_sealed": "data"}),
     SealedTable("conversations", "person_id", {"state_sealed": "state"}),
     SealedTable("org_lists", "org_id", {"lists_sealed": "lists"}),
+    SealedTable("plans", "id", {"data_sealed": "data"}, _plans),
 )
 
 

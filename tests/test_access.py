@@ -28,6 +28,7 @@ async def _snapshot(harness: Harness) -> list:
             "SELECT revision FROM org_lists",
             "SELECT id, role, team_id, status FROM people ORDER BY id",
             "SELECT id, used_at, cancelled_at FROM invites ORDER BY id",
+            "SELECT id, data_sealed, status FROM plans ORDER BY id",
         ):
             rows.append([tuple(r) for r in await tx.all(sql)])
     return rows
@@ -233,3 +234,36 @@ async def test_gate_fails_closed(harness: Harness, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(harness.storage.people, "with_conversation", broken)
     assert await stranger.say("/checkin") == []  # nothing reached the other handlers
     assert harness.errors == []
+
+
+async def test_plans_by_role(harness: Harness, world: dict) -> None:
+    """/plan: managers and admins all, a supervisor the plans of places their team checked in at, workers
+    nothing (the unknown-command line); forged buttons and a supervisor's export change and show nothing."""
+    from bot.services import plans
+
+    manager = world["manager"]
+    plan = plans.Plan(
+        None, "Bar La Luna", None, "Robbery", ("Robbers",), ("Alone",), ("Bot",), ("Pairs",), (),
+        manager.person.code, harness.clock.now().date() + timedelta(days=30),
+    )  # fmt: skip
+    saved = await plans.save(harness.storage, manager.person.org_id, plan, None, harness.clock.now())
+
+    async def text(who: str, command: str) -> str:
+        shown = [s.text for s in await world[who].say(command) if s.shows][-1]
+        await world[who].say("/cancel")
+        return shown
+
+    for who in ("worker_n", "worker_s"):
+        assert (await text(who, "/plan")) == OUT_OF_ORDER
+        assert (await text(who, f"/plan {saved.id}")) == OUT_OF_ORDER
+    for who in ("manager", "admin", "sup_s"):  # south checked in at the bar
+        assert (await text(who, "/plan")).startswith(f"Plans: 1\n• {saved.id}"), who
+    assert (await text("sup_n", "/plan")) == "Plans: 0"
+    assert (await text("sup_n", f"/plan {saved.id}")) == f"There is no plan {saved.id}."
+    assert (await text("sup_s", f"/plan export {saved.id}")).startswith("Write it like /plan")
+    before = await _snapshot(harness)
+    for who in ("worker_n", "sup_n", "sup_s"):
+        for data in ("pln:new", f"pln:show:{saved.id}", "pln:edit", "pln:file", "pln:pdf", "pln:place:0"):
+            shown = [s.text for s in await world[who].tap_forged(data) if s.shows]
+            assert shown == [STALE] or shown == [], (who, data, shown)
+    assert await _snapshot(harness) == before

@@ -47,6 +47,7 @@ HELP = {  # what each role can do, in the order they need it
         ("team", N_("who is out now")),
         ("alerts", N_("open alerts")),
         *_REPORTS,
+        ("plan", N_("plans for places and activities")),
         ("drill", N_("practise the alert chain")),
         *_ALWAYS,
     ],
@@ -55,6 +56,7 @@ HELP = {  # what each role can do, in the order they need it
         ("alerts", N_("open alerts")),
         *_REPORTS,
         ("export", N_("a CSV file of a period")),
+        ("plan", N_("plans for places and activities")),
         *_ALWAYS,
     ],
 }

@@ -23,7 +23,7 @@ async def summary(c: Ctx, inp: Input) -> Result:
         if parsed is None:
             return Done(c.t("Write the week like 2026-W47 or a date like 2026-11-16."))
         week = parsed
-    text, png = await summary_message(c.storage, c.config, person, week)
+    text, png = await summary_message(c.storage, c.config, person, week, c.now().astimezone(c.config.tz).date())
     chart = Attachment("photo", png, "incidents.png")
     return Done(text, files=(chart,), keep_files=person.role in ("manager", "admin"))
 

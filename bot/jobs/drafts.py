@@ -1,6 +1,7 @@
 """Conversations left half-way: ended (and cleaned up) once idle past their flow's timeout; a report
 left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours. The same
-minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py)."""
+minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py), and people of
+the security plans' actions and reviews due (bot/services/plan_cycle.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 from bot.flows import report
 from bot.flows.engine import Engine
 from bot.flows.engine import sweep as end_idle
+from bot.services import plan_cycle
 from bot.services.drills import remind_managers
 from config import OrgConfig
 from storage import Storage
@@ -44,4 +46,5 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                     now=now,
                 )
     await remind_managers(storage, config.drill_every, now)
+    await plan_cycle.remind(storage, config, now)  # security plans' actions and reviews
     return reminded, len(dropped)

@@ -35,7 +35,7 @@ GIVE_UP_AFTER = 8  # attempts, for answers that will not change (blocked bot, ch
 # What the outbox tells a worker unasked (a reminder naming the place, the prompt at the deadline, a
 # half-written note's reminder) leaves their chat once the organisation's clean-up delay has passed,
 # as a conversation's messages do: a phone seized later shows none of it.
-PASSING = ("reminder", "due", "draft_reminder", "draft_dropped")
+PASSING = ("reminder", "due", "draft_reminder", "draft_dropped", "plan_action", "plan_overdue")
 
 
 def backoff(attempts: int) -> timedelta:

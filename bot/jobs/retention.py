@@ -28,13 +28,14 @@ async def run_purge(storage: Storage, retention: Retention, now: datetime) -> Pu
             invites=retention.invites,
             outbox=retention.outbox,
             revoked_people=retention.revoked_people,
+            plans_archived=retention.plans_archived,
             people=storage.people,
             codes=storage.codes,
         )
     await checkpoint(storage)
     log.info(
         "Purged %d check-ins, %d alerts, %d incidents, %d sent messages, %d audit entries, %d invites;"
-        " erased %d revoked people, %d of them entirely",
+        " erased %d revoked people, %d of them entirely; %d archived plans",
         purged.checkins,
         purged.alerts,
         purged.incidents,
@@ -43,6 +44,7 @@ async def run_purge(storage: Storage, retention: Retention, now: datetime) -> Pu
         purged.invites,
         purged.people_erased,
         purged.people_deleted,
+        purged.plans,
     )
     return purged
 

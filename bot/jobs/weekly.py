@@ -27,7 +27,7 @@ async def weekly_summaries(
         managers = await storage.people.with_role(tx, org.id, "manager")
     for manager in managers:
         try:
-            text, png = await summary_message(storage, config, manager, week)
+            text, png = await summary_message(storage, config, manager, week, clock.now().astimezone(config.tz).date())
             await messenger.send(manager.chat_id, text)
             await messenger.send_file(manager.chat_id, Attachment("photo", png, CHART))
         except MessengerError as exc:

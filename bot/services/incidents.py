@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.services import plan_cycle
 from bot.services.alert_lifecycle import open_ladder_alert
 from bot.services.escalation import tell
 from config.org import Escalation
@@ -167,6 +168,8 @@ async def file_report(
             now=now,
         )
         await storage.incidents.drop_draft(tx, worker.id)
+        if fields["severity"] == CRITICAL and incident.place:  # its place's security plans: an early review
+            await plan_cycle.flag_place(storage, tx, worker.org_id, incident.place, incident.id, now)
         params = {
             "ref": incident.ref,
             "worker": worker.display,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from bot.chart import ChartTexts, weekly_chart
 from bot.i18n import N_, tr
 from bot.services import incidents as inc
+from bot.services import plan_cycle
 from bot.services.summary import Summary, build
 from config import OrgConfig
 from storage import Person, Storage
@@ -77,8 +78,11 @@ def summary_text(s: Summary, locale: str) -> str:
     return "\n".join(lines)
 
 
-async def summary_message(storage: Storage, config: OrgConfig, person: Person, week: date) -> tuple[str, bytes]:
-    """One summary for one person (a supervisor's covers their team): its text and its chart (PNG)."""
+async def summary_message(
+    storage: Storage, config: OrgConfig, person: Person, week: date, today: date | None = None
+) -> tuple[str, bytes]:
+    """One summary for one person (a supervisor's covers their team): its text and its chart (PNG).
+    A manager's also says which security plans have overdue actions or are due for review (as of `today`)."""
     summary = await build(
         storage, person.org_id, week, config.tz, team_id=person.team_id if person.role == "supervisor" else None
     )
@@ -89,4 +93,8 @@ async def summary_message(storage: Storage, config: OrgConfig, person: Person, w
     )
     # Drawing takes a few hundred ms: off the event loop, so alerts keep flowing meanwhile.
     png = await asyncio.to_thread(weekly_chart, summary.weekly, labels, texts)
-    return summary_text(summary, loc), png
+    text = summary_text(summary, loc)
+    if person.role in ("manager", "admin"):
+        day = today or week + timedelta(weeks=1)
+        text += "\n" + "\n".join(await plan_cycle.summary_lines(storage, person.org_id, day, loc))
+    return text, png

@@ -264,7 +264,7 @@ async def test_timeline_incident_and_a_follow_up_note(h: Any) -> None:
     assert details.text.startswith(ref) and "They took the condoms" not in details.text  # managers only
     assert "They took the condoms" in "\n".join(s.text for s in shown(await manager.say(f"/incident {ref}")))
     sent = shown(await supervisor.tap(details, f"fu:{ref}:referred"))
-    assert question(sent[-1]) == "Add a short note, or tap Skip."
+    assert question(sent[-1]) == "Add a short note, or choose Skip."
     await supervisor.say("Sent to the clinic")
     async with h.storage.db.read() as tx:
         found = await h.storage.incidents.by_ref(tx, worker.person.org_id, ref)

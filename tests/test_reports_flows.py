@@ -212,7 +212,7 @@ async def test_incident_access_audit_follow_up_and_clean_up(harness: Harness) ->
     # The follow-up buttons start the follow-up flow, as before.
     [shown] = _shown(await supervisor.say(f"/incident {ref}"))
     sent = await supervisor.tap(shown, f"fu:{ref}:referred")
-    assert _shown(sent)[-1].text == "Add a short note, or tap Skip."
+    assert _shown(sent)[-1].text == "Add a short note, or choose Skip."
     assert _shown(await supervisor.tap(_shown(sent)[-1], "fu:note:skip"))[-1].text == f"Saved: {ref} is now “Referred”."
     # The full view, the worker's words in it, leaves the manager's phone with the clean-up.
     await _after_clean_up(harness)

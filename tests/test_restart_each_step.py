@@ -136,7 +136,7 @@ async def test_followup_note_continues_after_a_restart(pins_harness: Harness) ->
     ref = last.text.split("reference: ")[1].split(".")[0]
     shown = _screen(await manager.say(f"/incident {ref}"))
     last = _screen(await _answer(harness, manager, shown, f"tap:fu:{ref}:referred"))
-    assert last.text == "Add a short note, or tap Skip."
+    assert last.text == "Add a short note, or choose Skip."
     last = _screen(await _answer(harness, manager, last, "Sent to the legal clinic"))
     assert last.text.startswith(f"Saved: {ref} is now")
     async with harness.storage.db.read() as tx:

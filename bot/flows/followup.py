@@ -22,7 +22,7 @@ async def start(c: Ctx, inp: Input) -> Result:
         return Done(c.t("This button is no longer current."))
     c.answers.update(ref=found.ref, status=parts[2])
     choices = rows([(c.t("Skip"), "fu:note:skip")])
-    return Next(NOTE, Screen(c.t("Add a short note, or tap Skip."), choices, takes=TEXT))
+    return Next(NOTE, Screen(c.t("Add a short note, or choose Skip."), choices, takes=TEXT))
 
 
 async def note(c: Ctx, inp: Input) -> Result:

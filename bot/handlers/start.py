@@ -13,10 +13,11 @@ CHOOSE = "choose"
 CONSENT = N_(
     "Welcome. You are enrolled as {code}.\n\n"
     "What this bot keeps: your role, your team, your check-ins, alerts and reports. "
-    "Names, places and your Telegram account are stored locked with a key. "
+    "Names, places and your chat account are stored locked with a key. "
     "Others see you only as {code}.\n\n"
-    "Telegram chats with bots are not end-to-end encrypted. Write only what is needed. "
-    'To clear this chat: open the menu of this chat and choose "Clear history".\n\n'
+    "The bot's server reads what you write here (chats with bots are not end-to-end encrypted). "
+    "Write only what is needed. "
+    'To clear this chat: open the menu of this chat and choose "Clear history" (or "Delete").\n\n'
     "Choose your language:"
 )
 REFUSED = {

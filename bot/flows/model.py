@@ -149,7 +149,7 @@ class Ctx:
 
 
 class Shred(Protocol):
-    """What bot/services/shred.py's Shredder offers a flow (a Protocol: services import the engine)."""
+    """What bot/shredder.py's Shredder offers a flow (a Protocol: services import the engine)."""
 
     async def destroy(self, storage: Storage, admin_id: str | None = None) -> Any:
         """Destroy the key; what was and was not destroyed (a shred.Destroyed)."""

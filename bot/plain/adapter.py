@@ -39,7 +39,7 @@ from bot.messenger import Gone
 from bot.plain.text import Menu, choice_number, numbered, screen_text, to_input
 from bot.redaction import redacted
 from bot.services.enrolment import stranger_may_get_reply
-from bot.services.shred import Shredder
+from bot.shredder import Shredder
 from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization

@@ -16,7 +16,7 @@ from bot.flows.engine import Engine
 from bot.jobs import drafts, outbox, ticker
 from bot.plain.adapter import PlainAdapter, PlainMessenger, Wire
 from bot.services.enrolment import ensure_organization
-from bot.services.shred import Shredder
+from bot.shredder import Shredder
 from bot.table import build_engine
 from config import OrgConfig, Settings
 from storage import Storage

@@ -13,7 +13,7 @@ from bot.telegram.lean_bot import LeanBot
 if TYPE_CHECKING:
     from bot.flows.engine import Engine
     from bot.flows.model import Conversation
-    from bot.services.shred import Shredder
+    from bot.shredder import Shredder
     from bot.telegram.hooks import Hooks
     from config import OrgConfig, Settings
     from storage import Person, Storage

@@ -1,4 +1,4 @@
-"""The running Telegram bot's side of a shred from the chat (bot/services/shred.py): once the key is
+"""The running Telegram bot's side of a shred from the chat (bot/shredder.py): once the key is
 destroyed it answers nobody, its jobs stop touching the data, and `outreach-bot run` ends."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from bot.logs import forget_secret
-from bot.services.shred import Shredder
+from bot.shredder import Shredder
 from bot.telegram.context import BotData
 from bot.telegram.messenger import TelegramMessenger
 

@@ -188,7 +188,7 @@ def cmd_health(args: argparse.Namespace) -> None:
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
     """A local chat in the terminal: same Application, stand-in Bot API, separate database."""
-    from bot.sandbox import run_sandbox  # loads python-telegram-bot and the bot (~0.3 s), as `run` does
+    from bot.sandbox_terminal import run_sandbox  # loads python-telegram-bot and the bot (~0.3 s), as `run` does
 
     settings, _ = cli_base.load(require_config=False)
     run_sandbox(settings, reason=args.reason)

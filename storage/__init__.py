@@ -19,6 +19,7 @@ from storage.orgs import OrgRepo
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
 from storage.ratelimit import RateLimitRepo
+from storage.risk import RiskRepo
 from storage.sealing import Sealer
 
 CODED_FLAG = "columns_coded"  # meta: every coded column holds tokens
@@ -42,6 +43,7 @@ class Storage:
     conversations: ConversationRepo
     lists: ListsRepo
     codes: Codes
+    risk: RiskRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -67,6 +69,7 @@ class Storage:
             ConversationRepo(sealer),
             ListsRepo(sealer),
             codes,
+            RiskRepo(sealer, codes, auth),
         )
         if not await storage.meta_has(CODED_FLAG):
             # Once: rows written before their columns were coded get their tokens (see storage/codes.py).

@@ -68,6 +68,7 @@ TABLES = (
     SealedTable("report_drafts", "person_id", {"data_sealed": "data"}),
     SealedTable("conversations", "person_id", {"state_sealed": "state"}),
     SealedTable("org_lists", "org_id", {"lists_sealed": "lists"}),
+    SealedTable("place_risk", "org_id", {"state_sealed": "state"}),
 )
 
 

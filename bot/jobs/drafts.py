@@ -1,6 +1,7 @@
 """Conversations left half-way: ended (and cleaned up) once idle past their flow's timeout; a report
 left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours. The same
-minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py)."""
+minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py) and
+recomputes the risk by place (bot/services/risk.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.flows import report
 from bot.flows.engine import Engine
 from bot.flows.engine import sweep as end_idle
 from bot.services.drills import remind_managers
+from bot.services.risk import refresh as refresh_risk
 from config import OrgConfig
 from storage import Storage
 
@@ -44,4 +46,5 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                     now=now,
                 )
     await remind_managers(storage, config.drill_every, now)
+    await refresh_risk(storage, config, now)  # cheap when nothing came in (bot/services/risk.py)
     return reminded, len(dropped)

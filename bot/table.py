@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from bot.flows import anytime, checkin, checkout, extend, followup, pin, report, shred, status
 from bot.flows.engine import Engine
-from bot.handlers import alerts, drill, export, incident, lists, open_alerts, people, start, summary, team, timeline
+from bot.handlers import (
+    alerts,
+    drill,
+    export,
+    incident,
+    lists,
+    open_alerts,
+    people,
+    risk,
+    start,
+    summary,
+    team,
+    timeline,
+)
 
 
 def build_engine() -> Engine:
@@ -35,6 +48,7 @@ def build_engine() -> Engine:
         open_alerts.ALERTS,
         shred.FLOW,
         drill.FLOW,
+        risk.RISK,
     ]
     rules = (*anytime.RULES, shred.destroy_now)
     return Engine(flows, rules=rules, on_location=status.LOCATION, fallback=start.FALLBACK)

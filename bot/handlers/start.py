@@ -48,6 +48,7 @@ HELP = {  # what each role can do, in the order they need it
         ("alerts", N_("open alerts")),
         *_REPORTS,
         ("drill", N_("practise the alert chain")),
+        ("risk", N_("places: register and map")),
         *_ALWAYS,
     ],
     "manager": [
@@ -55,6 +56,7 @@ HELP = {  # what each role can do, in the order they need it
         ("alerts", N_("open alerts")),
         *_REPORTS,
         ("export", N_("a CSV file of a period")),
+        ("risk", N_("places: register and map")),
         *_ALWAYS,
     ],
 }

@@ -1,0 +1,74 @@
+"""/risk: the register of places by level (computed from the record, beside the admin's), with counts over
+30 and 90 days and the trend, and the map. Managers and admins see every place; a supervisor the places
+their team's workers reported at; anyone else gets what an unknown command gets. A manager's map stays in
+the chat; a supervisor's goes with the clean-up (their phone is as exposed as a worker's)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.flows.model import Attachment, Ctx, Done, Flow, Input, Result
+from bot.i18n import tr
+from bot.render import LEVEL_WORDS
+from bot.riskmap import MapTexts, Mark, map_png
+from bot.services.risk import PlaceRisk, places_now, visible
+
+MAX_LINES = 40  # one message; the rest are counted
+TREND = {"up": "↑", "down": "↓", "same": "="}
+
+
+async def admits(c: Ctx) -> bool:
+    """Managers, admins, and supervisors with a team."""
+    p = c.person
+    return p is not None and (p.role in ("manager", "admin") or (p.role == "supervisor" and bool(p.team_id)))
+
+
+def register_lines(places: list[PlaceRisk], locale: str) -> list[str]:
+    """One line a place, highest first: level (and the admin's, when it differs), counts, trend."""
+    lines = []
+    for p in places[:MAX_LINES]:
+        level = tr(locale, LEVEL_WORDS[p.shown])
+        if p.set_level and p.set_level != p.level:
+            level = tr(
+                locale,
+                "{level} (computed {computed}, set {set})",
+                level=level,
+                computed=tr(locale, LEVEL_WORDS[p.level]),
+                set=tr(locale, LEVEL_WORDS[p.set_level]),
+            )
+        counts = tr(
+            locale,
+            "30 days: {n30} ({k} critical) · 90 days: {n90} · {trend}",
+            n30=p.incidents30,
+            k=p.critical30,
+            n90=p.incidents90,
+            trend=TREND[p.trend],
+        )
+        lines.append(f"{p.name}: {level}\n   {counts}")
+    if len(places) > MAX_LINES:
+        lines.append(tr(locale, "… and {n} more places.", n=len(places) - MAX_LINES))
+    return lines
+
+
+async def risk(c: Ctx, inp: Input) -> Result:
+    """The register as text, and the map of the places that have coordinates."""
+    person = c.person
+    assert person is not None
+    places = visible(await places_now(c.storage, c.config, person.org_id, c.now()), person.team_id, person.role)
+    if not places:
+        return Done(c.t("No places to show yet."))
+    header = c.t("Risk by place (incidents in 30 and 90 days; trend against the 30 days before):")
+    text = "\n".join([header, *register_lines(places, c.locale)])
+    marks = [
+        Mark(p.name, p.lat, p.lon, p.incidents90, p.shown) for p in places if p.lat is not None and p.lon is not None
+    ]
+    if not marks:
+        return Done(text + "\n" + c.t("No place has coordinates yet: no map."))
+    texts = MapTexts(c.t("Risk by place"), {k: c.t(v) for k, v in LEVEL_WORDS.items()}, km=c.t("{n} km"))
+    png = await asyncio.to_thread(map_png, marks, texts)
+    if len(marks) < len(places):
+        text += "\n" + c.t("{n} places have no coordinates and are not on the map.", n=len(places) - len(marks))
+    return Done(text, files=(Attachment("photo", png, "places.png"),), keep_files=person.role in ("manager", "admin"))
+
+
+RISK = Flow(name="risk", start=risk, commands=("risk",), admits=admits)

@@ -102,9 +102,11 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
 def risk_rise_text(p: dict[str, Any], locale: str) -> str:
     """Why a place's level rose: the counts of the last 30 days."""
     lines = [tr(locale, "Risk at {place} is now {level}.", place=p["place"], level=tr(locale, LEVEL_WORDS[p["level"]]))]
-    lines.append(tr(locale, "{n} incidents in 30 days, {k} critical.", n=p["incidents"], k=p["critical"]))
+    lines.append(tr(locale, "Incidents in 30 days: {n} ({k} critical).", n=p["incidents"], k=p["critical"]))
     if p.get("missed") or p.get("alerts"):
-        lines.append(tr(locale, "{m} missed check-outs and {a} alerts there.", m=p["missed"], a=p["alerts"]))
+        lines.append(
+            tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=p["missed"], alerts=p["alerts"])
+        )
     return "\n".join([*lines, tr(locale, "The register: /risk")])
 
 

@@ -53,7 +53,7 @@ class RiskRepo:
         )
         severity, kind = self._c.decoder(SEVERITY), self._c.decoder(PLACE_KIND)
         events = [
-            Event(r[7], "incident", from_db(r[11]), r[3], int(s) if (s := severity(r[8])) else None, kind(r[9]))
+            Event(r[7], "incident", from_db(r[10]), r[3], int(s) if (s := severity(r[8])) else None, kind(r[9]))
             for r in rows
             if self._auth.leading_intact("incidents", r)
         ]

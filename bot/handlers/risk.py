@@ -46,7 +46,7 @@ def register_lines(places: list[PlaceRisk], locale: str) -> list[str]:
         )
         lines.append(f"{p.name}: {level}\n   {counts}")
     if len(places) > MAX_LINES:
-        lines.append(tr(locale, "… and {n} more places.", n=len(places) - MAX_LINES))
+        lines.append(tr(locale, "More places, not shown: {n}.", n=len(places) - MAX_LINES))
     return lines
 
 
@@ -67,7 +67,7 @@ async def risk(c: Ctx, inp: Input) -> Result:
     texts = MapTexts(c.t("Risk by place"), {k: c.t(v) for k, v in LEVEL_WORDS.items()}, km=c.t("{n} km"))
     png = await asyncio.to_thread(map_png, marks, texts)
     if len(marks) < len(places):
-        text += "\n" + c.t("{n} places have no coordinates and are not on the map.", n=len(places) - len(marks))
+        text += "\n" + c.t("Not on the map (no coordinates): {n}.", n=len(places) - len(marks))
     return Done(text, files=(Attachment("photo", png, "places.png"),), keep_files=person.role in ("manager", "admin"))
 
 

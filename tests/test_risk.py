@@ -48,6 +48,13 @@ async def _incidents(harness: Harness, worker: Chatter, place: str, severities: 
             )
 
 
+async def _coords(harness: Harness, org: str, name: str, lat: float, lon: float) -> None:
+    """What `outreach-bot places set-coords NAME LAT LON` does."""
+    await list_service.change(
+        harness.storage, org, harness.config, set_coords(name, lat, lon), "t", None, harness.clock.now()
+    )
+
+
 async def _sweep(harness: Harness) -> list:
     before = len(harness.api.sent)
     await sweep(BotContext(harness.app))

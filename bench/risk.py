@@ -154,22 +154,24 @@ async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
     queued = await risk.refresh(storage, config, now)
     t_first = time.perf_counter() - t_first
     t_quiet = time.perf_counter()
-    again = await risk.refresh(storage, config, now + timedelta(minutes=1))
+    again = await risk.refresh(storage, config, now + timedelta(minutes=5))
     t_quiet = time.perf_counter() - t_quiet
     reporter = filled["reporter"]
-    async with storage.db.tx() as tx:  # one more incident: the next sweep recomputes
-        await storage.incidents.create(
-            tx, org_id=org.id, reporter_id=reporter.id, team_id=reporter.team_id,
-            fields={"category": "threat", "place": "Place 0000", "severity": 1}, occurred_on=now.date(),
-            week=week_of(now.date()), now=now,
-        )  # fmt: skip
+    quiet = next(p.name for p in places if p.level == "low")
+    async with storage.db.tx() as tx:  # critical incidents at a quiet place: the next sweep recomputes, tells
+        for _ in range(2):
+            await storage.incidents.create(
+                tx, org_id=org.id, reporter_id=reporter.id, team_id=reporter.team_id,
+                fields={"category": "threat", "place": quiet, "severity": 4}, occurred_on=now.date(),
+                week=week_of(now.date()), now=now,
+            )  # fmt: skip
     t_changed = time.perf_counter()
-    await risk.refresh(storage, config, now + timedelta(minutes=2))
+    changed = await risk.refresh(storage, config, now + timedelta(minutes=10))
     t_changed = time.perf_counter() - t_changed
 
     inv = Invariants()
     async with storage.db.read() as tx:
-        inv.equal("incidents in the database", (await tx.one("SELECT count(*) FROM incidents"))[0], args.n + 1)
+        inv.equal("incidents in the database", (await tx.one("SELECT count(*) FROM incidents"))[0], args.n + 2)
     inv.equal("register: every place", len(places), args.places)
     inv.equal("register: incidents in 90 days", sum(p.incidents90 for p in places), filled["in90"])
     inv.equal("register: incidents in 30 days", sum(p.incidents30 for p in places), filled["in30"])
@@ -180,6 +182,7 @@ async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
     above = sum(p.level != "low" for p in places)
     inv.equal("first refresh: one notice per place above low (one manager)", queued, above)
     inv.equal("second refresh, nothing new: notices", again, 0)
+    inv.equal("refresh after new critical incidents at a quiet place: its one notice", changed, 1)
     inv.equal("warnings logged", logs.count, 0)
     await bot.close()
 

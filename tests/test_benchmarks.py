@@ -86,6 +86,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "map: one mark per place",
             "first refresh: one notice per place above low",
             "second refresh, nothing new: notices",
+            "refresh after new critical incidents at a quiet place",
             "warnings logged",
         ],
     ),

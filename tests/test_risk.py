@@ -71,6 +71,7 @@ async def test_incidents_raise_the_level_told_once_and_the_next_checkin_is_stron
     sent = await check_in(colleague, place="ci:place:1")
     assert MEDIUM_ADVICE in sent[-1].text
     await _incidents(harness, worker, "Bar La Luna", [4, 2, 2])  # 8 + 2 + 2 points: "high" from 10
+    harness.clock.advance(timedelta(minutes=5))  # the sweep recomputes at most every 5 minutes
     got = await _sweep(harness)
     assert sorted(s.chat_id for s in got) == sorted([supervisor.chat_id, manager.chat_id])
     text = got[0].text
@@ -105,6 +106,9 @@ async def test_a_fall_then_a_new_rise_is_told_again(harness: Harness) -> None:
     harness.clock.advance(timedelta(days=95))  # out of the 90 days: back to low, nobody told
     assert await _sweep(harness) == []
     await _incidents(harness, worker, "Bar La Luna", [3, 3])
+    harness.clock.advance(timedelta(minutes=4))
+    assert await _sweep(harness) == []  # at most every 5 minutes (bot/services/risk.py MIN_GAP)
+    harness.clock.advance(timedelta(minutes=1))
     assert "now medium" in (await _sweep(harness))[0].text
 
 

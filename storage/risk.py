@@ -39,6 +39,8 @@ class RiskRepo:
         self._s = sealer
         self._c = codes
         self._auth = auth
+        # org id -> (fingerprint, when) of the last computation by this process (bot/services/risk.py)
+        self.computed: dict[str, tuple[tuple[object, ...], datetime]] = {}
 
     def place_key(self, name: str) -> str:
         """The key of a place's name: the one incidents carry (storage/incidents.py)."""

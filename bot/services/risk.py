@@ -123,9 +123,6 @@ def checkin_level(storage: Storage, config: OrgConfig, hotspot: Hotspot, levels:
     return higher(hotspot.risk, computed), pairs
 
 
-_seen: dict[tuple[int, str], tuple[object, ...]] = {}  # (storage, org) -> the record's fingerprint last computed
-
-
 async def refresh(storage: Storage, config: OrgConfig, now: datetime) -> int:
     """Recompute every organisation's levels if anything came in (or an hour passed); store them, and queue
     one notice per rise to the place's managers and supervisors. Returns how many were queued."""
@@ -135,14 +132,13 @@ async def refresh(storage: Storage, config: OrgConfig, now: datetime) -> int:
     for org_id in orgs:
         async with storage.db.read() as tx:
             mark = await storage.risk.fingerprint(tx, org_id)
-        memo = (id(storage), org_id)
-        last = _seen.get(memo)
+        last = storage.risk.computed.get(org_id)
         if last is not None:
-            since = now - last[1]  # type: ignore[operator]
+            since = now - last[1]
             if since < MIN_GAP or (last[0] == mark and since < RECOMPUTE_EVERY):
                 continue
         queued += await _recompute(storage, config, org_id, now)
-        _seen[memo] = (mark, now)
+        storage.risk.computed[org_id] = (mark, now)
     return queued
 
 

@@ -249,3 +249,15 @@ async def test_export_hides_small_counts_and_is_private(harness: Harness, tmp_pa
     park = next(r for r in rows if r.startswith("Parque Central"))
     assert "fewer than 5" in park and park.endswith(",,")
     assert os.stat(tmp_path).st_mode  # the CLI writes 0600: tests/test_risk_cli.py
+
+
+async def test_a_typed_place_with_a_record_gets_the_stronger_advice(harness: Harness) -> None:
+    await harness.enrol("manager")
+    worker, colleague = await harness.enrol("worker", "north"), await harness.enrol("worker", "north")
+    await _incidents(harness, colleague, "Mercado Sur", [4, 4])  # not on the list: typed in the reports
+    await _sweep(harness)
+    sent = await worker.say("/checkin")
+    sent = await worker.tap(sent[-1], "ci:place:other")
+    sent = await worker.say("mercado sur")
+    sent = await worker.tap(sent[-1], "ci:partner:alone")
+    assert sent[-1].text.startswith("This place needs two people.")

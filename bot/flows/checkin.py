@@ -85,7 +85,8 @@ async def place_chosen(c: Ctx, inp: Input) -> Result:
         return Stay(c.t("This button is no longer current."))
     assert c.person is not None
     # The higher of the admin's level and the one computed from the record (bot/services/risk.py).
-    risk, pairs = checkin_level(c.storage, c.config, hotspot, await computed_levels(c.storage, c.person.org_id))
+    levels = await computed_levels(c.storage, c.person.org_id)
+    risk, pairs = checkin_level(c.storage, c.config, hotspot.name, hotspot.risk, hotspot.pairs_required, levels)
     c.answers.update(place=hotspot.name, custom=False, risk=risk, pairs=pairs)
     return await ask_partner(c)
 
@@ -95,7 +96,10 @@ async def place_typed(c: Ctx, inp: Input) -> Result:
     name = " ".join(inp.value.split())[:80]
     if len(name) < 2:
         return Stay(c.t("Write the name of the place."))
-    c.answers.update(place=name, custom=True, risk="medium", pairs=False)
+    assert c.person is not None
+    levels = await computed_levels(c.storage, c.person.org_id)  # a typed place has a record too
+    risk, pairs = checkin_level(c.storage, c.config, name, "medium", False, levels)
+    c.answers.update(place=name, custom=True, risk=risk, pairs=pairs)
     return await ask_partner(c)
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from config import OrgConfig
-from config.org import Hotspot
 from config.risk import LEVELS, RiskSettings
 from storage import Storage
 from storage.risk import Event
@@ -114,13 +113,16 @@ def visible(places: list[PlaceRisk], team_id: str | None, role: str) -> list[Pla
     return [p for p in places if team_id is not None and team_id in p.teams]
 
 
-def checkin_level(storage: Storage, config: OrgConfig, hotspot: Hotspot, levels: dict[str, str]) -> tuple[str, bool]:
-    """The level a check-in at `hotspot` uses (the higher of the admin's and the computed one), and whether
-    two people are needed there (set on the list, or the computed level reaches [risk] pairs_from)."""
-    computed = levels.get(storage.risk.place_key(hotspot.name), "low")
+def checkin_level(
+    storage: Storage, config: OrgConfig, name: str, set_level: str, pairs_set: bool, levels: dict[str, str]
+) -> tuple[str, bool]:
+    """The level a check-in at the place `name` uses (the higher of the admin's, or the default for a typed
+    place, and the computed one), and whether two people are needed there (set on the list, or the computed
+    level reaches [risk] pairs_from)."""
+    computed = levels.get(storage.risk.place_key(name), "low")
     pairs_from = config.risk.pairs_from
-    pairs = hotspot.pairs_required or (pairs_from != "never" and LEVELS.index(computed) >= LEVELS.index(pairs_from))
-    return higher(hotspot.risk, computed), pairs
+    pairs = pairs_set or (pairs_from != "never" and LEVELS.index(computed) >= LEVELS.index(pairs_from))
+    return higher(set_level, computed), pairs
 
 
 async def refresh(storage: Storage, config: OrgConfig, now: datetime) -> int:

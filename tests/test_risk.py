@@ -136,6 +136,9 @@ async def test_risk_register_and_map_by_role(harness: Harness) -> None:
     )
     assert "Not on the map (no coordinates): 2." in text
     assert [s.method for s in sent].count("sendPhoto") == 1
+    files = [s for s in await manager.say("/risk export") if s.method == "sendDocument"]
+    assert len(files) == 2
+    assert [s.text for s in await supervisor.say("/risk export") if s.shows][-1] == "This command is for managers."
     seen = await supervisor.say("/risk")
     names = [
         line.split(":")[0] for line in next(s.text for s in seen if s.method == "sendMessage").splitlines()[1:-1:2]

@@ -12,6 +12,7 @@ from bot.i18n import tr
 from bot.render import LEVEL_WORDS
 from bot.riskmap import MapTexts, Mark, map_png
 from bot.services.risk import PlaceRisk, places_now, visible
+from bot.services.risk_export import csv_bytes, geojson
 
 MAX_LINES = 40  # one message; the rest are counted
 TREND = {"up": "↑", "down": "↓", "same": "="}
@@ -55,6 +56,8 @@ async def risk(c: Ctx, inp: Input) -> Result:
     person = c.person
     assert person is not None
     places = visible(await places_now(c.storage, c.config, person.org_id, c.now()), person.team_id, person.role)
+    if inp.args and inp.args[0].lower() == "export":
+        return await export_files(c, places)
     if not places:
         return Done(c.t("No places to show yet."))
     header = c.t("Risk by place (incidents in 30 and 90 days; trend against the 30 days before):")
@@ -69,6 +72,24 @@ async def risk(c: Ctx, inp: Input) -> Result:
     if len(marks) < len(places):
         text += "\n" + c.t("Not on the map (no coordinates): {n}.", n=len(places) - len(marks))
     return Done(text, files=(Attachment("photo", png, "places.png"),), keep_files=person.role in ("manager", "admin"))
+
+
+async def export_files(c: Ctx, places: list[PlaceRisk]) -> Result:
+    """/risk export (managers and admins): the GeoJSON and CSV of `outreach-bot risk export`, audit-logged."""
+    person = c.person
+    assert person is not None
+    if person.role not in ("manager", "admin"):
+        return Done(c.t("This command is for managers."))
+    least = c.config.risk.export_min_count
+    async with c.storage.db.tx() as tx:
+        await c.storage.audit.record(
+            tx, c.now(), "risk.export", org_id=person.org_id, actor_id=person.id, subject_id=None
+        )
+    files = (
+        Attachment("document", geojson(places, least), "places.geojson"),
+        Attachment("document", csv_bytes(places, least), "places.csv"),
+    )
+    return Done(files=files, keep_files=True)
 
 
 RISK = Flow(name="risk", start=risk, commands=("risk",), admits=admits)

@@ -264,3 +264,17 @@ async def test_a_typed_place_with_a_record_gets_the_stronger_advice(harness: Har
     sent = await worker.say("mercado sur")
     sent = await worker.tap(sent[-1], "ci:partner:alone")
     assert sent[-1].text.startswith("This place needs two people.")
+
+
+async def test_admin_sets_a_place_location_in_the_chat_bad_input_changes_nothing(harness: Harness) -> None:
+    admin = await harness.enrol("admin")
+    sent = await admin.tap((await admin.say("/places"))[-1], "lst:loc")
+    choice = next(code for label, code in sent[-1].buttons if label.startswith("Bar La Luna"))
+    sent = await admin.tap(sent[-1], choice)
+    assert sent[-1].text.startswith("Type the place's coordinates")
+    for bad in ("91 0", "14.6 -190", "north", "1 2 3"):
+        assert (await admin.say(bad))[-1].text.startswith("Latitude from -90 to 90"), bad
+    assert all(h.lat is None for h in harness.config.hotspots)
+    assert (await admin.say("14.634, -90.507"))[-1].text == "Saved. It holds from now on."
+    bar = next(h for h in harness.config.hotspots if h.name == "Bar La Luna")
+    assert (bar.lat, bar.lon) == (14.634, -90.507)

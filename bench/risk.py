@@ -123,8 +123,8 @@ async def timed(fn: Any, runs: int) -> tuple[float, Any]:
 
 
 async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
-    from bot.handlers.risk import register_lines
-    from bot.riskmap import MapTexts, Mark, map_figure, map_png
+    from bot.handlers.risk import marks_of, register_lines
+    from bot.riskmap import MapTexts, map_figure, map_png
     from bot.services import risk
     from bot.services.incidents import week_of
 
@@ -141,13 +141,10 @@ async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
         places = await risk.places_now(storage, config, org.id, now)
         return places, register_lines(places, "en")
 
-    def marks(places: list[Any]) -> list[Any]:
-        return [Mark(p.name, p.lat, p.lon, p.incidents90, p.shown) for p in places if p.lat is not None]
-
     t_register, (places, _) = await timed(register, args.runs)
 
     async def draw() -> bytes:
-        return await asyncio.to_thread(map_png, marks(places), texts)
+        return await asyncio.to_thread(map_png, marks_of(places), texts)
 
     t_map, png = await timed(draw, args.runs)
     t_first = time.perf_counter()
@@ -177,7 +174,7 @@ async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
     inv.equal("register: incidents in 30 days", sum(p.incidents30 for p in places), filled["in30"])
     inv.equal("register: missed check-outs in 30 days", sum(p.missed30 for p in places), filled["missed30"])
     inv.equal("register: alerts in 30 days", sum(p.alerts30 for p in places), filled["alerts30"])
-    drawn = map_figure(marks(places), texts).axes[0].collections[0]
+    drawn = map_figure(marks_of(places), texts).axes[0].collections[0]
     inv.equal("map: one mark per place", len(drawn.get_offsets()), args.places)
     above = sum(p.level != "low" for p in places)
     inv.equal("first refresh: one notice per place above low (one manager)", queued, above)

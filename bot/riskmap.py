@@ -81,14 +81,23 @@ def map_figure(marks: list[Mark], texts: MapTexts) -> Figure:
         alpha=0.85,
     )
     rank = sorted(range(len(marks)), key=lambda i: (-list(COLOURS).index(marks[i].level), -marks[i].incidents))
+    middle = (min(xs) + max(xs)) / 2 if marks else 0.0
     for i in rank[:MAX_LABELS]:
-        ax.annotate(marks[i].name, (xs[i], ys[i]), xytext=(7, 7), textcoords="offset points", fontsize=LABEL_SIZE)
+        right = xs[i] <= middle  # a label reads into the map, never off its edge
+        ax.annotate(
+            marks[i].name,
+            (xs[i], ys[i]),
+            xytext=(7 if right else -7, 7),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            fontsize=LABEL_SIZE,
+        )
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(texts.title, fontsize=TITLE_SIZE)
     span = (max(xs) - min(xs)) if marks else 1.0
-    pad = max(span, (max(ys) - min(ys)) if marks else 1.0, 1.0) * 0.12
+    pad = max(span, (max(ys) - min(ys)) if marks else 1.0, 1.0) * 0.15
     if marks:
         ax.set_xlim(min(xs) - pad, max(xs) + pad)
         ax.set_ylim(min(ys) - pad, max(ys) + pad)

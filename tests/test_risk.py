@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.handlers.risk import marks_of
 from bot.riskmap import COLOURS, MapTexts, Mark, map_figure, map_png, size
 from bot.services import lists as list_service
 from bot.services.incidents import week_of
@@ -197,6 +198,33 @@ def test_map_marks_follow_coordinates_counts_and_levels() -> None:
         tuple(round(c, 3) for c in to_rgb(COLOURS["high"]))
     }
     assert map_png(marks, TEXTS) != map_png(changed, TEXTS)
+
+
+async def test_the_map_follows_the_record(harness: Harness) -> None:
+    worker = await harness.enrol("worker", "north")
+    org = worker.person.org_id
+    await _coords(harness, org, "Bar La Luna", 14.64, -90.51)
+    await _coords(harness, org, "Parque Central", 14.60, -90.55)
+
+    async def drawn() -> dict[str, tuple]:
+        places = await places_now(harness.storage, harness.config, org, harness.clock.now())
+        marks = marks_of(places)
+        scatter = map_figure(marks, TEXTS).axes[0].collections[0]
+        by_size = sorted(marks, key=lambda m: m.incidents)  # the scatter draws the busiest last
+        colours = [tuple(round(c, 3) for c in rgba[:3]) for rgba in scatter.get_facecolors()]
+        return {m.name: (size(m.incidents), colour) for m, colour in zip(by_size, colours, strict=True)}
+
+    before = await drawn()
+    assert before["Bar La Luna"] == (size(0), _rgb("medium")) and before["Parque Central"][1] == _rgb("high")
+    await _incidents(harness, worker, "Bar La Luna", [4, 2, 2])
+    after = await drawn()
+    assert after["Bar La Luna"] == (size(3), _rgb("high")) and after["Parque Central"] == before["Parque Central"]
+
+
+def _rgb(level: str) -> tuple:
+    from matplotlib.colors import to_rgb
+
+    return tuple(round(c, 3) for c in to_rgb(COLOURS[level]))
 
 
 def test_compute_weighs_severity_recency_missed_and_alerts() -> None:

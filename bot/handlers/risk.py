@@ -51,6 +51,13 @@ def register_lines(places: list[PlaceRisk], locale: str) -> list[str]:
     return lines
 
 
+def marks_of(places: list[PlaceRisk]) -> list[Mark]:
+    """The map's marks: every place with coordinates, sized by its 90 days' incidents, at its shown level."""
+    return [
+        Mark(p.name, p.lat, p.lon, p.incidents90, p.shown) for p in places if p.lat is not None and p.lon is not None
+    ]
+
+
 async def risk(c: Ctx, inp: Input) -> Result:
     """The register as text, and the map of the places that have coordinates."""
     person = c.person
@@ -62,9 +69,7 @@ async def risk(c: Ctx, inp: Input) -> Result:
         return Done(c.t("No places to show yet."))
     header = c.t("Risk by place (incidents in 30 and 90 days; trend against the 30 days before):")
     text = "\n".join([header, *register_lines(places, c.locale)])
-    marks = [
-        Mark(p.name, p.lat, p.lon, p.incidents90, p.shown) for p in places if p.lat is not None and p.lon is not None
-    ]
+    marks = marks_of(places)
     if not marks:
         return Done(text + "\n" + c.t("No place has coordinates yet: no map."))
     texts = MapTexts(c.t("Risk by place"), {k: c.t(v) for k, v in LEVEL_WORDS.items()}, km=c.t("{n} km"))

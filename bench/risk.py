@@ -201,7 +201,7 @@ async def run(args: argparse.Namespace) -> tuple[str, Invariants]:
                 ),
                 ("sweep's refresh(), first (computes, queues notices)", seconds(t_first), "", ""),
                 ("sweep's refresh(), nothing new (fingerprint only)", seconds(t_quiet), "", ""),
-                ("sweep's refresh(), after one new incident", seconds(t_changed), "", ""),
+                ("sweep's refresh(), after two new incidents", seconds(t_changed), "", ""),
             ],
         ),
         "",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists, cli_people, cli_plans
+from bot import cli_backup, cli_base, cli_drill, cli_init, cli_keys, cli_lists, cli_people, cli_plans, cli_risk
 from bot.failure import Fail
 from bot.services.enrolment import create_invite
 from bot.services.shred import report as shred_report
@@ -237,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     cli_lists.add_parsers(sub)
     cli_drill.add_parser(sub)
+    cli_risk.add_parser(sub)
     health = sub.add_parser("health", help="exit non-zero when the bot or its scheduler has been silent")
     health.add_argument("--max-age", type=float, default=120.0, help=argparse.SUPPRESS)
     sandbox = sub.add_parser("sandbox", help="chat with the bot locally in this terminal, no network")
@@ -261,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cmd_people(args))
         elif args.command in cli_plans.GROUPS:
             asyncio.run(cli_base.run_in_org(cli_plans.cmd, args))
+        elif args.command in cli_risk.GROUPS:
+            asyncio.run(cli_risk.cmd(args))
         elif args.command == "rotate-key":
             settings, _ = cli_base.load(require_config=False)
             if _hold_data_dir(settings) is None:  # held until the rotation ends: no bot starts meanwhile

@@ -19,7 +19,7 @@ from bot.failure import Fail
 from bot.services import lists as service
 from config import OrgConfig
 from config.errors import ConfigError
-from config.lists import Edit, NotOnList, add, parse_lists, read_toml, remove, set_risk
+from config.lists import Edit, NotOnList, add, check_coords, parse_lists, read_toml, remove, set_coords, set_risk
 from config.org import ALERT_LEVELS, HOTSPOT_KINDS, LANGUAGES, RISK_LEVELS, SUPPORT_KINDS
 from storage import Storage
 from storage.orgs import Organization
@@ -32,10 +32,12 @@ NOUN = {"places": "place", "codes": "code word", "contacts": "contact"}
 def add_parsers(sub: Any) -> None:
     """The three command groups, on the main parser's subparsers. Each action is a parser of its own, so
     options may come before or after the values (`places add --kind bar "Bar Sol"` and the other way)."""
-    places = _actions(sub, "places", "list|add|remove|set-risk the places (sealed in the database)")
-    for action in ("add", "remove", "set-risk"):
+    places = _actions(sub, "places", "list|add|remove|set-risk|set-coords the places (sealed in the database)")
+    for action in ("add", "remove", "set-risk", "set-coords"):
         places[action].add_argument("name", nargs="?", help="the place's name (asked for when left out)")
     places["set-risk"].add_argument("risk", nargs="?", choices=RISK_LEVELS, help="the new risk")
+    places["set-coords"].add_argument("lat", nargs="?", help="latitude, -90 to 90 (like 14.634)")
+    places["set-coords"].add_argument("lon", nargs="?", help="longitude, -180 to 180 (like -90.507)")
     places["add"].add_argument("--kind", choices=HOTSPOT_KINDS, default="other")
     places["add"].add_argument("--risk", dest="add_risk", choices=RISK_LEVELS, default="medium")
     places["add"].add_argument("--area", default="", help="support contacts of the same area are offered first")
@@ -58,8 +60,19 @@ def _actions(sub: Any, group: str, summary: str) -> dict[str, argparse.ArgumentP
     """`group list|add|remove[|set-risk]`, one parser an action."""
     parser = sub.add_parser(group, help=summary)
     actions = parser.add_subparsers(dest="action", required=True, metavar="{" + summary.split()[0] + "}")
-    names = ("list", "add", "remove", "set-risk") if group == "places" else ("list", "add", "remove")
+    names = ("list", "add", "remove", "set-risk", "set-coords") if group == "places" else ("list", "add", "remove")
     return {name: actions.add_parser(name) for name in names}
+
+
+def _coords(lat: str | None, lon: str | None) -> tuple[float, float]:
+    """LAT LON as typed, inside the world; else one line (and nothing changes)."""
+    try:
+        found = check_coords(float(lat or "nan"), float(lon or "nan"))
+    except ValueError:
+        found = None
+    if found is None:
+        raise Fail("coordinates outside the world: latitude -90 to 90, longitude -180 to 180; nothing changed")
+    return found
 
 
 def _ask(value: str | None, what: str) -> str:
@@ -81,6 +94,7 @@ def show(group: str, config: OrgConfig) -> list[str]:
             f"{h.name} · {h.kind} · risk {h.risk}"
             + (f" · area {h.area}" if h.area else "")
             + (" · pairs" if h.pairs_required else "")
+            + (f" · {h.lat}, {h.lon}" if h.lat is not None else "")
             for h in config.hotspots
         ]
     if group == "codes":
@@ -127,6 +141,8 @@ def _edit(args: argparse.Namespace) -> tuple[Edit, str]:
             if args.risk is None:
                 raise Fail(f"set-risk needs the new risk after the name: one of {', '.join(RISK_LEVELS)}")
             return set_risk(name, args.risk), f"Risk set to {args.risk}."
+        if action == "set-coords":
+            return set_coords(name, *_coords(args.lat, args.lon)), "Coordinates set."
         return remove(section, name), "Place removed."
     if group == "codes":
         word = _ask(args.word, "Code word")

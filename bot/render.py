@@ -34,6 +34,7 @@ PLAN_TEXTS = {
     "plan_flagged": N_(
         "Plan {plan} should be reviewed early: a critical incident was reported at its place. /plan {plan}"
     ),
+    "plan_risk_rose": N_("Plan {plan} should be reviewed early: the risk at its place rose. /plan {plan}"),
 }
 PLAN_ACTIONS = ("plan_action", "plan_overdue")
 RESOLUTIONS = {
@@ -109,6 +110,20 @@ def _alert_text(p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime) -> 
     return "\n".join(lines)
 
 
+def risk_rise_text(p: dict[str, Any], locale: str) -> str:
+    """Why a place's level rose: the counts of the last 30 days."""
+    lines = [tr(locale, "Risk at {place} is now {level}.", place=p["place"], level=tr(locale, LEVEL_WORDS[p["level"]]))]
+    lines.append(tr(locale, "Incidents in 30 days: {n} ({k} critical).", n=p["incidents"], k=p["critical"]))
+    if p.get("missed") or p.get("alerts"):
+        lines.append(
+            tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=p["missed"], alerts=p["alerts"])
+        )
+    return "\n".join([*lines, tr(locale, "The register: /risk")])
+
+
+LEVEL_WORDS = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
+
+
 def render(
     kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo, now: datetime, config: OrgConfig | None = None
 ) -> tuple[str, Rows]:
@@ -141,6 +156,8 @@ def render(
         return _drill_mark(p, locale, tr(locale, template, worker=p["worker"], by=p.get("by") or "")), ()
     if kind == "drill_reminder":
         return tr(locale, DRILL_DUE, days=p["days"]), ()
+    if kind == "risk_rise":
+        return risk_rise_text(p, locale), ()
     if kind == "alone":
         text = tr(
             locale,

@@ -13,6 +13,7 @@ from bot.handlers import (
     open_alerts,
     people,
     plan,
+    risk,
     start,
     summary,
     team,
@@ -49,6 +50,7 @@ def build_engine() -> Engine:
         shred.FLOW,
         drill.FLOW,
         plan.FLOW,
+        risk.RISK,
     ]
     rules = (*anytime.RULES, shred.destroy_now)
     return Engine(flows, rules=rules, on_location=status.LOCATION, fallback=start.FALLBACK)

@@ -45,7 +45,7 @@ def _hotspots(items: Any) -> tuple[Hotspot, ...]:
     for i, raw in enumerate(items, 1):
         where = f"hotspots[{i}]"
         data = _table(raw, where)
-        _only(data, where, ("name", "kind", "risk", "pairs_required", "area", *_TRANSLATED))
+        _only(data, where, ("name", "kind", "risk", "pairs_required", "area", "lat", "lon", *_TRANSLATED))
         name = _text(data, where, "name")
         if name.casefold() in seen:
             raise ConfigError(f"{where}.name", f"duplicate hotspot {name!r}")
@@ -61,9 +61,28 @@ def _hotspots(items: Any) -> tuple[Hotspot, ...]:
                 pairs_required=pairs,
                 names=_names(data, where),
                 area=_text(data, where, "area", required=False),
+                **_coords(data, where),
             )
         )
     return tuple(result)
+
+
+def check_coords(lat: object, lon: object) -> tuple[float, float] | None:
+    """(lat, lon) when both are numbers inside the world, else None."""
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (lat, lon)):
+        return None
+    la, lo = float(lat), float(lon)  # type: ignore[arg-type]
+    return (la, lo) if -90 <= la <= 90 and -180 <= lo <= 180 else None
+
+
+def _coords(data: dict[str, Any], where: str) -> dict[str, float]:
+    """A place's coordinates: both or neither, inside the world."""
+    if "lat" not in data and "lon" not in data:
+        return {}
+    found = check_coords(data.get("lat"), data.get("lon"))
+    if found is None:
+        raise ConfigError(f"{where}.lat", "lat and lon must both be given, lat from -90 to 90, lon from -180 to 180")
+    return {"lat": found[0], "lon": found[1]}
 
 
 def _alert_codes(items: Any) -> tuple[AlertCode, ...]:
@@ -131,6 +150,8 @@ def to_doc(lists: Lists) -> Doc:
             item["pairs_required"] = True
         if h.area:
             item["area"] = h.area
+        if h.lat is not None and h.lon is not None:
+            item |= {"lat": h.lat, "lon": h.lon}
         hotspots.append(item | {f"name_{k}": v for k, v in h.names.items()})
     support = []
     for s in lists.support:
@@ -193,5 +214,15 @@ def set_risk(name: str, risk: str) -> Edit:
     def edit(doc: Doc) -> None:
         places = doc.setdefault("hotspots", [])
         places[_find(places, "name", name)]["risk"] = risk
+
+    return edit
+
+
+def set_coords(name: str, lat: float, lon: float) -> Edit:
+    """A place's coordinates (checked by the validation of the whole document)."""
+
+    def edit(doc: Doc) -> None:
+        places = doc.setdefault("hotspots", [])
+        places[_find(places, "name", name)] |= {"lat": lat, "lon": lon}
 
     return edit

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.durations import parse_duration
 from config.errors import ConfigError
+from config.risk import RiskSettings, parse_risk
 
 LANGUAGES = ("es", "en", "fr", "pt", "ar")
 HOTSPOT_KINDS = ("bar", "park", "street", "sauna", "home", "online", "office", "other")
@@ -62,6 +63,8 @@ class Hotspot:
     pairs_required: bool = False
     names: dict[str, str] = field(default_factory=dict)
     area: str = ""
+    lat: float | None = None  # sealed with the lists, like the name (set-coords, or a check-in's location)
+    lon: float | None = None
 
     def label(self, locale: str) -> str:
         """The name in the reader's language when the config gives one, else as written."""
@@ -143,6 +146,7 @@ class OrgConfig:
     summary_time: time = time(8, 0)
     retention: Retention = field(default_factory=Retention)
     drill_every: timedelta = DRILL_EVERY  # managers are reminded when no drill has run for this long
+    risk: RiskSettings = field(default_factory=RiskSettings)  # [risk] (config/risk.py)
 
     @property
     def hotspots(self) -> tuple[Hotspot, ...]:
@@ -354,6 +358,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
             "summary",
             "retention",
             "drills",
+            "risk",
         ),
     )
     if "organization" not in data:
@@ -373,6 +378,7 @@ def parse_org_config(data: dict[str, Any]) -> OrgConfig:
         summary_time=summary[1],
         retention=_retention(data.get("retention", {})),
         drill_every=_drills(data.get("drills", {})),
+        risk=parse_risk(data.get("risk", {})),
     )
 
 

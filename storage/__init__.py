@@ -20,6 +20,7 @@ from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo, Person
 from storage.plans import PlanRepo
 from storage.ratelimit import RateLimitRepo
+from storage.risk import RiskRepo
 from storage.sealing import Sealer
 
 CODED_FLAG = "columns_coded"  # meta: every coded column holds tokens
@@ -44,6 +45,7 @@ class Storage:
     lists: ListsRepo
     codes: Codes
     plans: PlanRepo
+    risk: RiskRepo
 
     @classmethod
     async def open(cls, path: Path, key: bytes) -> Storage:
@@ -70,6 +72,7 @@ class Storage:
             ListsRepo(sealer),
             codes,
             PlanRepo(sealer),
+            RiskRepo(sealer, codes, auth),
         )
         if not await storage.meta_has(CODED_FLAG):
             # Once: rows written before their columns were coded get their tokens (see storage/codes.py).

@@ -342,4 +342,17 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX plans_place ON plans (place_key)",
         ),
     ),
+    (
+        # Risk by place (bot/services/risk.py): the computed level of each place, in ONE sealed value per
+        # organisation (like org_lists: a copy shows neither the places nor how many are at risk), and the
+        # level it last stood at, so that a rise is told once, across restarts.
+        "0019_risk_levels",
+        (
+            """CREATE TABLE place_risk (
+                org_id TEXT PRIMARY KEY REFERENCES organizations (id),
+                state_sealed BLOB NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 ]

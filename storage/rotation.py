@@ -76,6 +76,7 @@ TABLES = (
     SealedTable("conversations", "person_id", {"state_sealed": "state"}),
     SealedTable("org_lists", "org_id", {"lists_sealed": "lists"}),
     SealedTable("plans", "id", {"data_sealed": "data"}, _plans),
+    SealedTable("place_risk", "org_id", {"state_sealed": "state"}),
 )
 
 

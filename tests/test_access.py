@@ -152,6 +152,15 @@ async def test_commands_by_role(harness: Harness, world: dict) -> None:
     for who in ("sup_s", "manager", "admin"):
         listed = await text(who, "/alerts")
         assert listed.startswith("Open alerts: 1\n") and code_s in listed, who  # not the other organisation's
+    # /risk: managers and admins every place, a supervisor the places of their team's records (south's
+    # missed check-out at Bar La Luna), workers: no such command.
+    for who in ("worker_n", "worker_s"):
+        assert (await text(who, "/risk")) == OUT_OF_ORDER
+    assert (await text("sup_n", "/risk")) == "No places to show yet."
+    south = await text("sup_s", "/risk")
+    assert "\nBar La Luna: " in south and "Parque Central" not in south
+    for who in ("manager", "admin"):
+        assert "\nParque Central: " in await text(who, "/risk"), who
     # Check-in commands are for workers.
     for who in ("sup_n", "manager", "admin"):
         assert (await text(who, "/checkin")) == "Check-ins are for outreach workers."

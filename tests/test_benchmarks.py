@@ -89,6 +89,20 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "warnings logged",
         ],
     ),
+    "risk": (
+        ["--n", "5000", "--places", "100", "--runs", "1"],
+        [
+            "incidents in the database",
+            "register: every place",
+            "register: incidents in 90 days",
+            "register: incidents in 30 days",
+            "map: one mark per place",
+            "first refresh: one notice per place above low",
+            "second refresh, nothing new: notices",
+            "refresh after new critical incidents at a quiet place",
+            "warnings logged",
+        ],
+    ),
 }
 
 

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot import keys
+from bot.telegram.context import BotContext
+from bot.telegram.jobs import sweep
 from storage.rotation import TABLES
 from storage.sealing import Sealer, load_or_create_key
 from tests.auxil.harness import Harness
@@ -112,6 +114,9 @@ async def test_rotate_key_interrupted_then_resumed(tmp_path: Path) -> None:
     await supervisor.say("a note")
     sent = await worker.say("/report")
     await worker.tap(sent[-1], BUTTONS[0])  # a draft too
+    await sweep(BotContext(harness.app))  # the risk levels' sealed row too (bot/services/risk.py)
+    async with harness.storage.db.read() as tx:
+        assert await tx.one("SELECT 1 FROM place_risk") is not None
     old_key = harness.app.bot_data.key
     assert await _sealed_key_ids(harness) == {Sealer.key_id_of(old_key)}
     await harness.stop()
@@ -138,6 +143,8 @@ async def test_rotate_key_interrupted_then_resumed(tmp_path: Path) -> None:
     await harness2.start()
     try:
         assert await _sealed_key_ids(harness2) == {Sealer.key_id_of(new_key)}  # nothing opens with the old key
+        async with harness2.storage.db.read() as tx:
+            assert isinstance(await harness2.storage.risk.state(tx, worker.person.org_id), dict)
         worker.harness = harness2
         supervisor.harness = harness2
         # the half-written report (a conversation, sealed) first: any other command would end it

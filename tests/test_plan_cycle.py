@@ -127,3 +127,33 @@ async def test_weekly_summary_lists_overdue_actions_and_reviews_for_managers_onl
     assert f"Overdue plan actions: 2 ({plan.id} Parque Central: 2)" in text
     assert f"Plans due for review: 1 ({plan.id} Parque Central 2026-12-20)" in text
     assert "plan" not in ((await supervisor.say("/summary"))[0].text or "").lower()
+
+
+async def test_a_rise_of_the_place_risk_flags_its_plan_once(harness: Harness) -> None:
+    """Risk analysed again after incidents (issue 15): the place's computed level rises, its plan is due."""
+    from tests.test_risk import _incidents, _sweep
+
+    manager = await harness.enrol("manager")
+    worker = await harness.enrol("worker", "north")
+    org_id = harness.app.bot_data.org.id
+    plan = await service.save(
+        harness.storage,
+        org_id,
+        service.Plan(**{**plan_for(worker, manager).__dict__, "place": "Bar La Luna"}),
+        None,
+        harness.clock.now(),
+    )
+    await _incidents(harness, worker, "Bar La Luna", [4, 2, 2])  # "high" from 10 points
+    harness.clock.advance(timedelta(minutes=5))
+    before = len(harness.api.sent)
+    await _sweep(harness)
+    await harness.tick()
+    rose = f"Plan {plan.id} should be reviewed early: the risk at its place rose. /plan {plan.id}"
+    assert [s.text for s in harness.api.sent[before:] if s.chat_id == manager.chat_id and rose == s.text] == [rose]
+    stored = await service.get(harness.storage, org_id, plan.id)
+    assert stored is not None and stored.early_review
+    harness.clock.advance(timedelta(hours=2))
+    before = len(harness.api.sent)
+    await _sweep(harness)
+    await harness.tick()
+    assert [s for s in harness.api.sent[before:] if s.text == rose] == []  # once per rise

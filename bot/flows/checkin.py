@@ -13,7 +13,11 @@ from bot.flows.model import LOCATION, TEXT, Ctx, Done, Flow, Input, Next, Result
 from bot.i18n import N_
 from bot.services.checkins import NewCheckin, Outcome, open_checkin, set_location
 from bot.services.ladder import MAX_CHECKIN, parse_worker_duration
+from bot.services.lists import change as change_lists
+from bot.services.risk import checkin_level, computed_levels
 from bot.timefmt import when
+from config.errors import ConfigError
+from config.lists import NotOnList, set_coords
 from storage.checkins import Checkin
 
 PLACE, PLACE_TEXT, PARTNER, ALONE, DURATION, WHERE = (
@@ -79,7 +83,11 @@ async def place_chosen(c: Ctx, inp: Input) -> Result:
     hotspot = next((h for h in c.config.hotspots if h.name == name), None)
     if hotspot is None:  # a forged index, or a place removed since the buttons were shown
         return Stay(c.t("This button is no longer current."))
-    c.answers.update(place=hotspot.name, custom=False, risk=hotspot.risk, pairs=hotspot.pairs_required)
+    assert c.person is not None
+    # The higher of the admin's level and the one computed from the record (bot/services/risk.py).
+    levels = await computed_levels(c.storage, c.person.org_id)
+    risk, pairs = checkin_level(c.storage, c.config, hotspot.name, hotspot.risk, hotspot.pairs_required, levels)
+    c.answers.update(place=hotspot.name, custom=False, risk=risk, pairs=pairs)
     return await ask_partner(c)
 
 
@@ -88,7 +96,10 @@ async def place_typed(c: Ctx, inp: Input) -> Result:
     name = " ".join(inp.value.split())[:80]
     if len(name) < 2:
         return Stay(c.t("Write the name of the place."))
-    c.answers.update(place=name, custom=True, risk="medium", pairs=False)
+    assert c.person is not None
+    levels = await computed_levels(c.storage, c.person.org_id)  # a typed place has a record too
+    risk, pairs = checkin_level(c.storage, c.config, name, "medium", False, levels)
+    c.answers.update(place=name, custom=True, risk=risk, pairs=pairs)
     return await ask_partner(c)
 
 
@@ -190,7 +201,22 @@ async def location_given(c: Ctx, inp: Input) -> Result:
         if where is None:
             return Stay(c.t("This location cannot be used. Tap Skip to continue without it."))
         await set_location(c.storage, c.person, where, c.now())
+        await place_coords(c, inp.latitude or 0.0, inp.longitude or 0.0)
     return await finish(c)
+
+
+async def place_coords(c: Ctx, lat: float, lon: float) -> None:
+    """A list place with no coordinates yet takes them from a worker's shared location, rounded as the
+    organisation chose ([risk] coords_decimals): the map needs a point, never a worker's exact spot."""
+    hotspot = next((h for h in c.config.hotspots if h.name == c.answers.get("place")), None)
+    if hotspot is None or c.answers.get("custom") or hotspot.lat is not None or c.person is None:
+        return
+    digits = c.config.risk.coords_decimals
+    edit = set_coords(hotspot.name, round(lat, digits), round(lon, digits))
+    try:
+        await change_lists(c.storage, c.person.org_id, c.config, edit, "lists.place.coords", None, c.now())
+    except (ConfigError, NotOnList):  # removed meanwhile: the check-in stands without it
+        return
 
 
 async def finish(c: Ctx) -> Result:

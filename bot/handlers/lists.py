@@ -14,11 +14,11 @@ from bot.i18n import N_
 from bot.services import lists as service
 from bot.support import KIND_LABELS
 from config.errors import ConfigError
-from config.lists import Edit, NotOnList, add, parse_lists, remove, set_risk, to_doc
+from config.lists import Edit, NotOnList, add, check_coords, parse_lists, remove, set_coords, set_risk, to_doc
 from config.org import ALERT_LEVELS, HOTSPOT_KINDS, RISK_LEVELS, SUPPORT_KINDS
 
-MENU, NAME, KIND, RISK, LEVEL, WORD, CONTACT, PICK, NEW_RISK = (
-    "menu", "name", "kind", "risk", "level", "word", "contact", "pick", "new_risk"
+MENU, NAME, KIND, RISK, LEVEL, WORD, CONTACT, PICK, NEW_RISK, COORDS = (
+    "menu", "name", "kind", "risk", "level", "word", "contact", "pick", "new_risk", "coords"
 )  # fmt: skip
 MAX_TEXT = 100  # a place, a code word or a contact fits a button and a line
 SECTION = {"places": "hotspots", "codes": "alert_codes", "contacts": "support"}
@@ -62,6 +62,7 @@ def _menu(c: Ctx, which: str) -> Next:
     actions = [(c.t("Add"), "lst:add"), (c.t("Remove"), "lst:rm")]
     if which == "places":
         actions.append((c.t("Change risk"), "lst:risk"))
+        actions.append((c.t("Location"), "lst:loc"))
     return Next(MENU, Screen("\n".join(lines), rows(actions, [(c.t("Close"), "lst:close")])))
 
 
@@ -89,7 +90,7 @@ async def menu(c: Ctx, inp: Input) -> Result:
         if which == "contacts":
             return Next(KIND, Screen(c.t("What kind of contact?"), rows(*_choices(c, KIND_LABELS, "lst:k:"))))
         return Next(NAME, Screen(c.t("Type the name of the place."), takes=TEXT))
-    if inp.value in ("lst:rm", "lst:risk"):
+    if inp.value in ("lst:rm", "lst:risk", "lst:loc"):
         names = [name for name, _ in _items(c, which)]
         if not names:
             return Stay(c.t("None yet."))
@@ -184,7 +185,22 @@ async def pick(c: Ctx, inp: Input) -> Result:
     if c.answers.get("then") == "lst:risk":
         c.answers["name"] = chosen
         return Next(NEW_RISK, Screen(c.t("How risky is it?"), rows(*_choices(c, RISKS, "lst:r:"))))
+    if c.answers.get("then") == "lst:loc":
+        c.answers["name"] = chosen
+        text = c.t("Type the place's coordinates like 14.634 -90.507 (latitude, longitude).")
+        return Next(COORDS, Screen(text, takes=TEXT))
     return await _save(c, remove(SECTION[c.answers["list"]], chosen), "remove", c.t("Removed."))
+
+
+async def coords(c: Ctx, inp: Input) -> Result:
+    """A place's coordinates, typed (for the map of /risk): stored; outside the world: one line."""
+    try:
+        found = check_coords(*(float(x) for x in inp.value.replace(",", " ").split()))
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        return Stay(c.t("Latitude from -90 to 90 and longitude from -180 to 180, like 14.634 -90.507."))
+    return await _save(c, set_coords(c.answers["name"], *found), "coords")
 
 
 async def new_risk(c: Ctx, inp: Input) -> Result:
@@ -220,6 +236,7 @@ FLOW = Flow(
         CONTACT: contact,
         PICK: pick,
         NEW_RISK: new_risk,
+        COORDS: coords,
     },
     commands=("places", "codes", "contacts"),
     timeout=timedelta(minutes=15),

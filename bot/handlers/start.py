@@ -50,6 +50,7 @@ HELP = {  # what each role can do, in the order they need it
         *_REPORTS,
         ("plan", N_("plans for places and activities")),
         ("drill", N_("practise the alert chain")),
+        ("risk", N_("places: register and map")),
         *_ALWAYS,
     ],
     "manager": [
@@ -58,6 +59,7 @@ HELP = {  # what each role can do, in the order they need it
         *_REPORTS,
         ("export", N_("a CSV file of a period")),
         ("plan", N_("plans for places and activities")),
+        ("risk", N_("places: register and map")),
         *_ALWAYS,
     ],
 }

@@ -1,7 +1,8 @@
 """Conversations left half-way: ended (and cleaned up) once idle past their flow's timeout; a report
 left half-way gets one reminder after 30 minutes, and a note when it is dropped after 24 hours. The same
-minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py), and people of
-the security plans' actions and reviews due (bot/services/plan_cycle.py)."""
+minute's sweep reminds managers when no drill has run for a while (bot/services/drills.py), people of
+the security plans' actions and reviews due (bot/services/plan_cycle.py), and recomputes the risk by place
+(bot/services/risk.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.flows.engine import Engine
 from bot.flows.engine import sweep as end_idle
 from bot.services import plan_cycle
 from bot.services.drills import remind_managers
+from bot.services.risk import refresh as refresh_risk
 from config import OrgConfig
 from storage import Storage
 
@@ -47,4 +49,5 @@ async def sweep(engine: Engine, storage: Storage, config: OrgConfig, now: dateti
                 )
     await remind_managers(storage, config.drill_every, now)
     await plan_cycle.remind(storage, config, now)  # security plans' actions and reviews
+    await refresh_risk(storage, config, now)  # cheap when nothing came in (bot/services/risk.py)
     return reminded, len(dropped)

@@ -20,6 +20,7 @@ from storage import Storage
 from storage.db import Tx
 
 ACTION_SOON, ACTION_LATE, REVIEW, FLAGGED = "plan_action", "plan_overdue", "plan_review", "plan_flagged"
+RISK_ROSE = "plan_risk_rose"  # flagged because the place's computed risk rose (bot/services/risk.py)
 
 
 def _key(storage: Storage, *parts: str) -> str:
@@ -72,9 +73,12 @@ async def remind(storage: Storage, config: OrgConfig, now: datetime) -> int:
     return queued
 
 
-async def flag_place(storage: Storage, tx: Tx, org_id: str, place: str, incident_id: str, now: datetime) -> int:
-    """A critical incident at `place`: its plans are marked for an early review and their owners told
-    (once per incident). Called in the transaction that files the incident."""
+async def flag_place(
+    storage: Storage, tx: Tx, org_id: str, place: str, incident_id: str, now: datetime, kind: str = FLAGGED
+) -> int:
+    """A critical incident at `place` (or, with kind RISK_ROSE, a rise of its risk: `incident_id` then
+    names the rise): its plans are marked for an early review and their owners told, once per cause.
+    Called in the transaction that files the incident or stores the new levels."""
     told = 0
     for stored in await storage.plans.at_place(tx, org_id, place):
         plan: Plan = from_json(stored)
@@ -89,7 +93,7 @@ async def flag_place(storage: Storage, tx: Tx, org_id: str, place: str, incident
             tx,
             key=_key(storage, plan.id, "flag", incident_id),
             recipient_id=owner.id,
-            kind=FLAGGED,
+            kind=kind,
             params={"plan": plan.id},
             now=now,
         )

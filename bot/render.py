@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.flows.model import Rows, rows
 from bot.i18n import N_, tr
 from bot.services.incidents import ACCOUNT_KEPT, CATEGORIES, PLACE_KINDS
+from bot.services.risk import LEVEL_WORDS
 from bot.timefmt import when
 from config.org import OrgConfig
 
@@ -119,9 +120,6 @@ def risk_rise_text(p: dict[str, Any], locale: str) -> str:
             tr(locale, "Missed check-outs: {missed}. Alerts: {alerts}.", missed=p["missed"], alerts=p["alerts"])
         )
     return "\n".join([*lines, tr(locale, "The register: /risk")])
-
-
-LEVEL_WORDS = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
 
 
 def render(

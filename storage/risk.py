@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from storage.alerts import KIND as ALERT_KIND
 from storage.codes import Codes
@@ -32,6 +33,15 @@ class Event:
     team_id: str | None
     severity: int | None = None
     place_kind: str | None = None
+
+
+class Change(NamedTuple):
+    """A place's level changed on `day` (ISO date): sealed with the levels, never in clear."""
+
+    day: str
+    place: str
+    before: str
+    after: str
 
 
 class RiskRepo:
@@ -75,14 +85,28 @@ class RiskRepo:
 
     async def state(self, tx: Tx, org_id: str) -> dict[str, str]:
         """The levels last computed, by place key ({} before the first computation)."""
+        return (await self._stored(tx, org_id))[0]
+
+    async def changes(self, tx: Tx, org_id: str) -> list[Change]:
+        """The recent changes of level (day, place, before, after), oldest first (for the weekly summary)."""
+        return (await self._stored(tx, org_id))[1]
+
+    async def _stored(self, tx: Tx, org_id: str) -> tuple[dict[str, str], list[Change]]:
         row = await tx.one("SELECT state_sealed FROM place_risk WHERE org_id = ?", (org_id,))
         if row is None:
-            return {}
-        return dict(json.loads(self._s.open(row["state_sealed"], "place_risk", "state", org_id)))
+            return {}, []
+        found = json.loads(self._s.open(row["state_sealed"], "place_risk", "state", org_id))
+        if "levels" not in found:  # as first stored: the levels alone
+            return dict(found), []
+        return dict(found["levels"]), [Change(*c) for c in found["changes"]]
 
-    async def put_state(self, tx: Tx, org_id: str, levels: dict[str, str], now: datetime) -> None:
-        """Store the levels in place of the ones before (places back to "low" are left out)."""
-        text = json.dumps({k: v for k, v in sorted(levels.items()) if v != "low"})
+    async def put_state(
+        self, tx: Tx, org_id: str, levels: dict[str, str], now: datetime, changes: list[Change] | None = None
+    ) -> None:
+        """Store the levels in place of the ones before (places back to "low" are left out), with the
+        recent changes of level."""
+        kept = {k: v for k, v in sorted(levels.items()) if v != "low"}
+        text = json.dumps({"levels": kept, "changes": [list(c) for c in changes or []]})
         text += " " * (-len(text) % 1024)  # the length says "under 1 KiB", "under 2 KiB"...
         await tx.execute(
             "INSERT INTO place_risk (org_id, state_sealed, updated_at) VALUES (?, ?, ?)"

@@ -306,3 +306,19 @@ async def test_admin_sets_a_place_location_in_the_chat_bad_input_changes_nothing
     assert (await admin.say("14.634, -90.507"))[-1].text == "Saved. It holds from now on."
     bar = next(h for h in harness.config.hotspots if h.name == "Bar La Luna")
     assert (bar.lat, bar.lon) == (14.634, -90.507)
+
+
+async def test_the_weekly_summary_names_places_whose_level_changed(harness: Harness) -> None:
+    """Issue 15: the manager's summary lists the places whose level changed in the last 7 days."""
+    manager = await harness.enrol("manager")
+    supervisor = await harness.enrol("supervisor", "north")
+    worker = await harness.enrol("worker", "north")
+    await _incidents(harness, worker, "Bar La Luna", [4, 2, 2])  # medium (as set) -> high (computed)
+    harness.clock.advance(timedelta(minutes=5))
+    await _sweep(harness)
+    line = "Places whose risk level changed: 1 (Bar La Luna: medium → high)"
+    assert line in next(s for s in await manager.say("/summary") if s.shows).text
+    assert "risk level changed" not in "".join(s.text or "" for s in await supervisor.say("/summary"))
+    harness.clock.advance(timedelta(days=8))  # a week later, nothing new: no change listed
+    await _sweep(harness)
+    assert "Places whose risk level changed: 0 (–)" in next(s for s in await manager.say("/summary") if s.shows).text

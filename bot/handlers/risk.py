@@ -9,9 +9,8 @@ import asyncio
 
 from bot.flows.model import Attachment, Ctx, Done, Flow, Input, Result
 from bot.i18n import tr
-from bot.render import LEVEL_WORDS
 from bot.riskmap import MapTexts, Mark, map_png
-from bot.services.risk import PlaceRisk, places_now, visible
+from bot.services.risk import LEVEL_WORDS, PlaceRisk, places_now, visible
 from bot.services.risk_export import csv_bytes, geojson
 
 MAX_LINES = 40  # one message; the rest are counted

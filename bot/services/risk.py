@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from bot.i18n import N_, tr
 from bot.services import plan_cycle
 from config import OrgConfig
 from config.risk import LEVELS, RiskSettings
 from storage import Storage
-from storage.risk import Event
+from storage.risk import Change, Event
+
+# The words of the levels (the register, the notice, the map and the summary say them).
+LEVEL_WORDS = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
+CHANGES_KEPT = timedelta(days=14)  # in the sealed state, for the weekly summary
 
 RECENT, WINDOW = timedelta(days=30), timedelta(days=90)
 RECOMPUTE_EVERY = timedelta(hours=1)
@@ -153,6 +158,7 @@ async def _recompute(storage: Storage, config: OrgConfig, org_id: str, now: date
     async with storage.db.tx() as tx:
         before = await storage.risk.state(tx, org_id)
         levels = {p.key: p.level for p in places}
+        changes = _changes(await storage.risk.changes(tx, org_id), before, places, now)
         managers = await storage.people.with_role(tx, org_id, "manager")
         for p in places:
             if LEVELS.index(p.level) <= LEVELS.index(before.get(p.key, "low")):
@@ -180,8 +186,32 @@ async def _recompute(storage: Storage, config: OrgConfig, org_id: str, now: date
             # "Analyse risks after threats or incidents": the place's security plans are due for review.
             rise = f"risk:{p.key[:24]}:{p.level}:{now.date().isoformat()}"
             queued += await plan_cycle.flag_place(storage, tx, org_id, p.name, rise, now, plan_cycle.RISK_ROSE)
-        await storage.risk.put_state(tx, org_id, levels, now)
+        await storage.risk.put_state(tx, org_id, levels, now, changes)
     return queued
+
+
+def _changes(kept: list[Change], before: dict[str, str], places: list[PlaceRisk], now: datetime) -> list[Change]:
+    """The changes of the last two weeks, and today's: every place whose level as the register shows it
+    (the higher of the computed and the set one) went up or down."""
+    since = (now - CHANGES_KEPT).date().isoformat()
+    changes = [c for c in kept if c.day >= since]
+    for p in places:
+        old = higher(before.get(p.key, "low"), p.set_level or "low")
+        if old != p.shown:
+            changes.append(Change(now.date().isoformat(), p.name, old, p.shown))
+    return changes
+
+
+async def summary_lines(storage: Storage, org_id: str, today: date, locale: str) -> list[str]:
+    """For a manager's weekly summary: the places whose level changed in the last 7 days."""
+    async with storage.db.read() as tx:
+        changes = await storage.risk.changes(tx, org_id)
+    since = (today - timedelta(days=7)).isoformat()
+    recent = [c for c in changes if c.day > since]
+    shown = ", ".join(
+        f"{c.place}: {tr(locale, LEVEL_WORDS[c.before])} → {tr(locale, LEVEL_WORDS[c.after])}" for c in recent
+    )
+    return [tr(locale, "Places whose risk level changed: {n} ({list})", n=len(recent), list=shown or "–")]
 
 
 async def computed_levels(storage: Storage, org_id: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from bot.chart import ChartTexts, weekly_chart
 from bot.i18n import N_, tr
 from bot.services import incidents as inc
-from bot.services import plan_cycle
+from bot.services import plan_cycle, risk
 from bot.services.summary import Summary, build
 from config import OrgConfig
 from storage import Person, Storage
@@ -97,4 +97,5 @@ async def summary_message(
     if person.role in ("manager", "admin"):
         day = today or week + timedelta(weeks=1)
         text += "\n" + "\n".join(await plan_cycle.summary_lines(storage, person.org_id, day, loc))
+        text += "\n" + "\n".join(await risk.summary_lines(storage, person.org_id, day, loc))
     return text, png

@@ -1,6 +1,6 @@
 """`outreach-bot plans list|export ID FILE|import FILE|archive ID`: security plans as files a person
-edits on a laptop (YAML, README shows the form) and brings back. The import is here, not in the chat:
-neither adapter takes an uploaded file yet.
+edits on a laptop (YAML, README shows the form) and brings back (here, or in the chat with
+`/plan import`: both through bot/services/plans.py's `import_file`).
 
 Bad input (a missing field, a bad date, an action with no person responsible, a place not on the list,
 an unknown plan) gets one line, exit 2, and changes nothing. Files are written 0600 and never overwritten.
@@ -87,10 +87,10 @@ async def cmd(args: argparse.Namespace, storage: Storage, org: Organization, con
             print(f"Wrote {args.file}")
         elif args.action == "import":
             try:
-                text = args.file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                data = args.file.read_bytes()
+            except OSError:
                 raise Fail(f"cannot read {args.file}") from None
-            plan = await service.save(storage, org.id, service.from_yaml(text, config), None, clock.now())
+            plan = await service.import_file(storage, org.id, data, config, None, clock.now())
             print(f"Saved plan {plan.id}")
         elif args.action == "archive":
             await service.archive(storage, org.id, args.id, None, clock.now())

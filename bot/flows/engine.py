@@ -19,6 +19,7 @@ from bot.flows.model import (
     CHOICE,
     CLEANUP,
     COMMAND,
+    FILE,
     LOCATION,
     OTHER,
     STALE,
@@ -134,7 +135,7 @@ class Engine:
             else:
                 await self._stale(turn)
         elif flow is not None and conv.step is not None:
-            if inp.kind in (TEXT, LOCATION) and conv.answers.get(TAKES) == inp.kind:
+            if inp.kind in (TEXT, LOCATION, FILE) and conv.answers.get(TAKES) == inp.kind:
                 await self.apply(turn, flow, await flow.steps[conv.step](self._ctx(turn), inp))
             else:
                 await self.apply(turn, flow, Stay(turn.ctx.t(TAP_A_BUTTON)))

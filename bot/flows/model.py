@@ -25,7 +25,8 @@ from config import OrgConfig
 from storage import Person, Storage
 from storage.orgs import Organization
 
-COMMAND, CHOICE, TEXT, LOCATION, OTHER = "command", "choice", "text", "location", "other"
+COMMAND, CHOICE, TEXT, LOCATION, FILE, OTHER = "command", "choice", "text", "location", "file", "other"
+MAX_FILE = 64 * 1024  # a file a person sends (a plan's YAML is a few KiB): larger ones are never fetched
 CLEANUP = "cleanup"  # the outbox kind that deletes a conversation's messages and keeps one line
 STALE = N_("This button is no longer current.")
 TAP_A_BUTTON = N_("Please tap one of the buttons above, or send /cancel.")
@@ -35,8 +36,18 @@ MAX_IDS = 200  # message ids remembered per conversation (a long account may tak
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file a person sent: its name, the size the messenger reports (None: not said), and how to
+    fetch its bytes (only when a step takes it, and only once its size is known to be small)."""
+
+    name: str
+    size: int | None
+    fetch: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Input:
-    """What a person did, whatever the messenger: a command, a choice's code, typed text, a location."""
+    """What a person did, whatever the messenger: a command, a choice's code, typed text, a location, a file."""
 
     kind: str
     value: str = ""  # the command's name (no slash), the choice's code, or the text
@@ -46,6 +57,7 @@ class Input:
     message_id: int | None = None  # the person's own message, deleted at clean-up
     on_screen: int | None = None  # the message whose choice was taken (None: typed, or unknown)
     update_id: int | None = None  # the messenger's number for it: the same number again is the same input
+    upload: Upload | None = None  # a FILE input's file
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ class Screen:
 
     text: str
     rows: Rows = ()
-    takes: str = CHOICE  # CHOICE: only the choices; TEXT or LOCATION: that too
+    takes: str = CHOICE  # CHOICE: only the choices; TEXT, LOCATION or FILE: that too
     location_button: str | None = None  # a label for the phone's own "share location" button
     secret: bool = False  # what the person types here (a PIN) leaves the chat at once
 

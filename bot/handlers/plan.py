@@ -1,10 +1,12 @@
 """/plan: security plans. Managers and admins see all, make and update them step by step (place or
 activity, risk, threats, vulnerabilities, capacities, actions one by one, owner, review date), and get a
-plan as a YAML file to edit (`outreach-bot plans import` brings it back: no adapter takes uploads yet).
+plan as a YAML file to edit, and send it back with `/plan import` (bot/handlers/plan_import.py; or
+`outreach-bot plans import`).
 Supervisors see the plans of the places their team checked in at (bot/services/plans.py). Anyone can
 have a plan they see as a PDF in their language. Workers get what an unknown command gets.
 
-`/plan` lists, `/plan P-XXXXX` shows one, `/plan export P-XXXXX` and `/plan pdf P-XXXXX` send the file.
+`/plan` lists, `/plan P-XXXXX` shows one, `/plan export P-XXXXX` and `/plan pdf P-XXXXX` send the file,
+`/plan import` takes one back (managers and admins).
 Files and answers leave the chat at clean-up, like every conversation: save a file meanwhile.
 """
 
@@ -15,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.flows.model import TEXT, Attachment, Ctx, Done, Flow, Input, Next, Result, Screen, Stay, rows
+from bot.handlers import plan_import
 from bot.i18n import N_
 from bot.services import plan_pdf
 from bot.services import plans as service
@@ -79,6 +82,8 @@ async def start(c: Ctx, inp: Input) -> Result:
     args = [a for a in inp.args if a]
     if not args:
         return await _list(c)
+    if args[0].lower() == "import" and is_manager(c):  # for a supervisor, "import" stays an unknown plan id
+        return plan_import.ask(c)
     what, plan_id = (args[0].lower(), args[1] if len(args) > 1 else "") if len(args) > 1 else ("show", args[0])
     plan = await _visible(c, plan_id)
     if plan is None:
@@ -135,7 +140,7 @@ async def _file(c: Ctx, plan: service.Plan) -> Result:
             tx, c.now(), "plan.export", org_id=c.person.org_id, actor_id=c.person.id, subject_id=plan.id
         )
     data = service.to_yaml(plan).encode("utf-8")
-    caption = c.t("Edit it, then: outreach-bot plans import FILE")
+    caption = c.t("Edit it, then send it back after /plan import.")
     return Done(files=(Attachment("document", data, f"plan_{plan.id}.yaml", caption=caption),))
 
 
@@ -341,6 +346,7 @@ FLOW = Flow(
         ACTIONS: action,
         OWNER: owner,
         REVIEW: review,
+        plan_import.IMPORT: plan_import.take,
     },
     commands=("plan",),
     timeout=timedelta(minutes=30),

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.flows.engine import Engine
 from bot.flows.model import (
     CHOICE,
+    FILE,
     OUT_OF_ORDER,
     STALE,
     TAP_A_BUTTON,
@@ -32,6 +33,7 @@ from bot.flows.model import (
     Rows,
     Screen,
     Stranger,
+    Upload,
 )
 from bot.handlers.start import NEUTRAL
 from bot.i18n import N_, guess_locale, tr
@@ -148,9 +150,11 @@ class PlainAdapter:
         language: str | None = None,
         message_id: int | None = None,
         update_id: int | None = None,
+        upload: Upload | None = None,
     ) -> None:
-        """One message from a person; whatever goes wrong, they get at most one neutral line. Once the
-        key was destroyed from the chat, nobody gets anything."""
+        """One message from a person (`upload`: the file it carries, if any; `text` is then its caption);
+        whatever goes wrong, they get at most one neutral line. Once the key was destroyed from the chat,
+        nobody gets anything."""
         if self.silenced:
             return
         locale = self.config.language
@@ -160,7 +164,7 @@ class PlainAdapter:
             if person is not None and person.status != "active":
                 person = None
             locale = person.locale if person is not None else guess_locale(language, self.config.language)
-            await self._receive(person, user_id, chat_id, text, locale, message_id, update_id)
+            await self._receive(person, user_id, chat_id, text, locale, message_id, update_id, upload)
         except Exception as exc:
             log.error("Plain message not handled: %s", redacted(exc))
             try:
@@ -177,6 +181,7 @@ class PlainAdapter:
         locale: str,
         message_id: int | None,
         update_id: int | None,
+        upload: Upload | None = None,
     ) -> None:
         stranger = None
         if person is None:
@@ -186,7 +191,10 @@ class PlainAdapter:
                     await self.wire.send(chat_id, tr(locale, NEUTRAL))
                 return
             stranger = Stranger(user_id, chat_id, locale)
-        inp = await self._input(person, chat_id, text, message_id, update_id)
+        if upload is not None:
+            inp = Input(FILE, upload=upload, message_id=message_id, update_id=update_id)
+        else:
+            inp = await self._input(person, chat_id, text, message_id, update_id)
         ctx = Ctx(
             self.storage,
             self.config,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.flows.engine import Engine
+from bot.flows.model import Upload
 from bot.jobs import drafts, outbox, ticker
 from bot.plain.adapter import PlainAdapter, PlainMessenger, Wire
 from bot.services.enrolment import ensure_organization
@@ -85,11 +86,13 @@ class PlainBot:
         language: str | None = None,
         message_id: int | None = None,
         update_id: int | None = None,
+        upload: Upload | None = None,
     ) -> None:
-        """One message from a person; what its handling queued (an alert) is sent before the answer returns."""
+        """One message from a person (with a file: `upload`); what its handling queued (an alert) is sent
+        before the answer returns."""
         queued = self.storage.outbox.enqueued
         await self.adapter.receive(
-            user_id, chat_id, text, language=language, message_id=message_id, update_id=update_id
+            user_id, chat_id, text, language=language, message_id=message_id, update_id=update_id, upload=upload
         )
         if self.storage.outbox.enqueued != queued:
             await self.flush()

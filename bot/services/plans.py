@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot.flows.model import MAX_FILE
 from bot.i18n import N_
 from config import OrgConfig
 from storage import Person, Storage
@@ -48,6 +49,7 @@ BAD_STATUS = N_("Action {n}: the status is todo, doing or done.")
 UNKNOWN_FIELD = N_("{field}: not a field of a plan.")
 NOT_A_PLAN = N_("That file is not a plan in the documented form (YAML, see the README).")
 NO_SUCH_PLAN = N_("There is no plan {id}.")
+TOO_BIG = N_("That file is too big for a plan ({kib} KiB at most).")
 
 
 class PlanError(Exception):
@@ -245,6 +247,25 @@ def from_yaml(text: str, config: OrgConfig) -> Plan:
     except yaml.YAMLError:
         raise PlanError(NOT_A_PLAN) from None
     return parse(doc, config)
+
+
+def from_file(data: bytes, config: OrgConfig) -> Plan:
+    """A plan from its file's bytes (UTF-8 YAML, at most MAX_FILE): the CLI's import and the chat's."""
+    if len(data) > MAX_FILE:
+        raise PlanError(TOO_BIG, kib=MAX_FILE // 1024)
+    try:
+        text = data.decode("utf-8-sig")  # a laptop's editor may add a byte-order mark
+    except UnicodeDecodeError:
+        raise PlanError(NOT_A_PLAN) from None
+    return from_yaml(text, config)
+
+
+async def import_file(
+    storage: Storage, org_id: str, data: bytes, config: OrgConfig, actor_id: str | None, now: datetime
+) -> Plan:
+    """An edited (its id) or new plan from a file, checked whole and saved (audit-logged); PlanError
+    on the first bad field, and nothing is stored."""
+    return await save(storage, org_id, from_file(data, config), actor_id, now)
 
 
 def new_plan_id() -> str:

@@ -11,11 +11,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import Document, InputFile, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.flows.model import CHOICE, COMMAND, LOCATION, OTHER, TEXT, Attachment, Ctx, Input, Screen, Stranger
+from bot.flows.model import (
+    CHOICE,
+    COMMAND,
+    FILE,
+    LOCATION,
+    OTHER,
+    TEXT,
+    Attachment,
+    Ctx,
+    Input,
+    Screen,
+    Stranger,
+    Upload,
+)
 from bot.i18n import guess_locale
 from bot.messenger import BULK, urgent_as
 from bot.telegram.context import BotContext
@@ -43,6 +56,8 @@ def to_input(update: Update, username: str | None) -> Input | None:
     if message.location is not None:
         where = message.location
         return Input(LOCATION, latitude=where.latitude, longitude=where.longitude, message_id=mid, update_id=uid)
+    if message.document is not None:
+        return Input(FILE, upload=upload(message.document), message_id=mid, update_id=uid)
     text = message.text
     if text is None:
         return Input(OTHER, message_id=mid, update_id=uid)
@@ -54,6 +69,17 @@ def to_input(update: Update, username: str | None) -> Input | None:
         args = tuple(text[entity.length :].split())
         return Input(COMMAND, command.lower(), args, message_id=mid, update_id=uid)
     return Input(TEXT, text, message_id=mid, update_id=uid)
+
+
+def upload(document: Document) -> Upload:
+    """A document as the engine's file: its bytes are fetched from the Bot API (getFile, then the file
+    URL) only if a step takes it, after it checked the size Telegram reports."""
+
+    async def fetch() -> bytes:
+        file = await document.get_file()
+        return bytes(await file.download_as_bytearray())
+
+    return Upload(document.file_name or "", document.file_size, fetch)
 
 
 class TelegramOutput:

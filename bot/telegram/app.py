@@ -90,6 +90,13 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_error_handler(errors.on_error)
 
 
+def file_url(api_base_url: str) -> str:
+    """Where the Bot API serves files, beside its methods: https://api.telegram.org/bot ->
+    https://api.telegram.org/file/bot (a local Bot API server or the stand-in alike)."""
+    head, slash, tail = api_base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}" if slash else f"{api_base_url}/file/bot"
+
+
 def per_chat(unconfirmed: Unconfirmed) -> BaseUpdateProcessor:
     """The update processor build_application uses unless told otherwise."""
     return PerChatUpdateProcessor(unconfirmed=unconfirmed)
@@ -120,6 +127,7 @@ def build_application(
         token or settings.token or "",
         unconfirmed=unconfirmed,
         base_url=settings.api_base_url,
+        base_file_url=file_url(settings.api_base_url),
         # ApplicationBuilder's defaults: a pool for sending, one connection for long polling.
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=request or HTTPXRequest(connection_pool_size=1),

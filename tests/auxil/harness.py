@@ -73,6 +73,10 @@ class Chatter:
     async def share_location(self, latitude: float, longitude: float) -> list[Sent]:
         return await self.harness.feed(self.factory.location(latitude, longitude))
 
+    async def send_file(self, name: str, content: bytes, *, size: int | None = None) -> list[Sent]:
+        """Send a document (its bytes served by the stand-in's getFile); `size`: what Telegram reports."""
+        return await self.harness.feed(self.factory.document(self.harness.api.person_sent(name, content, size=size)))
+
     async def tap_forged(self, data: str) -> list[Sent]:
         return await self.harness.feed(self.factory.tap(None, data))
 
@@ -169,9 +173,13 @@ class Harness:
         if isinstance(message.get("text"), str):
             TYPED.append(message["text"])
         if message:
-            location = message.get("location")
+            location, document = message.get("location"), message.get("document")
             shown = message.get("text") or (
-                f"[location {location['latitude']}, {location['longitude']}]" if location else "?"
+                f"[location {location['latitude']}, {location['longitude']}]"
+                if location
+                else f"[document {document.get('file_name')}]"
+                if document
+                else "?"
             )
             self.api.person_wrote(message["chat"]["id"], message["message_id"], shown)
         await self.app.process_update(Update.de_json(update, self.app.bot))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import FakeClock
-from bot.flows.model import Attachment
+from bot.flows.model import Attachment, Upload
 from bot.plain.runtime import PlainBot
 from bot.services.enrolment import create_invite
 from bot.services.lists import seed
@@ -121,6 +121,10 @@ class PlainChatter:
     async def share_location(self, latitude: float, longitude: float) -> list[Said]:
         return await self.say(f"geo:{latitude},{longitude}")
 
+    async def send_file(self, name: str, content: bytes, *, size: int | None = None) -> list[Said]:
+        """Send a file (`size`: what the messenger reports, default the real one)."""
+        return await self.harness.feed(self, f"[file {name}]", file=(name, content, size))
+
     def received(self) -> list[Said]:
         return [s for s in self.harness.wire.log if s.chat_id == self.chat_id]
 
@@ -139,6 +143,7 @@ class PlainHarness:
         self.raw_config = config or telegram_harness.EXAMPLE
         self.config: OrgConfig = parse_org_config(self.raw_config)
         self.bot = PlainBot(self.settings, self.config, self.wire, clock=self.clock)
+        self.fetched: list[str] = []  # the names of the files whose bytes the bot fetched
 
     @property
     def storage(self) -> Storage:
@@ -157,10 +162,22 @@ class PlainHarness:
         self.bot = PlainBot(self.settings, self.config, self.wire, clock=self.clock)
         await self.start()
 
-    async def feed(self, chatter: PlainChatter, text: str) -> list[Said]:
+    async def feed(
+        self, chatter: PlainChatter, text: str, file: tuple[str, bytes, int | None] | None = None
+    ) -> list[Said]:
+        """One message (`file`: name, bytes and reported size of a file it carries); what the bot sent."""
         before = len(self.wire.log)
         telegram_harness.TYPED.append(text)
         message_id = self.wire.person_wrote(chatter.chat_id, text)
+        upload = None
+        if file is not None:
+            name, content, size = file
+
+            async def fetch() -> bytes:
+                self.fetched.append(name)
+                return content
+
+            upload = Upload(name, len(content) if size is None else size, fetch)
         await self.bot.receive(
             chatter.user_id,
             chatter.chat_id,
@@ -168,6 +185,7 @@ class PlainHarness:
             language=chatter.language,
             message_id=message_id,
             update_id=next(chatter.updates),
+            upload=upload,
         )
         await self._note_menus(chatter, before)
         return self.wire.log[before:]

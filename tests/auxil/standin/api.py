@@ -97,6 +97,8 @@ class FakeBotApi:
         self.listeners: list[Callable[[Sent], None]] = []
         self.chats: dict[int, dict[int, str]] = {}  # what each chat holds now: message id -> its text
         self.limits: FloodLimits | None = None  # Telegram's flood limits (429 past them); off unless set
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) of files people sent
+        self.downloads: list[str] = []  # the file paths fetched, in order
 
     # -- feeding updates, for getUpdates (long polling) ---------------------------------
     def new_message_id(self) -> int:
@@ -134,6 +136,25 @@ class FakeBotApi:
         if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes inline keyboards only
             message["reply_markup"] = markup
         return message
+
+    def person_sent(self, name: str, content: bytes, *, size: int | None = None) -> dict[str, Any]:
+        """A document a person sends: the update's `document` field; getFile then serves its bytes.
+        `size`: the file_size Telegram reports (default the real one)."""
+        number = len(self.files) + 1
+        file_id = f"BQACAgIAAxkBAAI{number:06d}"
+        self.files[file_id] = (f"documents/file_{number}.{name.rpartition('.')[2] or 'bin'}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{number:06d}",
+            "file_name": name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(content) if size is None else size,
+        }
+
+    def file_content(self, file_path: str) -> bytes | None:
+        """A file's bytes by the path getFile gave, as GET {base_file_url}{token}/{file_path} serves them."""
+        self.downloads.append(file_path)
+        return next((content for path, content in self.files.values() if path == file_path), None)
 
     def person_wrote(self, chat_id: int, message_id: int, text: str) -> None:
         """A message the person sent: it is in the chat until deleted, like the bot's."""
@@ -202,6 +223,13 @@ class FakeBotApi:
         if name == "deletemessage":
             self._record(method, params, int(params.get("message_id", 0)))
             return 200, {"ok": True, "result": True}
+        if name == "getfile":
+            found = self.files.get(str(params.get("file_id")))
+            if found is None:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            file_id = str(params["file_id"])
+            result = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(found[1])}
+            return 200, {"ok": True, "result": result | {"file_path": found[0]}}
         if name == "answercallbackquery":
             self._record(method, params, None)
             return 200, {"ok": True, "result": True}

@@ -38,6 +38,12 @@ class StandinRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file's download: {base_file_url}{token}/{file_path}
+            file_path = url.split("/file/bot", 1)[1].partition("/")[2]
+            content = self.api.file_content(file_path)
+            if content is None:
+                return 404, json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+            return 200, content
         api_method = url.rsplit("/", 1)[-1]
         # Round-trip through JSON, as the wire would: the stand-in sees what Telegram would see.
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}

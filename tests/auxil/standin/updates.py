@@ -43,6 +43,10 @@ class UpdateFactory:
             "message": self._message(location={"latitude": latitude, "longitude": longitude}),
         }
 
+    def document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """A file sent (the `document` a FakeBotApi.person_sent made)."""
+        return {"update_id": next(_ids), "message": self._message(document=document)}
+
     def tap(self, sent_message: dict[str, Any] | None, data: str, *, message_id: int = 1) -> dict[str, Any]:
         """A press on an inline button of a message the bot sent (callback_data is `data`)."""
         message = sent_message or {

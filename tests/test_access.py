@@ -270,6 +270,13 @@ async def test_plans_by_role(harness: Harness, world: dict) -> None:
     assert (await text("sup_n", "/plan")) == "Plans: 0"
     assert (await text("sup_n", f"/plan {saved.id}")) == f"There is no plan {saved.id}."
     assert (await text("sup_s", f"/plan export {saved.id}")).startswith("Write it like /plan")
+    # /plan import: managers and admins are asked for the file; to a supervisor "import" is no plan's id.
+    for who in ("worker_n", "worker_s"):
+        assert (await text(who, "/plan import")) == OUT_OF_ORDER
+    for who in ("sup_n", "sup_s"):
+        assert (await text(who, "/plan import")) == "There is no plan import."
+    for who in ("manager", "admin"):
+        assert (await text(who, "/plan import")) == "Send the plan's file (YAML), as exported."
     before = await _snapshot(harness)
     for who in ("worker_n", "sup_n", "sup_s"):
         for data in ("pln:new", f"pln:show:{saved.id}", "pln:edit", "pln:file", "pln:pdf", "pln:place:0"):

@@ -3,11 +3,13 @@
 The same engine, flows, database and jobs as on Telegram, without Telegram: every message is
 printed with its number, choices are numbered, and what the clean-up removes is shown as removed.
 `:wait 10m` (or `:later 10m`) moves the bot's clock on, so a missed check-out or a clean-up can be
-seen at once; `geo:14.6,-90.5` shares a location; photos and documents are saved to files.
+seen at once; `geo:14.6,-90.5` shares a location; `file:PATH` sends a file (a plan to `/plan import`);
+photos and documents are saved to files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import shutil
@@ -19,7 +21,7 @@ from typing import TextIO
 
 import config
 from bot.clock import SystemClock
-from bot.flows.model import Attachment
+from bot.flows.model import Attachment, Upload
 from bot.plain.runtime import PlainBot
 from bot.services import lists
 from bot.services.enrolment import create_invite
@@ -48,12 +50,19 @@ HELP = """Sandbox commands:
                (a number that is no choice there, like 45 or a PIN, is sent as typed)
   #37 N        take choice N of message #37 (a reminder or alert that came during a conversation)
   geo:14.6,-90.5   share a location (as a plain messenger sends one)
+  file:PATH    send that file, as a messenger sends an attachment (a plan's YAML after /plan import)
   :wait 10m    move the bot's clock on (10m, 2h, 1h30m, 1d) and run its jobs: a missed check-out,
                a clean-up, a reminder; :later 10m is the same
   photos and documents (the chart, a CSV) are saved to files; their path is printed
   :help        this list
   :quit        leave (or Ctrl-D, Ctrl-C); the sandbox data is kept for next time
 Anything else is sent to the bot as a message from the person typing: try /help, /language."""
+
+
+def _sized(text: str) -> tuple[Path, int]:
+    """A typed path and its file's size (OSError if it is not there)."""
+    path = Path(text).expanduser()
+    return path, path.stat().st_size
 
 
 class ShiftedClock(SystemClock):
@@ -290,6 +299,32 @@ class Sandbox:
         self.hint_offers()
         await self.say_hints()
 
+    async def send_file(self, role: str, text: str) -> None:
+        """`file:PATH`: the file as an attachment from the person typing (read only if a step takes it;
+        the terminal's user is at this machine: the path is theirs to name). A file not there is one line."""
+        try:
+            path, size = await asyncio.to_thread(_sized, text)
+        except OSError:
+            self.write(f"(cannot read {text}; nothing sent)")
+            return
+
+        async def fetch() -> bytes:
+            return await asyncio.to_thread(path.read_bytes)
+
+        uid = DEMO[role][0]
+        self.next_update += 1
+        await self.bot.receive(
+            uid,
+            uid,
+            "",
+            language=DEMO_LANGUAGE,
+            message_id=self.wire.incoming(),
+            update_id=self.next_update - 1,
+            upload=Upload(path.name, size, fetch),
+        )
+        await self.bot.tick()
+        self._save_numbering()
+
     async def wait(self, command: str, text: str) -> None:
         """`:wait 10m`: the clock moves on, and the jobs run as they would have meanwhile. A bad duration
         is one line, and the clock stays where it was."""
@@ -345,6 +380,8 @@ class Sandbox:
             self.write(HELP)
         elif waiting := re.match(r"(:wait|:later)(.*)$", text):  # ":wait10m" too: never sent to the bot
             await self.wait(waiting[1], waiting[2].strip())
+        elif text.startswith("file:"):
+            await self.send_file(self.current, text.removeprefix("file:").strip())
         elif re.fullmatch(r":[a-z]+", text):  # ":)" and the like are still messages
             self.write(f"(unknown sandbox command {text}; :help lists them)")
         else:

@@ -180,3 +180,35 @@ def test_the_shared_check_refuses_what_the_messenger_did_not_size(harness: Harne
     with pytest.raises(service.PlanError) as refused:
         service.from_file(b"# " + b"x" * MAX_FILE, harness.config)
     assert refused.value.text == service.TOO_BIG
+
+
+async def test_the_terminal_sandbox_sends_a_file_with_file_colon(tmp_path: Path) -> None:
+    """`file:PATH` in the sandbox is the plain adapter's file: a plan sent after /plan import is saved."""
+    import io
+
+    from bot.sandbox import Sandbox
+    from tests.test_sandbox import output, person, settings_for
+
+    box = Sandbox(settings_for(tmp_path / "data"), out=io.StringIO(), reason="no-token")
+    await box.start()
+    try:
+        manager = await person(box, "manager")
+        plan = service.Plan(
+            None, None, "Night outreach", "Raids", ("Police",), ("Alone",), ("Bot",), ("Pairs",), (),
+            manager.code, box.bot.clock.now().date() + timedelta(days=30),
+        )  # fmt: skip
+        saved = await service.save(box.storage, manager.org_id, plan, manager.id, box.bot.clock.now())
+        doc = yaml.safe_load(service.to_yaml(saved))
+        doc["risk"] = "Raids and robberies"
+        edited = tmp_path / "plan.yaml"
+        edited.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        await box.handle_line(":m")
+        await box.handle_line("/plan import")
+        await box.handle_line(f"file:{tmp_path / 'missing.yaml'}")
+        assert "(cannot read" in output(box) and "nothing sent)" in output(box)
+        await box.handle_line(f"file:{edited}")
+        assert f"Saved: plan {saved.id}" in output(box)
+        found = await service.get(box.storage, manager.org_id, str(saved.id))
+        assert found is not None and found.risk == "Raids and robberies"
+    finally:
+        await box.stop()

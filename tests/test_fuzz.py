@@ -322,6 +322,8 @@ FLOWS: dict[str, list[tuple[Any, ...]]] = {
         *[("tap", "rp:skip:")] * 6,
         ("tap", "rp:send"),
     ],
+    # A plan file asked for; then random documents (unknown to the Bot API: a neutral line) and updates.
+    "plan_import": [("say", "/plan import"), ("file", b"risk: [unclosed"), ("file", b"- not a plan")],
     "managers": [
         ("say", "/summary 2026-W47"),
         ("say", "/timeline all"),
@@ -401,6 +403,8 @@ async def _step(h: Harness, cast: Cast, person: Chatter, step: tuple[Any, ...]) 
         await h.feed(location_update(person, step[1], step[2]))
     elif kind == "incident":
         await h.feed(text_update(person, f"/incident {await _incident_ref(h)}"))
+    elif kind == "file":
+        await person.send_file("plan.yaml", step[1])
     else:  # the newest real button with this prefix; a forged press if there is none
         found = last_button(h, person, step[1])
         await h.feed(tap_update(h, person, *found) if found else callback_update(person, step[1]))

@@ -212,3 +212,14 @@ async def test_the_terminal_sandbox_sends_a_file_with_file_colon(tmp_path: Path)
         assert found is not None and found.risk == "Raids and robberies"
     finally:
         await box.stop()
+
+
+async def test_a_file_the_bot_api_does_not_give_is_one_line(harness: Harness) -> None:
+    """A document whose bytes getFile does not give (gone, unknown): one line, and the question stays."""
+    manager = await harness.enrol("manager")
+    assert shown(await manager.say("/plan import"))[-1] == ASK
+    gone = {"file_id": "BQACgone", "file_unique_id": "AgADgone", "file_name": "plan.yaml", "file_size": 900}
+    sent = await harness.feed(manager.factory.document(gone))
+    assert shown(sent) == ["Could not get that file. Please send it again."]
+    assert ("getFile", {"file_id": "BQACgone"}) in harness.api.calls
+    assert await _plans(harness, manager.person.org_id) == []

@@ -35,6 +35,10 @@ CANCELLED = N_("Cancelled. Nothing was saved.")
 MAX_IDS = 200  # message ids remembered per conversation (a long account may take several)
 
 
+class Unfetched(Exception):
+    """The messenger did not give a file's bytes (gone, too big for it, unreachable): the step says so."""
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file a person sent: its name, the size the messenger reports (None: not said), and how to
@@ -42,7 +46,7 @@ class Upload:
 
     name: str
     size: int | None
-    fetch: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)
+    fetch: Callable[[], Awaitable[bytes]] = field(compare=False, repr=False)  # Unfetched if it cannot
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ leaves the chat with the conversation at clean-up.
 
 from __future__ import annotations
 
-from bot.flows.model import FILE, MAX_FILE, Ctx, Done, Input, Next, Result, Screen, Stay, rows
+from bot.flows.model import FILE, MAX_FILE, Ctx, Done, Input, Next, Result, Screen, Stay, Unfetched, rows
 from bot.i18n import N_
 from bot.services import plans as service
 
 IMPORT = "import"
 ASK = N_("Send the plan's file (YAML), as exported.")
+UNFETCHED = N_("Could not get that file. Please send it again.")
 
 
 def ask(c: Ctx) -> Next:
@@ -29,7 +30,10 @@ async def take(c: Ctx, inp: Input) -> Result:
         return Stay(c.t(ASK))
     if upload.size is not None and upload.size > MAX_FILE:  # never fetched: the messenger said its size
         return Stay(c.t(service.TOO_BIG, kib=MAX_FILE // 1024))
-    data = await upload.fetch()
+    try:
+        data = await upload.fetch()
+    except Unfetched:
+        return Stay(c.t(UNFETCHED))
     try:
         plan = await service.import_file(c.storage, c.person.org_id, data, c.config, c.person.id, c.now())
     except service.PlanError as exc:

@@ -27,6 +27,7 @@ from bot.flows.model import (
     Input,
     Screen,
     Stranger,
+    Unfetched,
     Upload,
 )
 from bot.i18n import guess_locale
@@ -76,8 +77,11 @@ def upload(document: Document) -> Upload:
     URL) only if a step takes it, after it checked the size Telegram reports."""
 
     async def fetch() -> bytes:
-        file = await document.get_file()
-        return bytes(await file.download_as_bytearray())
+        try:
+            file = await document.get_file()
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:  # an unknown or expired file id, a file over the Bot API's 20 MB...
+            raise Unfetched(type(exc).__name__) from None
 
     return Upload(document.file_name or "", document.file_size, fetch)
 

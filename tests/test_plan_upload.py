@@ -223,3 +223,27 @@ async def test_a_file_the_bot_api_does_not_give_is_one_line(harness: Harness) ->
     assert shown(sent) == ["Could not get that file. Please send it again."]
     assert ("getFile", {"file_id": "BQACgone"}) in harness.api.calls
     assert await _plans(harness, manager.person.org_id) == []
+
+
+async def test_the_http_stand_in_serves_files_where_the_bot_looks(tmp_path: Path) -> None:
+    """Over real HTTP: getFile, then the bytes at the file URL bot/telegram/app.py derives from
+    TELEGRAM_API_BASE_URL (…/bot -> …/file/bot), as Telegram and a local Bot API server serve them."""
+    from telegram import Bot
+
+    from bot.telegram.app import file_url
+    from tests.auxil.harness import TOKEN
+    from tests.auxil.standin import FakeBotApi
+    from tests.auxil.standin.http import BotApiServer
+
+    api = FakeBotApi()
+    server = BotApiServer(api, TOKEN)
+    await server.start()
+    try:
+        document = api.person_sent("plan.yaml", b"risk: Raids\n")
+        bot = Bot(TOKEN, base_url=server.base_url, base_file_url=file_url(server.base_url))
+        async with bot:
+            file = await bot.get_file(document["file_id"])
+            assert bytes(await file.download_as_bytearray()) == b"risk: Raids\n"
+    finally:
+        await server.stop()
+    assert api.downloads == ["documents/file_1.yaml"]

@@ -13,7 +13,7 @@ import os
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.auxil.standin.api import FakeBotApi, Sent
 from tests.auxil.standin.limits import FloodLimits
@@ -206,11 +206,12 @@ class BotApiServer:
             status, payload = await self._route(verb.upper(), target, headers.get("content-type", ""), body)
         if status == 0:  # FakeBotApi.fail's "no connection": hang up without an answer, as a dead proxy does
             return False
-        data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()  # a file's bytes as they are
+        kind = "application/octet-stream" if isinstance(payload, bytes) else "application/json"
         # An unread (too large) body would be taken for the next request: close instead.
         keep = body is not None and headers.get("connection", "").lower() != "close" and version.upper() == "HTTP/1.1"
         head = (
-            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: {kind}\r\n"
             f"Content-Length: {len(data)}\r\nConnection: {'keep-alive' if keep else 'close'}\r\n\r\n"
         )
         writer.write(head.encode() + data)
@@ -235,9 +236,17 @@ class BotApiServer:
             return None
         return await reader.readexactly(length) if length else b""
 
-    async def _route(self, verb: str, target: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    async def _route(
+        self, verb: str, target: str, content_type: str, body: bytes
+    ) -> tuple[int, dict[str, Any] | bytes]:
         url = urlsplit(target)
         path = url.path
+        if path.startswith("/file/bot") and verb == "GET":  # a file getFile named: /file/bot<token>/<file_path>
+            token, _, file_path = unquote(path[len("/file/bot") :]).partition("/")  # PTB quotes the token's ":"
+            if token != self.token:
+                return _error(401, "Unauthorized")
+            content = self.api.file_content(file_path)
+            return (200, content) if content is not None else _error(404, "Not Found")
         if path == "/_emulator/updates" and verb == "POST":
             try:
                 update = json.loads(body)

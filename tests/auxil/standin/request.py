@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
@@ -39,7 +40,7 @@ class StandinRequest(BaseRequest):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if "/file/bot" in url:  # a file's download: {base_file_url}{token}/{file_path}
-            file_path = url.split("/file/bot", 1)[1].partition("/")[2]
+            file_path = unquote(url.split("/file/bot", 1)[1]).partition("/")[2]
             content = self.api.file_content(file_path)
             if content is None:
                 return 404, json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()

@@ -9,6 +9,17 @@ import pytest
 from tests.auxil import harness as harness_module
 from tests.auxil.harness import TOKEN, Harness
 
+# The tests that wait in real seconds (a bot process killed and restarted, the Bot API down) run first:
+# `make test` shares the files between two workers (pytest-xdist, --dist loadfile), and one of these
+# started last would be waited for alone at the end.
+SLOW_FIRST = ("test_crash_outage.py", "test_escalation_e2e.py", "test_alerts_reports_e2e.py", "test_fuzz.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow files first, the rest in their usual order (the sort is stable)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
 
 @pytest.fixture(autouse=True)
 def log_hygiene(caplog: pytest.LogCaptureFixture) -> Iterator[None]:

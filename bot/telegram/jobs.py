@@ -130,6 +130,8 @@ def request_flush(context: BotContext, since: int | None = None) -> None:
     than a scheduler job, and at most one waiting: a burst at shift start shares one flush."""
     if since is not None and context.storage.outbox.enqueued == since:
         return
+    if not context.application.running:  # stopping: the queued messages wait in the outbox for the next start
+        return
     if not context.bot_data.flush_requested:
         context.bot_data.flush_requested = True
         context.application.create_task(_flush_requested(context.application), name="outbox-flush")

@@ -192,7 +192,15 @@ class LogCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
         if len(self.first) < 3:
-            self.first.append(f"{record.name}: {record.getMessage()[:160]}")
+            cause = ""
+            if record.exc_info and record.exc_info[1] is not None:  # which error, and where it was raised
+                exc = record.exc_info[1]
+                tb = exc.__traceback__
+                while tb is not None and tb.tb_next is not None:
+                    tb = tb.tb_next
+                at = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 2)[-1]}:{tb.tb_lineno}" if tb else ""
+                cause = f" ({type(exc).__name__}{at})"
+            self.first.append(f"{record.name}: {record.getMessage()[:160]}{cause}")
 
     @classmethod
     def install(cls) -> LogCounter:

@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
-from bot.flows.model import MAX_FILE
 from bot.i18n import N_
 from config import OrgConfig
 from storage import Person, Storage
 from storage.ids import CODE_ALPHABET
 from storage.plans import StoredPlan
+
+MAX_FILE = 64 * 1024  # a plan's file (its YAML is a few KiB); the chat never fetches a larger upload either
 
 STATUSES = ("todo", "doing", "done")
 LISTS = ("threats", "vulnerabilities", "existing_capacity", "required_capacity")

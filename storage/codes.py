@@ -42,21 +42,44 @@ class Coded:
     table: str
     key: str  # the row's key column
     columns: tuple[str, ...]
+    select: str  # key and columns of every row, written out: no SQL is built from names
+    update: str  # the columns' tokens, then the key
 
 
 # Every coded column. Left in clear, judged not telling: statuses of alerts, check-ins and the outbox
 # (open/closed/sent), alert events and resolutions (raised, told, reached_safe...), outbox kinds
 # (alert, reminder, cleanup...: the alert's own kind is in the sealed params), conversation flow names.
 CODED = (
-    Coded("alerts", "id", ("kind",)),
-    Coded("checkins", "id", ("outcome", "pin_outcome")),
+    Coded("alerts", "id", ("kind",), "SELECT id, kind FROM alerts", "UPDATE alerts SET kind = ? WHERE id = ?"),
+    Coded(
+        "checkins",
+        "id",
+        ("outcome", "pin_outcome"),
+        "SELECT id, outcome, pin_outcome FROM checkins",
+        "UPDATE checkins SET outcome = ?, pin_outcome = ? WHERE id = ?",
+    ),
     Coded(
         "incidents",
         "id",
         ("category", "affected", "place_kind", "perpetrator", "severity", "support", "authorities", "status"),
+        "SELECT id, category, affected, place_kind, perpetrator, severity, support, authorities, status FROM incidents",
+        "UPDATE incidents SET category = ?, affected = ?, place_kind = ?, perpetrator = ?, severity = ?,"
+        " support = ?, authorities = ?, status = ? WHERE id = ?",
     ),
-    Coded("incident_followups", "id", ("status",)),
-    Coded("audit_log", "id", ("action",)),
+    Coded(
+        "incident_followups",
+        "id",
+        ("status",),
+        "SELECT id, status FROM incident_followups",
+        "UPDATE incident_followups SET status = ? WHERE id = ?",
+    ),
+    Coded(
+        "audit_log",
+        "id",
+        ("action",),
+        "SELECT id, action FROM audit_log",
+        "UPDATE audit_log SET action = ? WHERE id = ?",
+    ),
 )
 
 
@@ -199,7 +222,7 @@ class Codes:
 
     async def _to_recode(self, spec: Coded) -> list[tuple[object, dict[str, str | None]]]:
         async with self._db.scan() as tx:
-            rows = await tx.all(f"SELECT {spec.key}, {', '.join(spec.columns)} FROM {spec.table}")  # noqa: S608 - names from CODED
+            rows = await tx.all(spec.select)
         todo = []
         for row in rows:
             pairs = {c: self.recoded(f"{spec.table}.{c}", row[c]) for c in spec.columns}
@@ -209,5 +232,4 @@ class Codes:
 
 
 async def _update(tx: Tx, spec: Coded, row_key: object, tokens: list[str | None]) -> None:
-    assignments = ", ".join(f"{c} = ?" for c in spec.columns)
-    await tx.execute(f"UPDATE {spec.table} SET {assignments} WHERE {spec.key} = ?", (*tokens, row_key))  # noqa: S608 - names from CODED
+    await tx.execute(spec.update, (*tokens, row_key))

@@ -290,3 +290,13 @@ async def test_a_value_first_written_in_a_transaction_that_rolled_back_is_writte
             assert await storage.audit.actions(tx) == [("alert.raise:duress", None, None)]
     finally:
         await storage.close()
+
+
+def test_written_out_statements_name_the_coded_columns() -> None:
+    """Each coded table's statements are written out (no SQL from names): they must name its columns."""
+    from storage.codes import CODED
+
+    for spec in CODED:
+        assert spec.select == f"SELECT {spec.key}, {', '.join(spec.columns)} FROM {spec.table}", spec.table
+        assignments = ", ".join(f"{c} = ?" for c in spec.columns)
+        assert spec.update == f"UPDATE {spec.table} SET {assignments} WHERE {spec.key} = ?", spec.table
